@@ -1,0 +1,60 @@
+# adagio: one Makefile drives everything.
+#
+#   make deps      install the Debian packages needed (idempotent)
+#   make           build the core, the worker and the extension
+#   make demo      run the example workflow on a throwaway cluster with two workers
+#   make test      unit + pgTAP + integration tests (each against a throwaway cluster)
+#   make install   install the extension and binaries system-wide (for real use)
+
+BUILD ?= build
+PG_CONFIG ?= pg_config
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test integration-test install clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+cmake: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+extension:
+	$(MAKE) -C extension -j $(JOBS) PG_CONFIG=$(PG_CONFIG)
+
+build: cmake extension
+
+# Stage the extension inside the repo and build the private Postgres tree the sandbox uses.
+sandbox-tree: extension
+	rm -rf $(BUILD)/stage
+	$(MAKE) -C extension install DESTDIR=$(CURDIR)/$(BUILD)/stage PG_CONFIG=$(PG_CONFIG) >/dev/null
+	scripts/make-pg-tree
+
+demo: deps build sandbox-tree
+	scripts/pg-sandbox -- scripts/demo
+
+unit-test: cmake
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+pgtap-test: sandbox-tree
+	scripts/pg-sandbox -- tests/pgtap/run
+
+integration-test: build sandbox-tree
+	tests/integration/run
+
+test: deps build sandbox-tree
+	$(MAKE) unit-test
+	$(MAKE) pgtap-test
+	$(MAKE) integration-test
+
+install: build
+	$(MAKE) -C extension install PG_CONFIG=$(PG_CONFIG)
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+	$(MAKE) -C extension clean PG_CONFIG=$(PG_CONFIG)

@@ -1,0 +1,385 @@
+-- adagio 0.1.0: a workflow engine inside PostgreSQL.
+-- The schema is fixed (relocatable = false) so every function can name its tables fully.
+
+\echo Use "CREATE EXTENSION adagio" to load this file. \quit
+
+-- Roles -----------------------------------------------------------------------------------------
+-- Three capabilities, granted to login roles by the DBA:
+--   adagio_reader:   look at runs, nodes, attempts, agents
+--   adagio_worker:   register, claim, heartbeat and report (what a worker process needs)
+--   adagio_operator: define workflows and start runs (and read)
+DO $roles$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'adagio_reader') THEN
+    CREATE ROLE adagio_reader NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'adagio_worker') THEN
+    CREATE ROLE adagio_worker NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'adagio_operator') THEN
+    CREATE ROLE adagio_operator NOLOGIN;
+  END IF;
+END
+$roles$;
+
+-- Tables ----------------------------------------------------------------------------------------
+
+-- Named, versioned graphs; a run may start from one.
+CREATE TABLE adagio.workflows (
+  name        text NOT NULL CHECK (name ~ '^[A-Za-z0-9_.:/-]{1,128}$'),
+  version     int NOT NULL CHECK (version > 0),
+  graph       jsonb NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  created_by  name NOT NULL DEFAULT session_user,
+  PRIMARY KEY (name, version)
+);
+
+CREATE TABLE adagio.runs (
+  id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  workflow_name    text,
+  workflow_version int,
+  graph            jsonb NOT NULL,            -- canonical GraphSpec, as validated
+  inputs           jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(inputs) = 'object'),
+  status           text NOT NULL DEFAULT 'waiting'
+                   CHECK (status IN ('waiting', 'running', 'completed', 'cancelled')),
+  conclusion       text CHECK (conclusion IN ('success', 'failed')),
+  node_count       int NOT NULL,
+  -- Counters kept under the run's row lock, so concurrent completions agree on the last one.
+  nodes_remaining  int NOT NULL CHECK (nodes_remaining >= 0),
+  nodes_failed     int NOT NULL DEFAULT 0,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  started_at       timestamptz,
+  finished_at      timestamptz,
+  created_by       name NOT NULL DEFAULT session_user,
+  FOREIGN KEY (workflow_name, workflow_version) REFERENCES adagio.workflows (name, version),
+  CHECK ((status = 'completed') = (conclusion IS NOT NULL))
+);
+CREATE INDEX runs_created_at ON adagio.runs (created_at DESC, id DESC);
+CREATE INDEX runs_unfinished ON adagio.runs (status) WHERE status IN ('waiting', 'running');
+
+CREATE TABLE adagio.agents (
+  id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name           text NOT NULL,
+  runtimes       text[] NOT NULL,
+  info           jsonb NOT NULL DEFAULT '{}',
+  status         text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'stopped', 'gone')),
+  registered_at  timestamptz NOT NULL DEFAULT now(),
+  last_seen_at   timestamptz NOT NULL DEFAULT now(),
+  db_user        name NOT NULL DEFAULT session_user
+);
+
+CREATE TABLE adagio.nodes (
+  id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id            bigint NOT NULL REFERENCES adagio.runs ON DELETE CASCADE,
+  name              text NOT NULL,
+  position          int NOT NULL,             -- place in the run's topological order
+  runtime           text NOT NULL,
+  spec              jsonb NOT NULL,           -- the node as given: name, runtime, metadata, retry
+  state             text NOT NULL
+                    CHECK (state IN ('waiting', 'ready', 'running', 'completed', 'cancelled')),
+  -- Set once completed: the last attempt's conclusion, or never_reached when an upstream failed.
+  conclusion        text CHECK (conclusion IN ('success', 'fail', 'error', 'never_reached')),
+  upstream_pending  int NOT NULL CHECK (upstream_pending >= 0),  -- upstream nodes yet to succeed
+  inputs            jsonb NOT NULL DEFAULT '{}',                 -- upstream outputs by upstream name
+  output            text,
+  attempt_count     int NOT NULL DEFAULT 0,                      -- claims handed out
+  claim_token       uuid,                                        -- set only while running
+  claimed_by        bigint REFERENCES adagio.agents,
+  claimed_at        timestamptz,
+  lease_expires_at  timestamptz,
+  ready_at          timestamptz,
+  finished_at       timestamptz,
+  UNIQUE (run_id, name),
+  CHECK ((state = 'running') = (claim_token IS NOT NULL)),
+  CHECK ((state = 'completed') = (conclusion IS NOT NULL))
+);
+-- Shaped to the claim query: only ready rows, oldest first.
+CREATE INDEX nodes_ready ON adagio.nodes (ready_at, id) WHERE state = 'ready';
+-- Shaped to the sweeper: running claims by lease expiry.
+CREATE INDEX nodes_running_lease ON adagio.nodes (lease_expires_at) WHERE state = 'running';
+CREATE UNIQUE INDEX nodes_claim_token ON adagio.nodes (claim_token) WHERE claim_token IS NOT NULL;
+
+CREATE TABLE adagio.edges (
+  run_id       bigint NOT NULL REFERENCES adagio.runs ON DELETE CASCADE,
+  source       text NOT NULL,
+  destination  text NOT NULL,
+  PRIMARY KEY (run_id, source, destination)
+);
+
+-- Every attempt ever made, kept after the node finishes.
+CREATE TABLE adagio.attempts (
+  node_id      bigint NOT NULL REFERENCES adagio.nodes ON DELETE CASCADE,
+  attempt      int NOT NULL,
+  run_id       bigint NOT NULL,
+  conclusion   text NOT NULL CHECK (conclusion IN ('success', 'fail', 'error')),
+  output       text,
+  reason       text,                        -- set when the engine, not the function, concluded it
+  agent_id     bigint REFERENCES adagio.agents,
+  claim_token  uuid NOT NULL,
+  started_at   timestamptz NOT NULL,
+  finished_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (node_id, attempt)
+);
+CREATE INDEX attempts_claim_token ON adagio.attempts (claim_token);
+CREATE INDEX attempts_run ON adagio.attempts (run_id);
+
+-- Engine functions (C++) ------------------------------------------------------------------------
+
+CREATE FUNCTION adagio.validate_graph(graph jsonb) RETURNS jsonb
+  LANGUAGE c IMMUTABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'adagio_validate_graph';
+COMMENT ON FUNCTION adagio.validate_graph(jsonb) IS
+  'Validates a GraphSpec and returns its canonical form; raises 22023 naming the problem.';
+
+CREATE FUNCTION adagio.start_run(graph jsonb, inputs jsonb DEFAULT '{}') RETURNS bigint
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_start_run';
+COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb) IS
+  'Starts a run of a graph with run-level inputs; returns the run id.';
+
+CREATE FUNCTION adagio.start_workflow(name text, inputs jsonb DEFAULT '{}', version int DEFAULT NULL)
+  RETURNS bigint
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_start_workflow';
+COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int) IS
+  'Starts a run of a stored workflow (newest version unless given); returns the run id.';
+
+CREATE FUNCTION adagio.claim(agent_id bigint, max_nodes int DEFAULT 1, lease interval DEFAULT NULL)
+  RETURNS jsonb
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_claim';
+COMMENT ON FUNCTION adagio.claim(bigint, int, interval) IS
+  'Claims up to max_nodes ready nodes of the agent''s runtimes; returns a JSON array of claims.';
+
+CREATE FUNCTION adagio.complete(claim_token uuid, conclusion text, output text DEFAULT NULL)
+  RETURNS jsonb
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_complete';
+COMMENT ON FUNCTION adagio.complete(uuid, text, text) IS
+  'Reports an attempt (success, fail or error) for a held claim; raises 55000 if the claim is not held.';
+
+-- Workflows -------------------------------------------------------------------------------------
+
+CREATE FUNCTION adagio.define_workflow(name text, graph jsonb) RETURNS int
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  canonical jsonb := adagio.validate_graph(graph);
+  next_version int;
+BEGIN
+  IF name IS NULL OR name !~ '^[A-Za-z0-9_.:/-]{1,128}$' THEN
+    RAISE EXCEPTION 'invalid workflow name "%"', name
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'use 1 to 128 letters, digits and _ . : / -';
+  END IF;
+  -- Serialise definitions of one name so versions are dense and unique.
+  PERFORM pg_advisory_xact_lock(hashtext('adagio.workflow'), hashtext(name));
+  SELECT coalesce(max(w.version), 0) + 1 INTO next_version FROM adagio.workflows w WHERE w.name = define_workflow.name;
+  INSERT INTO adagio.workflows (name, version, graph) VALUES (define_workflow.name, next_version, canonical);
+  RETURN next_version;
+END
+$$;
+COMMENT ON FUNCTION adagio.define_workflow(text, jsonb) IS
+  'Stores a validated graph as the next version of a named workflow; returns the version.';
+
+-- Agents ----------------------------------------------------------------------------------------
+
+CREATE FUNCTION adagio.register_agent(name text, runtimes text[], info jsonb DEFAULT '{}') RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  agent_id bigint;
+BEGIN
+  IF name IS NULL OR length(name) = 0 THEN
+    RAISE EXCEPTION 'agent name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF runtimes IS NULL OR cardinality(runtimes) = 0 THEN
+    RAISE EXCEPTION 'agent "%" must offer at least one runtime', name USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF EXISTS (SELECT FROM unnest(runtimes) r WHERE r IS NULL OR r !~ '^[A-Za-z0-9_.-]{1,48}$') THEN
+    RAISE EXCEPTION 'agent "%": invalid runtime name in %', name, runtimes
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'runtime names are 1 to 48 of A-Z a-z 0-9 _ . -';
+  END IF;
+  INSERT INTO adagio.agents (name, runtimes, info)
+  VALUES (name, runtimes, coalesce(info, '{}'))
+  RETURNING id INTO agent_id;
+  RETURN agent_id;
+END
+$$;
+COMMENT ON FUNCTION adagio.register_agent(text, text[], jsonb) IS
+  'Registers a worker process offering the given runtimes; returns its agent id.';
+
+CREATE FUNCTION adagio.heartbeat(agent_id bigint, claim_tokens uuid[] DEFAULT '{}', lease interval DEFAULT NULL)
+  RETURNS uuid[]
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  extended uuid[];
+BEGIN
+  UPDATE adagio.agents a SET last_seen_at = now(), status = 'active' WHERE a.id = heartbeat.agent_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'agent % is not registered', heartbeat.agent_id USING ERRCODE = 'undefined_object';
+  END IF;
+  WITH held AS (
+    UPDATE adagio.nodes n
+    SET lease_expires_at = clock_timestamp()
+        + coalesce(heartbeat.lease, coalesce(current_setting('adagio.default_lease', true), '30s')::interval)
+    WHERE n.claim_token = ANY (heartbeat.claim_tokens) AND n.state = 'running' AND n.claimed_by = heartbeat.agent_id
+    RETURNING n.claim_token)
+  SELECT coalesce(array_agg(claim_token), '{}') INTO extended FROM held;
+  -- The tokens the caller no longer holds: it must stop that work and not report it.
+  RETURN ARRAY(SELECT t FROM unnest(claim_tokens) t WHERE t <> ALL (extended));
+END
+$$;
+COMMENT ON FUNCTION adagio.heartbeat(bigint, uuid[], interval) IS
+  'Extends the leases of the named claims; returns the tokens the agent no longer holds.';
+
+CREATE FUNCTION adagio.deregister_agent(agent_id bigint) RETURNS void
+  LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$ UPDATE adagio.agents SET status = 'stopped', last_seen_at = now() WHERE id = agent_id $$;
+COMMENT ON FUNCTION adagio.deregister_agent(bigint) IS 'Marks an agent stopped (on clean exit).';
+
+-- Introspection ---------------------------------------------------------------------------------
+
+CREATE FUNCTION adagio.list_runs(since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+                                 max_runs int DEFAULT 50, status text DEFAULT NULL)
+  RETURNS TABLE (id bigint, workflow text, status text, conclusion text, nodes int,
+                 nodes_remaining int, created_at timestamptz, started_at timestamptz,
+                 finished_at timestamptz)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+  SELECT r.id, r.workflow_name || coalesce(':' || r.workflow_version, ''), r.status, r.conclusion,
+         r.node_count, r.nodes_remaining, r.created_at, r.started_at, r.finished_at
+  FROM adagio.runs r
+  WHERE (since IS NULL OR r.created_at >= since)
+    AND (until IS NULL OR r.created_at < until)
+    AND (list_runs.status IS NULL OR r.status = list_runs.status)
+  ORDER BY r.created_at DESC, r.id DESC
+  LIMIT greatest(max_runs, 0)
+$$;
+COMMENT ON FUNCTION adagio.list_runs(timestamptz, timestamptz, int, text) IS
+  'Runs created in [since, until), newest first, at most max_runs, optionally of one status.';
+
+CREATE FUNCTION adagio.inspect_run(run_id bigint) RETURNS jsonb
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  doc jsonb;
+BEGIN
+  SELECT jsonb_build_object(
+    'id', r.id, 'workflow', r.workflow_name, 'workflow_version', r.workflow_version,
+    'status', r.status, 'conclusion', r.conclusion, 'inputs', r.inputs,
+    'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
+    'nodes', (SELECT jsonb_agg(jsonb_build_object(
+                'name', n.name, 'runtime', n.runtime, 'state', n.state, 'conclusion', n.conclusion,
+                'metadata', n.spec -> 'metadata', 'retry', n.spec -> 'retry',
+                'inputs', n.inputs, 'output', n.output, 'attempt_count', n.attempt_count,
+                'claimed_by', n.claimed_by, 'lease_expires_at', n.lease_expires_at,
+                'ready_at', n.ready_at, 'finished_at', n.finished_at,
+                'attempts', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                    'attempt', t.attempt, 'conclusion', t.conclusion, 'output', t.output,
+                    'reason', t.reason, 'agent_id', t.agent_id,
+                    'started_at', t.started_at, 'finished_at', t.finished_at) ORDER BY t.attempt)
+                  FROM adagio.attempts t WHERE t.node_id = n.id), '[]'::jsonb))
+                ORDER BY n.position)
+              FROM adagio.nodes n WHERE n.run_id = r.id),
+    'edges', coalesce((SELECT jsonb_agg(jsonb_build_object('source', e.source, 'destination', e.destination)
+                               ORDER BY e.source, e.destination)
+                       FROM adagio.edges e WHERE e.run_id = r.id), '[]'::jsonb))
+  INTO doc
+  FROM adagio.runs r WHERE r.id = inspect_run.run_id;
+  IF doc IS NULL THEN
+    RAISE EXCEPTION 'run % does not exist', inspect_run.run_id USING ERRCODE = 'undefined_object';
+  END IF;
+  RETURN doc;
+END
+$$;
+COMMENT ON FUNCTION adagio.inspect_run(bigint) IS
+  'One run as a JSON document: nodes with states, inputs, outputs and attempts, and edges.';
+
+CREATE FUNCTION adagio.list_agents()
+  RETURNS TABLE (id bigint, name text, runtimes text[], status text, registered_at timestamptz,
+                 last_seen_at timestamptz, running int, info jsonb)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+  SELECT a.id, a.name, a.runtimes, a.status, a.registered_at, a.last_seen_at,
+         (SELECT count(*)::int FROM adagio.nodes n WHERE n.claimed_by = a.id AND n.state = 'running'),
+         a.info
+  FROM adagio.agents a
+  ORDER BY a.last_seen_at DESC, a.id DESC
+$$;
+COMMENT ON FUNCTION adagio.list_agents() IS 'Agents with their runtimes, status, last contact and claims held.';
+
+CREATE FUNCTION adagio.stats() RETURNS jsonb
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+  SELECT jsonb_build_object(
+    'runs', (SELECT jsonb_build_object(
+               'total', count(*),
+               'waiting', count(*) FILTER (WHERE status = 'waiting'),
+               'running', count(*) FILTER (WHERE status = 'running'),
+               'completed', count(*) FILTER (WHERE status = 'completed'),
+               'cancelled', count(*) FILTER (WHERE status = 'cancelled'),
+               'succeeded', count(*) FILTER (WHERE conclusion = 'success'),
+               'failed', count(*) FILTER (WHERE conclusion = 'failed'))
+             FROM adagio.runs),
+    'nodes', (SELECT jsonb_build_object(
+               'total', count(*),
+               'waiting', count(*) FILTER (WHERE state = 'waiting'),
+               'ready', count(*) FILTER (WHERE state = 'ready'),
+               'running', count(*) FILTER (WHERE state = 'running'),
+               'completed', count(*) FILTER (WHERE state = 'completed'),
+               'cancelled', count(*) FILTER (WHERE state = 'cancelled'))
+             FROM adagio.nodes),
+    'agents', (SELECT jsonb_build_object(
+               'active', count(*) FILTER (WHERE status = 'active'),
+               'total', count(*))
+             FROM adagio.agents))
+$$;
+COMMENT ON FUNCTION adagio.stats() IS 'Counts of runs by status, nodes by state and agents.';
+
+-- Views for dashboards --------------------------------------------------------------------------
+
+CREATE VIEW adagio.run_overview AS
+  SELECT r.id, r.workflow_name, r.workflow_version, r.status, r.conclusion, r.node_count,
+         r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
+         r.created_at, r.started_at, r.finished_at,
+         coalesce(r.finished_at, now()) - coalesce(r.started_at, r.created_at) AS elapsed
+  FROM adagio.runs r;
+
+CREATE VIEW adagio.node_overview AS
+  SELECT n.run_id, n.name, n.runtime, n.state, n.conclusion, n.attempt_count,
+         (n.state = 'ready' AND n.attempt_count > 0) AS retrying,
+         a.name AS agent, n.claimed_at, n.lease_expires_at, n.ready_at, n.finished_at,
+         left(n.output, 200) AS output_preview
+  FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by;
+
+CREATE VIEW adagio.node_state_counts AS
+  SELECT state, conclusion, count(*) AS nodes FROM adagio.nodes GROUP BY state, conclusion;
+
+CREATE VIEW adagio.agent_overview AS
+  SELECT a.id, a.name, a.runtimes, a.status, a.last_seen_at, now() - a.last_seen_at AS silent_for,
+         (SELECT count(*) FROM adagio.nodes n WHERE n.claimed_by = a.id AND n.state = 'running') AS running
+  FROM adagio.agents a;
+
+-- Privileges ------------------------------------------------------------------------------------
+-- Nothing is open to PUBLIC; the three roles get exactly what they need. Writes go through the
+-- SECURITY DEFINER functions above, never straight to the tables.
+REVOKE ALL ON ALL TABLES IN SCHEMA adagio FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA adagio FROM PUBLIC;
+GRANT USAGE ON SCHEMA adagio TO adagio_reader, adagio_worker, adagio_operator;
+GRANT adagio_reader TO adagio_operator;
+
+GRANT SELECT ON ALL TABLES IN SCHEMA adagio TO adagio_reader;
+GRANT EXECUTE ON FUNCTION adagio.validate_graph(jsonb), adagio.list_runs(timestamptz, timestamptz, int, text),
+  adagio.inspect_run(bigint), adagio.list_agents(), adagio.stats()
+  TO adagio_reader, adagio_worker;
+
+GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.claim(bigint, int, interval),
+  adagio.complete(uuid, text, text), adagio.heartbeat(bigint, uuid[], interval),
+  adagio.deregister_agent(bigint)
+  TO adagio_worker;
+
+GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb), adagio.start_workflow(text, jsonb, int),
+  adagio.define_workflow(text, jsonb)
+  TO adagio_operator;

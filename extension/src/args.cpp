@@ -1,0 +1,39 @@
+#include "args.hpp"
+
+#include "pg_guard.hpp"
+
+namespace adagio::pg {
+
+std::optional<std::string> arg_as_text(FunctionCallInfo fcinfo, int index) {
+  if (PG_ARGISNULL(index)) return std::nullopt;
+  char* text = nullptr;
+  pg_guard([&] {
+    Oid type = get_fn_expr_argtype(fcinfo->flinfo, index);
+    Oid output_function = InvalidOid;
+    bool is_varlena = false;
+    getTypeOutputInfo(type, &output_function, &is_varlena);
+    text = OidOutputFunctionCall(output_function, PG_GETARG_DATUM(index));
+  });
+  return std::string(text);
+}
+
+std::optional<std::int64_t> arg_int64(FunctionCallInfo fcinfo, int index) {
+  if (PG_ARGISNULL(index)) return std::nullopt;
+  return PG_GETARG_INT64(index);
+}
+
+std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index) {
+  if (PG_ARGISNULL(index)) return std::nullopt;
+  return PG_GETARG_INT32(index);
+}
+
+Datum jsonb_result(const std::string& json) {
+  Datum result = 0;
+  const char* raw = json.c_str();
+  pg_guard([&] { result = DirectFunctionCall1(jsonb_in, CStringGetDatum(raw)); });
+  return result;
+}
+
+Datum int64_result(std::int64_t value) { return Int64GetDatum(value); }
+
+}  // namespace adagio::pg

@@ -1,0 +1,21 @@
+// Reading SQL arguments into C++ values and building SQL results, all through pg_guard.
+#pragma once
+
+#include "pg_includes.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace adagio::pg {
+
+// Any argument as its text output form (jsonb, uuid, interval, text, ...); nullopt for NULL.
+std::optional<std::string> arg_as_text(FunctionCallInfo fcinfo, int index);
+std::optional<std::int64_t> arg_int64(FunctionCallInfo fcinfo, int index);
+std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index);
+
+// Results are built in the caller's memory context: call these after SpiSession::finish().
+Datum jsonb_result(const std::string& json);
+Datum int64_result(std::int64_t value);
+
+}  // namespace adagio::pg

@@ -1,0 +1,78 @@
+// Handing out ready nodes. One statement picks up to N ready nodes of the agent's runtimes with
+// FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on each other and never get the same
+// node; each claim gets a fresh token that fences off reports from anyone but its holder.
+#include "args.hpp"
+#include "pg_guard.hpp"
+#include "spi.hpp"
+
+#include <string>
+
+namespace adagio::pg {
+extern int default_lease_seconds;
+}
+
+using namespace adagio::pg;
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(adagio_claim);
+
+// adagio.claim(agent_id bigint, max_nodes int, lease interval) -> jsonb array of claims.
+Datum adagio_claim(PG_FUNCTION_ARGS) {
+  return sql_entry([&]() -> Datum {
+    auto agent = arg_int64(fcinfo, 0);
+    if (!agent) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "agent_id must not be NULL");
+    const int max_nodes = arg_int32(fcinfo, 1).value_or(1);
+    if (max_nodes < 1 || max_nodes > 10000)
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                     "max_nodes must be between 1 and 10000, got " + std::to_string(max_nodes));
+    auto lease = arg_as_text(fcinfo, 2);
+    if (!lease) lease = std::to_string(default_lease_seconds) + " seconds";
+
+    SpiSession spi;
+    auto agent_row = spi.query(
+        "UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
+        " WHERE id = $1::bigint RETURNING id",
+        {std::to_string(*agent)});
+    if (agent_row.empty())
+      throw SqlError(ERRCODE_UNDEFINED_OBJECT, "agent " + std::to_string(*agent) + " is not registered", {},
+                     "register with adagio.register_agent(name, runtimes) first");
+
+    auto claimed = spi.query(
+        "WITH picked AS ("
+        "   SELECT n.id FROM adagio.nodes n, adagio.agents a"
+        "   WHERE a.id = $1::bigint AND n.state = 'ready' AND n.runtime = ANY (a.runtimes)"
+        "   ORDER BY n.ready_at, n.id"
+        "   LIMIT $2::int"
+        "   FOR UPDATE OF n SKIP LOCKED),"
+        " claimed AS ("
+        "   UPDATE adagio.nodes n"
+        "   SET state = 'running', claim_token = gen_random_uuid(), claimed_by = $1::bigint,"
+        "       claimed_at = clock_timestamp(), lease_expires_at = clock_timestamp() + $3::interval,"
+        "       attempt_count = n.attempt_count + 1"
+        "   FROM picked WHERE n.id = picked.id"
+        "   RETURNING n.*),"
+        " started AS ("
+        "   UPDATE adagio.runs r SET status = 'running', started_at = now()"
+        "   WHERE r.id IN (SELECT run_id FROM claimed) AND r.status = 'waiting')"
+        " SELECT coalesce(jsonb_agg(jsonb_build_object("
+        "   'node_id', c.id, 'run_id', c.run_id, 'name', c.name, 'runtime', c.runtime,"
+        "   'metadata', coalesce((SELECT jsonb_object_agg(m.key, m.value -> 'values')"
+        "                         FROM jsonb_each(c.spec -> 'metadata') m), '{}'::jsonb),"
+        "   'retry', c.spec -> 'retry', 'inputs', c.inputs, 'run_inputs', r.inputs,"
+        "   'attempt', c.attempt_count,"
+        "   'attempts', coalesce((SELECT jsonb_agg(jsonb_build_object("
+        "        'attempt', t.attempt, 'conclusion', t.conclusion, 'output', t.output, 'reason', t.reason,"
+        "        'agent_id', t.agent_id, 'started_at', t.started_at, 'finished_at', t.finished_at)"
+        "        ORDER BY t.attempt) FROM adagio.attempts t WHERE t.node_id = c.id), '[]'::jsonb),"
+        "   'claim_token', c.claim_token, 'lease_expires_at', c.lease_expires_at) ORDER BY c.ready_at, c.id),"
+        "   '[]'::jsonb)::text"
+        " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
+        {std::to_string(*agent), std::to_string(max_nodes), *lease});
+    std::string result = claimed.at(0).text(0);
+    spi.finish();
+    return jsonb_result(result);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,19 @@
+#include "notify.hpp"
+
+#include "pg_guard.hpp"
+
+namespace adagio::pg {
+
+void notify_ready(const std::string& runtime) {
+  const std::string channel = "adagio.ready." + runtime;
+  const char* raw = channel.c_str();
+  pg_guard([&] { Async_Notify(raw, ""); });
+}
+
+void notify_run_finished(std::int64_t run_id) {
+  const std::string payload = std::to_string(run_id);
+  const char* raw = payload.c_str();
+  pg_guard([&] { Async_Notify("adagio.run_finished", raw); });
+}
+
+}  // namespace adagio::pg

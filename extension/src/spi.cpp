@@ -1,0 +1,99 @@
+#include "spi.hpp"
+
+#include "pg_guard.hpp"
+
+#include <string>
+#include <unordered_map>
+
+namespace adagio::pg {
+namespace {
+
+// Plans kept for the life of the backend, keyed by the statement literal.
+std::unordered_map<const char*, SPIPlanPtr>& plan_cache() {
+  static std::unordered_map<const char*, SPIPlanPtr> plans;
+  return plans;
+}
+
+SPIPlanPtr plan_for(const char* sql, int nparams) {
+  auto& plans = plan_cache();
+  auto found = plans.find(sql);
+  if (found != plans.end()) return found->second;
+  SPIPlanPtr plan = nullptr;
+  pg_guard([&] {
+    Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * (nparams > 0 ? nparams : 1)));
+    for (int i = 0; i < nparams; ++i) types[i] = TEXTOID;
+    plan = SPI_prepare(sql, nparams, types);
+    if (plan == nullptr) elog(ERROR, "adagio: SPI_prepare failed (%s) for: %s", SPI_result_code_string(SPI_result), sql);
+    if (SPI_keepplan(plan) != 0) elog(ERROR, "adagio: SPI_keepplan failed");
+  });
+  plans.emplace(sql, plan);
+  return plan;
+}
+
+}  // namespace
+
+long long Row::integer(std::size_t i) const {
+  const Value& v = columns.at(i);
+  return v ? std::stoll(*v) : 0;
+}
+
+SpiSession::SpiSession() {
+  pg_guard([] {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "adagio: SPI_connect failed");
+  });
+}
+
+void SpiSession::finish() {
+  if (finished_) return;
+  finished_ = true;
+  pg_guard([] { SPI_finish(); });
+}
+
+std::vector<Row> SpiSession::query(const char* sql, const Params& params) {
+  const int nparams = static_cast<int>(params.size());
+  SPIPlanPtr plan = plan_for(sql, nparams);
+
+  // Plain arrays for the guarded region: C strings owned by `params`, which outlives it.
+  std::vector<const char*> raw(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) raw[i] = params[i] ? params[i]->c_str() : nullptr;
+
+  uint64 nrows = 0;
+  int ncols = 0;
+  char** cells = nullptr;  // row-major, palloc'd in the SPI context
+  pg_guard([&] {
+    Datum* values = static_cast<Datum*>(palloc0(sizeof(Datum) * (nparams > 0 ? nparams : 1)));
+    char* nulls = static_cast<char*>(palloc0(nparams + 1));
+    for (int i = 0; i < nparams; ++i) {
+      if (raw[i] == nullptr) {
+        nulls[i] = 'n';
+      } else {
+        values[i] = CStringGetTextDatum(raw[i]);
+        nulls[i] = ' ';
+      }
+    }
+    int rc = SPI_execute_plan(plan, values, nulls, false, 0);
+    if (rc < 0) elog(ERROR, "adagio: SPI_execute_plan failed (%s)", SPI_result_code_string(rc));
+    if (SPI_tuptable == nullptr) return;
+    nrows = SPI_processed;
+    ncols = SPI_tuptable->tupdesc->natts;
+    cells = static_cast<char**>(palloc0(sizeof(char*) * (nrows * ncols + 1)));
+    for (uint64 r = 0; r < nrows; ++r)
+      for (int c = 0; c < ncols; ++c)
+        cells[r * ncols + c] = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+  });
+
+  std::vector<Row> rows;
+  rows.reserve(nrows);
+  for (uint64 r = 0; r < nrows; ++r) {
+    Row row;
+    row.columns.reserve(ncols);
+    for (int c = 0; c < ncols; ++c) {
+      const char* cell = cells[r * ncols + c];
+      row.columns.push_back(cell ? Value(cell) : std::nullopt);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace adagio::pg

@@ -1,0 +1,38 @@
+// SPI from C++: statements are prepared once per backend, every parameter travels as text and
+// every result comes back as text copied into C++ strings, so nothing points into SPI memory.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace adagio::pg {
+
+using Value = std::optional<std::string>;  // nullopt is SQL NULL
+using Params = std::vector<Value>;
+
+struct Row {
+  std::vector<Value> columns;
+  const Value& operator[](std::size_t i) const { return columns.at(i); }
+  // The column as text; a NULL becomes the empty string.
+  std::string text(std::size_t i) const { return columns.at(i).value_or(std::string()); }
+  long long integer(std::size_t i) const;
+};
+
+// One SPI connection for the life of a SQL-callable function. finish() must be called on the
+// success path before returning a value; on an error the aborting transaction cleans up.
+class SpiSession {
+ public:
+  SpiSession();
+  SpiSession(const SpiSession&) = delete;
+  SpiSession& operator=(const SpiSession&) = delete;
+  void finish();
+
+  // Runs a statement; `sql` must be a string literal: its address keys the plan cache.
+  std::vector<Row> query(const char* sql, const Params& params = {});
+
+ private:
+  bool finished_ = false;
+};
+
+}  // namespace adagio::pg

@@ -1,0 +1,36 @@
+-- Roles and grants: each role can do its part and nothing else; functions are SECURITY DEFINER
+-- with a fixed search_path.
+BEGIN;
+\ir helpers.psql
+SELECT plan(9);
+
+SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace
+           WHERE s.nspname = 'adagio' AND p.prosecdef
+             AND NOT coalesce(p.proconfig @> ARRAY['search_path=adagio, pg_temp'], false)),
+  0::bigint, 'every SECURITY DEFINER function pins its search_path');
+SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace
+           WHERE s.nspname = 'adagio' AND has_function_privilege('public', p.oid, 'EXECUTE')),
+  0::bigint, 'PUBLIC may execute nothing');
+
+CREATE ROLE tap_worker LOGIN IN ROLE adagio_worker;
+CREATE ROLE tap_operator LOGIN IN ROLE adagio_operator;
+CREATE ROLE tap_nobody LOGIN;
+
+SET ROLE tap_operator;
+SELECT lives_ok($$SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}')$$, 'an operator starts runs');
+SELECT lives_ok($$SELECT count(*) FROM adagio.runs$$, 'and reads the tables');
+SELECT throws_ok($$SELECT adagio.register_agent('w', '{debug}')$$, '42501', NULL, 'but cannot act as a worker');
+RESET ROLE;
+
+SET ROLE tap_worker;
+SELECT lives_ok($$SELECT adagio.claim(adagio.register_agent('w', '{debug}'), 1)$$, 'a worker registers and claims');
+SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}')$$, '42501', NULL, 'but cannot start runs');
+SELECT throws_ok($$UPDATE adagio.nodes SET state = 'ready'$$, '42501', NULL, 'nor write the tables directly');
+RESET ROLE;
+
+SET ROLE tap_nobody;
+SELECT throws_ok($$SELECT adagio.stats()$$, '42501', NULL, 'a role without adagio grants sees nothing');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
