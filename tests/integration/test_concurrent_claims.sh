@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 nodes=3000 sessions=8
 sql -q -c "SELECT adagio.start_run(jsonb_build_object('nodes',
              (SELECT jsonb_agg(jsonb_build_object('name', 'n' || i, 'runtime', 'debug')) FROM generate_series(1, $nodes) i)))"
-sql -q -c "SELECT adagio.start_run('{\"nodes\":[{\"name\":\"x\",\"runtime\":\"debug\"}]}') FROM generate_series(1, 500)"
+sql -q -c "SELECT adagio.start_run('{\"nodes\":[{\"name\":\"x\",\"runtime\":\"debug\"}]}') FROM generate_series(1, 500)" >/dev/null
 total=$((nodes + 500))
 
 # Each session commits after every batch, as a worker does.

@@ -19,8 +19,8 @@ SELECT pg_temp.claim_names(:agent);
 SELECT is(adagio.complete(pg_temp.token_of(:run, 'flaky'), 'success', 'finally') ->> 'run_conclusion', 'success',
   'success after retries concludes the run success');
 SELECT results_eq(
-  $$SELECT attempt, conclusion, output FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id
-    WHERE n.run_id = $$ || :run || $$ ORDER BY attempt$$,
+  $$SELECT t.attempt, t.conclusion, t.output FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id
+    WHERE n.run_id = $$ || :run || $$ ORDER BY t.attempt$$,
   $$VALUES (1, 'error'::text, 'e1'::text), (2, 'fail', 'f1'), (3, 'error', 'e2'), (4, 'success', 'finally')$$,
   'every attempt is kept with its conclusion and output');
 SELECT ok((SELECT bool_and(started_at <= finished_at AND agent_id = :agent) FROM adagio.attempts WHERE run_id = :run),

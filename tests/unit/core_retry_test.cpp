@@ -1,0 +1,89 @@
+// Retry rules: max_attempts counts the attempts allowed to END IN one conclusion, each
+// non-success conclusion counted on its own; no entry means the first such attempt is final.
+#include "adagio/graph_json.hpp"
+#include "adagio/retry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace adagio {
+namespace {
+
+NodeSpec node_with_retry(const char* retry_json) {
+  return parse_graph(std::string(R"({"nodes":[{"name":"a","runtime":"exec","retry":)") + retry_json + "}]}")
+      .nodes.at(0);
+}
+
+TEST(Retry, SuccessAlwaysSucceeds) {
+  const NodeSpec node = node_with_retry(R"({"error":{"max_attempts":3}})");
+  EXPECT_EQ(next_step(node, Conclusion::success, 1), NextStep::succeeded);
+  EXPECT_EQ(next_step(node, Conclusion::success, 5), NextStep::succeeded);
+  EXPECT_EQ(attempts_allowed(node, Conclusion::success), 1);
+}
+
+TEST(Retry, WithoutAnEntryTheFirstFailureIsFinal) {
+  const NodeSpec node = node_with_retry("{}");
+  EXPECT_EQ(attempts_allowed(node, Conclusion::fail), 1);
+  EXPECT_EQ(attempts_allowed(node, Conclusion::error), 1);
+  EXPECT_EQ(next_step(node, Conclusion::fail, 1), NextStep::failed);
+  EXPECT_EQ(next_step(node, Conclusion::error, 1), NextStep::failed);
+}
+
+TEST(Retry, MaxAttemptsTwoRetriesOnceThenFails) {
+  // The original Adagio example: two attempts may end in error.
+  const NodeSpec node = node_with_retry(R"({"error":{"max_attempts":2}})");
+  EXPECT_EQ(attempts_allowed(node, Conclusion::error), 2);
+  EXPECT_EQ(next_step(node, Conclusion::error, 1), NextStep::retry);
+  EXPECT_EQ(next_step(node, Conclusion::error, 2), NextStep::failed);
+  EXPECT_EQ(next_step(node, Conclusion::error, 3), NextStep::failed);
+}
+
+TEST(Retry, MaxAttemptsOneNeverRetries) {
+  const NodeSpec node = node_with_retry(R"({"fail":{"max_attempts":1}})");
+  EXPECT_EQ(next_step(node, Conclusion::fail, 1), NextStep::failed);
+}
+
+TEST(Retry, AnEntryForOneConclusionDoesNotCoverTheOther) {
+  const NodeSpec node = node_with_retry(R"({"error":{"max_attempts":5}})");
+  EXPECT_EQ(attempts_allowed(node, Conclusion::fail), 1);
+  EXPECT_EQ(next_step(node, Conclusion::fail, 1), NextStep::failed);
+}
+
+TEST(Retry, FailAndErrorAreCountedSeparately) {
+  const NodeSpec node = node_with_retry(R"({"fail":{"max_attempts":3},"error":{"max_attempts":2}})");
+  // Say the attempts went: fail, error, fail, error. Each count only includes its own conclusion.
+  EXPECT_EQ(next_step(node, Conclusion::fail, 1), NextStep::retry);
+  EXPECT_EQ(next_step(node, Conclusion::error, 1), NextStep::retry);
+  EXPECT_EQ(next_step(node, Conclusion::fail, 2), NextStep::retry);
+  EXPECT_EQ(next_step(node, Conclusion::error, 2), NextStep::failed);
+  // Had the 4th attempt failed instead, fail would still have had one attempt left.
+  EXPECT_EQ(next_step(node, Conclusion::fail, 3), NextStep::failed);
+}
+
+TEST(Retry, AnUnvalidatedMaxAttemptsStillAllowsTheAttemptMade) {
+  NodeSpec node;
+  node.retry[Conclusion::error] = RetryPolicy{0};
+  EXPECT_EQ(attempts_allowed(node, Conclusion::error), 1);
+  EXPECT_EQ(next_step(node, Conclusion::error, 1), NextStep::failed);
+}
+
+TEST(Retry, TheAttemptJustMadeMustBeCounted) {
+  const NodeSpec node = node_with_retry("{}");
+  EXPECT_THROW(next_step(node, Conclusion::error, 0), std::invalid_argument);
+  EXPECT_THROW(next_step(node, Conclusion::success, -1), std::invalid_argument);
+}
+
+TEST(Conclusion, ParsesLowerCaseNamesOnly) {
+  EXPECT_EQ(parse_conclusion("success"), Conclusion::success);
+  EXPECT_EQ(parse_conclusion("fail"), Conclusion::fail);
+  EXPECT_EQ(parse_conclusion("error"), Conclusion::error);
+  EXPECT_EQ(parse_conclusion("Error"), std::nullopt);
+  EXPECT_EQ(parse_conclusion("failed"), std::nullopt);
+  EXPECT_EQ(parse_conclusion(""), std::nullopt);
+  for (Conclusion c : {Conclusion::success, Conclusion::fail, Conclusion::error})
+    EXPECT_EQ(parse_conclusion(to_string(c)), c);
+}
+
+}  // namespace
+}  // namespace adagio
