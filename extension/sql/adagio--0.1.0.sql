@@ -76,7 +76,7 @@ CREATE TABLE adagio.nodes (
   runtime           text NOT NULL,
   spec              jsonb NOT NULL,           -- the node as given: name, runtime, metadata, retry
   state             text NOT NULL
-                    CHECK (state IN ('waiting', 'ready', 'running', 'completed', 'cancelled')),
+                    CHECK (state IN ('waiting', 'ready', 'scheduled', 'running', 'completed', 'cancelled')),
   -- Set once completed: the last attempt's conclusion, or never_reached when an upstream failed.
   conclusion        text CHECK (conclusion IN ('success', 'fail', 'error', 'never_reached')),
   upstream_pending  int NOT NULL CHECK (upstream_pending >= 0),  -- upstream nodes yet to succeed
@@ -87,7 +87,7 @@ CREATE TABLE adagio.nodes (
   claimed_by        bigint REFERENCES adagio.agents,
   claimed_at        timestamptz,
   lease_expires_at  timestamptz,
-  ready_at          timestamptz,
+  ready_at          timestamptz,             -- when it became (or, if scheduled, becomes) ready
   finished_at       timestamptz,
   UNIQUE (run_id, name),
   CHECK ((state = 'running') = (claim_token IS NOT NULL)),
@@ -97,6 +97,8 @@ CREATE TABLE adagio.nodes (
 CREATE INDEX nodes_ready ON adagio.nodes (ready_at, id) WHERE state = 'ready';
 -- Shaped to the sweeper: running claims by lease expiry.
 CREATE INDEX nodes_running_lease ON adagio.nodes (lease_expires_at) WHERE state = 'running';
+-- Shaped to the sweeper: retries waiting for their backoff, by due time.
+CREATE INDEX nodes_scheduled ON adagio.nodes (ready_at) WHERE state = 'scheduled';
 CREATE UNIQUE INDEX nodes_claim_token ON adagio.nodes (claim_token) WHERE claim_token IS NOT NULL;
 
 CREATE TABLE adagio.edges (
@@ -157,6 +159,47 @@ CREATE FUNCTION adagio.complete(claim_token uuid, conclusion text, output text D
   AS 'MODULE_PATHNAME', 'adagio_complete';
 COMMENT ON FUNCTION adagio.complete(uuid, text, text) IS
   'Reports an attempt (success, fail or error) for a held claim; raises 55000 if the claim is not held.';
+
+CREATE FUNCTION adagio.sweep() RETURNS jsonb
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_sweep';
+COMMENT ON FUNCTION adagio.sweep() IS
+  'Orphans lapsed claims (error attempt, then the retry rules), marks silent agents gone, readies retries whose backoff is over.';
+
+CREATE FUNCTION adagio.cancel_run(run_id bigint) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  run_status text;
+  stopped int;
+  cancelled int;
+BEGIN
+  SELECT r.status INTO run_status FROM adagio.runs r WHERE r.id = cancel_run.run_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'run % does not exist', cancel_run.run_id USING ERRCODE = 'undefined_object';
+  END IF;
+  IF run_status NOT IN ('waiting', 'running') THEN
+    RAISE EXCEPTION 'run % is already %', cancel_run.run_id, run_status
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  -- Running attempts end as errors the engine concluded; their tokens stop working, which is how
+  -- their workers learn of it at the next heartbeat.
+  INSERT INTO adagio.attempts (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, started_at)
+  SELECT n.id, n.run_id, n.attempt_count, 'error', NULL, 'cancelled: the run was cancelled', n.claimed_by,
+         n.claim_token, n.claimed_at
+  FROM adagio.nodes n WHERE n.run_id = cancel_run.run_id AND n.state = 'running';
+  GET DIAGNOSTICS stopped = ROW_COUNT;
+  UPDATE adagio.nodes n
+  SET state = 'cancelled', claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()
+  WHERE n.run_id = cancel_run.run_id AND n.state IN ('waiting', 'ready', 'scheduled', 'running');
+  GET DIAGNOSTICS cancelled = ROW_COUNT;
+  UPDATE adagio.runs r SET status = 'cancelled', finished_at = now() WHERE r.id = cancel_run.run_id;
+  PERFORM pg_notify('adagio.run_finished', cancel_run.run_id::text);
+  RETURN jsonb_build_object('run_id', cancel_run.run_id, 'nodes_cancelled', cancelled, 'attempts_stopped', stopped);
+END
+$$;
+COMMENT ON FUNCTION adagio.cancel_run(bigint) IS
+  'Cancels a run: unfinished nodes become cancelled, running claims stop being valid.';
 
 -- Workflows -------------------------------------------------------------------------------------
 
@@ -223,7 +266,8 @@ BEGIN
   WITH held AS (
     UPDATE adagio.nodes n
     SET lease_expires_at = clock_timestamp()
-        + coalesce(heartbeat.lease, coalesce(current_setting('adagio.default_lease', true), '30s')::interval)
+        + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), heartbeat.lease,
+                   coalesce(current_setting('adagio.default_lease', true), '30s')::interval)
     WHERE n.claim_token = ANY (heartbeat.claim_tokens) AND n.state = 'running' AND n.claimed_by = heartbeat.agent_id
     RETURNING n.claim_token)
   SELECT coalesce(array_agg(claim_token), '{}') INTO extended FROM held;
@@ -327,6 +371,7 @@ CREATE FUNCTION adagio.stats() RETURNS jsonb
                'total', count(*),
                'waiting', count(*) FILTER (WHERE state = 'waiting'),
                'ready', count(*) FILTER (WHERE state = 'ready'),
+               'scheduled', count(*) FILTER (WHERE state = 'scheduled'),
                'running', count(*) FILTER (WHERE state = 'running'),
                'completed', count(*) FILTER (WHERE state = 'completed'),
                'cancelled', count(*) FILTER (WHERE state = 'cancelled'))
@@ -349,7 +394,7 @@ CREATE VIEW adagio.run_overview AS
 
 CREATE VIEW adagio.node_overview AS
   SELECT n.run_id, n.name, n.runtime, n.state, n.conclusion, n.attempt_count,
-         (n.state = 'ready' AND n.attempt_count > 0) AS retrying,
+         (n.state IN ('ready', 'scheduled') AND n.attempt_count > 0) AS retrying,
          a.name AS agent, n.claimed_at, n.lease_expires_at, n.ready_at, n.finished_at,
          left(n.output, 200) AS output_preview
   FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by;
@@ -381,5 +426,7 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   TO adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb), adagio.start_workflow(text, jsonb, int),
-  adagio.define_workflow(text, jsonb)
+  adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint)
   TO adagio_operator;
+-- sweep() is for the background worker (a superuser) or a pg_cron job; grant it explicitly if
+-- another role should run it.

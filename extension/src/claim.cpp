@@ -3,13 +3,10 @@
 // node; each claim gets a fresh token that fences off reports from anyone but its holder.
 #include "args.hpp"
 #include "pg_guard.hpp"
+#include "settings.hpp"
 #include "spi.hpp"
 
 #include <string>
-
-namespace adagio::pg {
-extern int default_lease_seconds;
-}
 
 using namespace adagio::pg;
 
@@ -48,7 +45,8 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         " claimed AS ("
         "   UPDATE adagio.nodes n"
         "   SET state = 'running', claim_token = gen_random_uuid(), claimed_by = $1::bigint,"
-        "       claimed_at = clock_timestamp(), lease_expires_at = clock_timestamp() + $3::interval,"
+        "       claimed_at = clock_timestamp(), lease_expires_at = clock_timestamp()"
+        "         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), $3::interval),"
         "       attempt_count = n.attempt_count + 1"
         "   FROM picked WHERE n.id = picked.id"
         "   RETURNING n.*),"

@@ -1,9 +1,14 @@
-// Module entry: the magic block and the settings.
+// Module entry: the magic block, the settings and, when preloaded, the sweeper background workers.
 #include "pg_includes.hpp"
+#include "settings.hpp"
 
 namespace adagio::pg {
 int default_lease_seconds = 30;
-}
+int agent_timeout_seconds = 60;
+int sweep_interval_ms = 1000;
+char* sweeper_databases = nullptr;
+void register_sweepers();
+}  // namespace adagio::pg
 
 extern "C" {
 
@@ -12,12 +17,22 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 
 void _PG_init(void) {
-  DefineCustomIntVariable("adagio.default_lease",
-                          "Lease given to a claim when the claimer does not ask for one.",
-                          "A worker that has not heartbeated within its lease loses the claim.",
-                          &adagio::pg::default_lease_seconds, 30, 1, 24 * 3600, PGC_USERSET, GUC_UNIT_S,
-                          nullptr, nullptr, nullptr);
+  using namespace adagio::pg;
+  DefineCustomIntVariable("adagio.default_lease", "Lease of a claim when neither the node nor the claimer sets one.",
+                          "A claim whose lease lapses without a heartbeat is orphaned by the next sweep.",
+                          &default_lease_seconds, 30, 1, 24 * 3600, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("adagio.agent_timeout", "Silence after which a sweep marks an agent gone.", nullptr,
+                          &agent_timeout_seconds, 60, 1, 7 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("adagio.sweep_interval", "Time between two sweeps of the sweeper background worker.",
+                          nullptr, &sweep_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
+  DefineCustomStringVariable("adagio.sweeper_databases",
+                             "Databases (comma-separated) the sweeper background workers serve.",
+                             "Needs adagio in shared_preload_libraries; empty disables the background sweeper.",
+                             &sweeper_databases, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("adagio");
+  if (process_shared_preload_libraries_in_progress) register_sweepers();
 }
 
 }  // extern "C"

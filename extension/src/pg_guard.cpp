@@ -9,7 +9,7 @@ namespace adagio::pg {
 namespace {
 
 void copy_text(char* into, std::size_t size, const char* text) noexcept {
-  std::snprintf(into, size, "%s", text ? text : "");
+  strlcpy(into, text ? text : "", size);
 }
 
 int sqlstate_for(GraphErrorKind kind) noexcept {

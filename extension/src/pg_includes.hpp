@@ -1,6 +1,16 @@
 // Postgres server headers are C; every C++ file includes them through here.
 #pragma once
 
+// C++ headers first: postgres.h defines macros (snprintf, gettext, ...) that would rewrite them.
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
 extern "C" {
 #include "postgres.h"
 

@@ -1,6 +1,8 @@
 // Retry rules: max_attempts counts the attempts allowed to END IN one conclusion, each
 // non-success conclusion counted on its own; no entry means the first such attempt is final.
+#include "adagio/graph_error.hpp"
 #include "adagio/graph_json.hpp"
+#include "adagio/validate.hpp"
 #include "adagio/retry.hpp"
 
 #include <gtest/gtest.h>
@@ -63,7 +65,7 @@ TEST(Retry, FailAndErrorAreCountedSeparately) {
 
 TEST(Retry, AnUnvalidatedMaxAttemptsStillAllowsTheAttemptMade) {
   NodeSpec node;
-  node.retry[Conclusion::error] = RetryPolicy{0};
+  node.retry[Conclusion::error] = RetryPolicy{0, std::nullopt};
   EXPECT_EQ(attempts_allowed(node, Conclusion::error), 1);
   EXPECT_EQ(next_step(node, Conclusion::error, 1), NextStep::failed);
 }
@@ -87,3 +89,32 @@ TEST(Conclusion, ParsesLowerCaseNamesOnly) {
 
 }  // namespace
 }  // namespace adagio
+
+// Backoff: the wait before each retry grows geometrically and is capped.
+TEST(RetryDelay, GrowsByTheMultiplierUpToTheCap) {
+  adagio::NodeSpec node = adagio::parse_graph(
+      R"({"nodes":[{"name":"n","runtime":"debug","retry":{"error":{"max_attempts":9,
+          "backoff":{"initial_delay_seconds":0.5,"multiplier":3,"max_delay_seconds":10}}}}]})").nodes.at(0);
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::error, 1), 0.5);
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::error, 2), 1.5);
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::error, 3), 4.5);
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::error, 4), 10.0);
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::fail, 1), 0.0) << "no policy, no wait";
+}
+
+TEST(RetryDelay, NoBackoffMeansReadyAtOnce) {
+  adagio::NodeSpec node = adagio::parse_graph(
+      R"({"nodes":[{"name":"n","runtime":"debug","retry":{"error":{"max_attempts":3}}}]})").nodes.at(0);
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::error, 1), 0.0);
+}
+
+TEST(RetryDelay, BackoffAndLeaseRoundTripAndAreValidated) {
+  const char* text = R"({"nodes":[{"name":"n","runtime":"debug","lease_seconds":5,"retry":{"error":{"max_attempts":2,
+      "backoff":{"initial_delay_seconds":1,"multiplier":2,"max_delay_seconds":8}}}}],"edges":[]})";
+  adagio::Graph graph = adagio::parse_graph(text);
+  EXPECT_EQ(adagio::to_json(graph), nlohmann::json::parse(text));
+  EXPECT_THROW(adagio::validate(adagio::parse_graph(
+                   R"({"nodes":[{"name":"n","runtime":"d","retry":{"error":{"max_attempts":2,"backoff":{"multiplier":0.5}}}}]})")),
+               adagio::GraphError);
+  EXPECT_THROW(adagio::parse_graph(R"({"nodes":[{"name":"n","runtime":"d","lease_seconds":0}]})"), adagio::GraphError);
+}

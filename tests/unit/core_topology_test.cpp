@@ -28,7 +28,7 @@ const std::vector<std::pair<std::string, std::string>> example_edges = {
 
 Graph graph(const Names& names, const std::vector<std::pair<std::string, std::string>>& edges) {
   Graph g;
-  for (const std::string& name : names) g.nodes.push_back(NodeSpec{name, "exec", {}, {}});
+  for (const std::string& name : names) g.nodes.push_back(NodeSpec{name, "exec", {}, {}, std::nullopt});
   for (const auto& [source, destination] : edges) g.edges.push_back(Edge{source, destination});
   return g;
 }

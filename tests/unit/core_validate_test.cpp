@@ -94,7 +94,7 @@ TEST(Validate, Runtime) {
 
 TEST(Validate, RetryOnSuccessMakesNoSense) {
   Graph g = graph({"a"});
-  g.nodes[0].retry[Conclusion::success] = RetryPolicy{2};
+  g.nodes[0].retry[Conclusion::success] = RetryPolicy{2, std::nullopt};
   EXPECT_EQ(invalid(g), R"(node "a": retry on "success" makes no sense (expected "fail" or "error"))");
 }
 
@@ -103,7 +103,7 @@ TEST(Validate, MaxAttemptsIsPositive) {
       parse_graph(R"({"nodes":[{"name":"a","runtime":"exec","retry":{"error":{"max_attempts":0}}}]})");
   EXPECT_EQ(invalid(zero), R"(node "a": retry "error": max_attempts must be a positive integer, got 0)");
   Graph negative = graph({"a"});
-  negative.nodes[0].retry[Conclusion::fail] = RetryPolicy{-3};
+  negative.nodes[0].retry[Conclusion::fail] = RetryPolicy{-3, std::nullopt};
   EXPECT_EQ(invalid(negative), R"(node "a": retry "fail": max_attempts must be a positive integer, got -3)");
 }
 
@@ -121,12 +121,19 @@ TEST(Validate, NoDuplicateEdges) {
   EXPECT_EQ(cycle(graph({"a", "b"}, {{"a", "b"}, {"b", "a"}})), "graph has a cycle: a -> b -> a");
 }
 
-TEST(Validate, SelfLoopIsACycle) { EXPECT_EQ(cycle(graph({"a", "b"}, {{"a", "b"}, {"b", "b"}})), "graph has a cycle: b -> b"); }
+TEST(Validate, SelfLoopIsACycle) {
+  EXPECT_EQ(cycle(graph({"a", "b"}, {{"a", "b"}, {"b", "b"}})), "graph has a cycle: b -> b");
+}
 
 TEST(Validate, CycleMessageNamesOnlyTheNodesOnTheCycle) {
   // x leads into the cycle and d hangs off it; neither is part of it.
   const Graph g = graph({"x", "a", "b", "c", "d"}, {{"x", "a"}, {"a", "b"}, {"b", "c"}, {"c", "d"}, {"c", "a"}});
   EXPECT_EQ(cycle(g), "graph has a cycle: a -> b -> c -> a");
+}
+
+TEST(Validate, CycleMessageStartsAtTheNodeListedFirst) {
+  // The search enters the cycle at a (via x), but b is listed before a.
+  EXPECT_EQ(cycle(graph({"x", "b", "a"}, {{"x", "a"}, {"a", "b"}, {"b", "a"}})), "graph has a cycle: b -> a -> b");
 }
 
 TEST(Validate, FindsACycleAfterAnAcyclicPart) {

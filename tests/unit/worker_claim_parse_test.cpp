@@ -1,8 +1,7 @@
 // Tests of parsing adagio.claim() output into Claims/Tasks.
-#include <adagio/worker/claim.hpp>
-
 #include <gtest/gtest.h>
 
+#include <adagio/worker/claim.hpp>
 #include <stdexcept>
 
 using namespace adagio::worker;
@@ -110,8 +109,7 @@ TEST(WorkerClaimParse, ParseClaimThrowsOnMalformed) {
   EXPECT_THROW(parse_claim(json::parse(
                    R"({"node_id":1,"run_id":2,"name":"n","runtime":"exec","claim_token":"t","metadata":[1]})")),
                std::invalid_argument);
-  EXPECT_THROW(parse_claim(json::parse(
-                   R"({"node_id":1,"run_id":"x","name":"n","runtime":"exec","claim_token":"t"})")),
+  EXPECT_THROW(parse_claim(json::parse(R"({"node_id":1,"run_id":"x","name":"n","runtime":"exec","claim_token":"t"})")),
                std::invalid_argument);
 }
 

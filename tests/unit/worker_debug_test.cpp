@@ -1,8 +1,7 @@
 // Tests of the "debug" runtime and duration parsing.
-#include <adagio/worker/debug.hpp>
-
 #include <gtest/gtest.h>
 
+#include <adagio/worker/debug.hpp>
 #include <atomic>
 #include <thread>
 
@@ -172,8 +171,8 @@ TEST(WorkerDebugDuration, Sign) {
 }
 
 TEST(WorkerDebugDuration, Invalid) {
-  for (const char* bad : {"", " ", "abc", "5x", "ms", "1s2", "1..5s", "s1", "-", "1 s", "99999999999999999999",
-                          "3000000h"})
+  for (const char* bad :
+       {"", " ", "abc", "5x", "ms", "1s2", "1..5s", "s1", "-", "1 s", "99999999999999999999", "3000000h"})
     EXPECT_FALSE(parse_duration(bad).has_value()) << '"' << bad << '"';
 }
 

@@ -1,8 +1,9 @@
 // Tests of the "exec" runtime (no database needed).
-#include <adagio/worker/exec.hpp>
-
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <adagio/worker/exec.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -11,9 +12,6 @@
 #include <fstream>
 #include <string>
 #include <thread>
-
-#include <signal.h>
-#include <unistd.h>
 
 using namespace adagio::worker;
 using namespace std::chrono_literals;
@@ -57,19 +55,25 @@ std::string temp_path(const char* stem) {
 TEST(WorkerExec, SuccessReturnsStdout) {
   Result r = run_exec(exec_task("echo", {"hi", "there"}));
   EXPECT_EQ(r.conclusion, Conclusion::success);
-  EXPECT_EQ(r.output, "hi there\n");
+  EXPECT_EQ(r.output, "hi there");
+}
+
+TEST(WorkerExec, OnlyTrailingNewlinesAreTrimmed) {
+  Result r = run_exec(sh("printf '  two\\nlines \\n\\n\\n'"));
+  EXPECT_EQ(r.conclusion, Conclusion::success);
+  EXPECT_EQ(r.output, "  two\nlines ");
 }
 
 TEST(WorkerExec, NoShellInterpretation) {
   Result r = run_exec(exec_task("echo", {"$HOME", "*", "a;b"}));
   EXPECT_EQ(r.conclusion, Conclusion::success);
-  EXPECT_EQ(r.output, "$HOME * a;b\n");
+  EXPECT_EQ(r.output, "$HOME * a;b");
 }
 
 TEST(WorkerExec, SuccessIgnoresStderr) {
   Result r = run_exec(sh("echo out; echo err >&2"));
   EXPECT_EQ(r.conclusion, Conclusion::success);
-  EXPECT_EQ(r.output, "out\n");
+  EXPECT_EQ(r.output, "out");
 }
 
 TEST(WorkerExec, NonZeroExitIsErrorWithStdoutStderrAndStatus) {
@@ -119,10 +123,10 @@ TEST(WorkerExec, StdinIsDevNull) {
 
 TEST(WorkerExec, EnvironmentReachesTheChild) {
   ::setenv("ADAGIO_TEST_PASSTHROUGH", "kept", 1);
-  Task t = sh(
-      "printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s' \"$ADAGIO_RUN_ID\" \"$ADAGIO_NODE\" \"$ADAGIO_ATTEMPT\" "
-      "\"$ADAGIO_INPUT_up_stream\" \"$ADAGIO_ARG_my_arg\" \"$ADAGIO_PARAM_p_x\" \"$ADAGIO_PARAM_n\" "
-      "\"$ADAGIO_PARAM_obj\" \"$ADAGIO_INPUTS\" \"$ADAGIO_TEST_PASSTHROUGH\"");
+  Task t =
+      sh("printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s' \"$ADAGIO_RUN_ID\" \"$ADAGIO_NODE\" \"$ADAGIO_ATTEMPT\" "
+         "\"$ADAGIO_INPUT_up_stream\" \"$ADAGIO_ARG_my_arg\" \"$ADAGIO_PARAM_p_x\" \"$ADAGIO_PARAM_n\" "
+         "\"$ADAGIO_PARAM_obj\" \"$ADAGIO_INPUTS\" \"$ADAGIO_TEST_PASSTHROUGH\"");
   t.inputs["up-stream"] = "U V";
   t.metadata["my-arg"] = {"a", "b"};
   t.run_inputs = {{"p.x", "P"}, {"n", 5}, {"obj", {{"k", true}}}};
@@ -237,7 +241,7 @@ TEST(WorkerExec, BackgroundGrandchildDoesNotBlockCompletion) {
   Result r = run_exec(t, opt);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   EXPECT_EQ(r.conclusion, Conclusion::success);
-  EXPECT_EQ(r.output, "done\n");
+  EXPECT_EQ(r.output, "done");
   std::ifstream in(pidfile);
   pid_t bg = 0;
   if (in >> bg && bg > 0) ::kill(bg, SIGKILL);
@@ -252,7 +256,7 @@ TEST(WorkerExec, ConcurrentExecutionsDoNotShareOutput) {
   for (auto& th : threads) th.join();
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(results[i].conclusion, Conclusion::success);
-    EXPECT_EQ(results[i].output, std::to_string(i) + "\n");
+    EXPECT_EQ(results[i].output, std::to_string(i));
   }
 }
 
@@ -261,5 +265,5 @@ TEST(WorkerExec, BuiltinRegistryHasExec) {
   const Function* fn = reg.find("exec");
   ASSERT_NE(fn, nullptr);
   Result r = (*fn)(exec_task("echo", {"via registry"}));
-  EXPECT_EQ(r.output, "via registry\n");
+  EXPECT_EQ(r.output, "via registry");
 }

@@ -1,10 +1,9 @@
 // Tests of the Registry, call_function(), text helpers and CLI parsing.
+#include <gtest/gtest.h>
+
 #include <adagio/worker/runtime.hpp>
 #include <adagio/worker/text.hpp>
 #include <adagio/worker/worker.hpp>
-
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <stdexcept>
 
@@ -35,6 +34,8 @@ TEST(WorkerRegistry, InvalidNames) {
   EXPECT_THROW(reg.add("quo\"te", fn), std::invalid_argument);
   EXPECT_THROW(reg.add("ok", Function{}), std::invalid_argument);
   EXPECT_NO_THROW(reg.add("my-runtime.v2_x", fn));
+  EXPECT_NO_THROW(reg.add(std::string(48, 'r'), fn));
+  EXPECT_THROW(reg.add(std::string(49, 'r'), fn), std::invalid_argument);
 }
 
 TEST(WorkerCallFunction, ExceptionBecomesError) {
@@ -63,9 +64,9 @@ TEST(WorkerText, SanitizeUtf8) {
   EXPECT_EQ(sanitize_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
   EXPECT_EQ(sanitize_utf8(std::string("a\0b", 3)), "ab");
   EXPECT_EQ(sanitize_utf8("x\xFFy"), "x\xEF\xBF\xBDy");
-  EXPECT_EQ(sanitize_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  EXPECT_EQ(sanitize_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong
   EXPECT_EQ(sanitize_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(sanitize_utf8("end\xE2\x82"), "end\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated
+  EXPECT_EQ(sanitize_utf8("end\xE2\x82"), "end\xEF\xBF\xBD\xEF\xBF\xBD");            // truncated
 }
 
 TEST(WorkerText, PgArrays) {

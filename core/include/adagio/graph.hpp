@@ -1,0 +1,51 @@
+#pragma once
+
+#include "adagio/conclusion.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace adagio {
+
+// The graph model of proto/adagio.proto. These are plain values: parse_graph/graph_from_json
+// only check their shape, validate() checks the rules.
+
+// Delay before a retry: initial_delay_seconds * multiplier^(n-1) for the n-th retry, at most
+// max_delay_seconds.
+struct Backoff {
+  double initial_delay_seconds = 0;
+  double multiplier = 2;
+  double max_delay_seconds = 3600;
+};
+
+struct RetryPolicy {
+  // Total attempts allowed to end in the conclusion this policy is keyed by (see retry.hpp).
+  int max_attempts = 0;
+  // Without one, a retry is ready at once.
+  std::optional<Backoff> backoff;
+};
+
+struct NodeSpec {
+  std::string name;
+  std::string runtime;
+  std::map<std::string, std::vector<std::string>> metadata;
+  // Keys are fail / error; success is never a valid key.
+  std::map<Conclusion, RetryPolicy> retry;
+  // Lease of each claim of this node; unset means the claimer's or the server's default.
+  std::optional<int> lease_seconds;
+};
+
+// `destination` runs after `source` succeeded.
+struct Edge {
+  std::string source;
+  std::string destination;
+};
+
+struct Graph {
+  std::vector<NodeSpec> nodes;
+  std::vector<Edge> edges;
+};
+
+}  // namespace adagio

@@ -1,0 +1,101 @@
+#include "adagio/validate.hpp"
+
+#include "structure.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace adagio {
+namespace {
+
+constexpr std::size_t max_name_bytes = 128;
+constexpr std::size_t max_runtime_bytes = 48;
+constexpr const char* runtime_rule = "^[A-Za-z0-9_.-]{1,48}$";
+
+std::string at(std::size_t i) { return "nodes[" + std::to_string(i) + "]"; }
+
+// Offset of the first C0, DEL or C1 control character (C1 as its UTF-8 encoding), or npos.
+std::size_t control_character(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7f) return i;
+    if (byte == 0xc2 && i + 1 < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9f) return i;
+    }
+  }
+  return std::string::npos;
+}
+
+void check_name(const NodeSpec& node, std::size_t i) {
+  if (node.name.empty()) detail::invalid(at(i) + ": name must not be empty");
+  if (node.name.size() > max_name_bytes)
+    detail::invalid(at(i) + ": name is " + std::to_string(node.name.size()) + " bytes long, at most " +
+                    std::to_string(max_name_bytes) + " are allowed");
+  const std::size_t control = control_character(node.name);
+  if (control != std::string::npos)
+    detail::invalid(at(i) + ": name " + detail::in_quotes(node.name) + " contains a control character at byte " +
+                    std::to_string(control));
+}
+
+bool runtime_character(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '-';
+}
+
+void check_runtime(const NodeSpec& node, const std::string& label) {
+  const std::string& runtime = node.runtime;
+  std::string reason;
+  if (runtime.empty()) {
+    reason = "it is empty";
+  } else if (runtime.size() > max_runtime_bytes) {
+    reason = "it is " + std::to_string(runtime.size()) + " bytes long";
+  } else {
+    for (std::size_t i = 0; i < runtime.size() && reason.empty(); ++i)
+      if (!runtime_character(runtime[i])) reason = "byte " + std::to_string(i) + " is not allowed";
+  }
+  if (!reason.empty())
+    detail::invalid(label + ": runtime " + detail::in_quotes(runtime) + " must match " + runtime_rule + " (" + reason +
+                    ")");
+}
+
+void check_retry(const NodeSpec& node, const std::string& label) {
+  for (const auto& [conclusion, policy] : node.retry) {
+    // Same message as the parser gives for a "success" key, for graphs built in code.
+    if (conclusion == Conclusion::success)
+      detail::invalid(label + ": retry on \"success\" makes no sense (expected \"fail\" or \"error\")");
+    if (policy.max_attempts < 1)
+      detail::invalid(label + ": retry \"" + to_string(conclusion) +
+                      "\": max_attempts must be a positive integer, got " + std::to_string(policy.max_attempts));
+    if (policy.backoff) {
+      const Backoff& b = *policy.backoff;
+      const std::string where = label + ": retry \"" + to_string(conclusion) + "\": backoff: ";
+      if (!(b.initial_delay_seconds >= 0))
+        detail::invalid(where + "initial_delay_seconds must be at least 0, got " + std::to_string(b.initial_delay_seconds));
+      if (!(b.multiplier >= 1))
+        detail::invalid(where + "multiplier must be at least 1, got " + std::to_string(b.multiplier));
+      if (!(b.max_delay_seconds >= b.initial_delay_seconds))
+        detail::invalid(where + "max_delay_seconds must be at least initial_delay_seconds, got " +
+                        std::to_string(b.max_delay_seconds));
+    }
+  }
+  if (node.lease_seconds && (*node.lease_seconds < 1 || *node.lease_seconds > 86400))
+    detail::invalid(label + ": lease_seconds must be from 1 to 86400, got " + std::to_string(*node.lease_seconds));
+}
+
+}  // namespace
+
+void validate(const Graph& graph) {
+  if (graph.nodes.empty()) detail::invalid("graph has no nodes");
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+    const NodeSpec& node = graph.nodes[i];
+    check_name(node, i);
+    const std::string label = "node " + detail::in_quotes(node.name);
+    check_runtime(node, label);
+    check_retry(node, label);
+  }
+  const detail::Structure structure = detail::resolve_structure(graph);
+  if (auto cycle = detail::find_cycle(structure.downstream)) detail::throw_cycle(graph, *cycle);
+}
+
+}  // namespace adagio

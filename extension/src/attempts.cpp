@@ -1,0 +1,129 @@
+#include "attempts.hpp"
+
+#include "notify.hpp"
+#include "pg_guard.hpp"
+
+#include "adagio/graph_json.hpp"
+#include "adagio/retry.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace adagio::pg {
+namespace {
+
+// Marks every node downstream of `node` never reached; returns how many.
+long long mark_never_reached(SpiSession& spi, const std::string& run_id, const std::string& node) {
+  auto rows = spi.query(
+      "WITH RECURSIVE downstream(name) AS ("
+      "   SELECT destination FROM adagio.edges WHERE run_id = $1::bigint AND source = $2"
+      "   UNION SELECT e.destination FROM adagio.edges e JOIN downstream d"
+      "         ON e.run_id = $1::bigint AND e.source = d.name)"
+      " UPDATE adagio.nodes SET state = 'completed', conclusion = 'never_reached', finished_at = clock_timestamp()"
+      " WHERE run_id = $1::bigint AND name IN (SELECT name FROM downstream) AND state = 'waiting'"
+      " RETURNING name",
+      {run_id, node});
+  return static_cast<long long>(rows.size());
+}
+
+// Hands the output to every downstream node; returns the runtimes of nodes that became ready.
+std::set<std::string> pass_output_downstream(SpiSession& spi, const std::string& run_id, const std::string& node,
+                                             const std::optional<std::string>& output) {
+  auto rows = spi.query(
+      "UPDATE adagio.nodes d"
+      " SET upstream_pending = d.upstream_pending - 1,"
+      "     inputs = d.inputs || jsonb_build_object($2::text, coalesce($3, '')),"
+      "     state = CASE WHEN d.upstream_pending = 1 THEN 'ready' ELSE d.state END,"
+      "     ready_at = CASE WHEN d.upstream_pending = 1 THEN clock_timestamp() ELSE d.ready_at END"
+      " FROM adagio.edges e"
+      " WHERE e.run_id = $1::bigint AND e.source = $2 AND d.run_id = $1::bigint AND d.name = e.destination"
+      "   AND d.state = 'waiting'"
+      " RETURNING d.runtime, d.state",
+      {run_id, node, output});
+  std::set<std::string> ready;
+  for (const Row& row : rows)
+    if (row.text(1) == "ready") ready.insert(row.text(0));
+  return ready;
+}
+
+}  // namespace
+
+NodeSpec node_spec_from(const std::string& spec_json) {
+  nlohmann::json graph = {{"nodes", nlohmann::json::array({nlohmann::json::parse(spec_json)})}};
+  return graph_from_json(graph).nodes.at(0);
+}
+
+AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report) {
+  const std::string conclusion_name = to_string(report.conclusion);
+  auto recorded = spi.query(
+      "WITH node AS (SELECT * FROM adagio.nodes WHERE id = $1::bigint)"
+      " INSERT INTO adagio.attempts"
+      "   (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, started_at)"
+      " SELECT id, run_id, attempt_count, $2, $3, $4, claimed_by, claim_token, claimed_at FROM node"
+      " RETURNING (SELECT count(*) FROM adagio.attempts WHERE node_id = $1::bigint AND conclusion = $2) + 1",
+      {node.node_id, conclusion_name, report.output, report.reason});
+  const int same_conclusion = static_cast<int>(recorded.at(0).integer(0));
+
+  AttemptOutcome result;
+  std::set<std::string> ready_runtimes;
+  long long finished = 0;       // nodes of this run completed by this attempt
+  long long not_succeeded = 0;  // ... of which did not succeed
+  switch (next_step(node.spec, report.conclusion, same_conclusion)) {
+    case NextStep::succeeded:
+      spi.query(
+          "UPDATE adagio.nodes SET state = 'completed', conclusion = 'success', output = $2,"
+          " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
+          {node.node_id, report.output});
+      ready_runtimes = pass_output_downstream(spi, node.run_id, node.name, report.output);
+      finished = 1;
+      result.outcome = "succeeded";
+      break;
+    case NextStep::retry: {
+      const double delay = retry_delay_seconds(node.spec, report.conclusion, same_conclusion);
+      // A retry with a backoff waits in "scheduled" until the sweeper finds it due.
+      auto retried = spi.query(
+          "UPDATE adagio.nodes SET state = CASE WHEN $3::float8 > 0 THEN 'scheduled' ELSE 'ready' END,"
+          " ready_at = clock_timestamp() + make_interval(secs => $3::float8), output = $2,"
+          " claim_token = NULL, lease_expires_at = NULL WHERE id = $1::bigint RETURNING state, ready_at",
+          {node.node_id, report.output, std::to_string(delay)});
+      if (retried.at(0).text(0) == "ready") {
+        ready_runtimes.insert(node.spec.runtime);
+      } else {
+        result.retry_at = retried.at(0).text(1);
+      }
+      result.outcome = "retrying";
+      break;
+    }
+    case NextStep::failed:
+      spi.query(
+          "UPDATE adagio.nodes SET state = 'completed', conclusion = $2, output = $3,"
+          " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
+          {node.node_id, conclusion_name, report.output});
+      finished = 1 + mark_never_reached(spi, node.run_id, node.name);
+      not_succeeded = finished;
+      result.outcome = "failed";
+      break;
+  }
+
+  // Last, so the run row (shared by every node of the run) stays locked as briefly as possible.
+  result.run_status = "running";
+  if (finished > 0) {
+    auto run = spi.query(
+        "UPDATE adagio.runs SET nodes_remaining = nodes_remaining - $2::int,"
+        "   nodes_failed = nodes_failed + $3::int,"
+        "   status = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'completed' ELSE status END,"
+        "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN"
+        "       CASE WHEN nodes_failed + $3::int = 0 THEN 'success' ELSE 'failed' END ELSE conclusion END,"
+        "   finished_at = CASE WHEN nodes_remaining = $2::int THEN now() ELSE finished_at END"
+        " WHERE id = $1::bigint RETURNING status, conclusion",
+        {node.run_id, std::to_string(finished), std::to_string(not_succeeded)});
+    result.run_status = run.at(0).text(0);
+    result.run_conclusion = run.at(0)[1];
+    if (result.run_status == "completed") notify_run_finished(std::stoll(node.run_id));
+  }
+  for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
+  return result;
+}
+
+}  // namespace adagio::pg

@@ -1,0 +1,40 @@
+// Recording an attempt and applying its consequences. Shared by complete() (a worker reports)
+// and sweep() (the engine concludes an orphaned claim), so both follow the same rules.
+#pragma once
+
+#include "spi.hpp"
+
+#include "adagio/conclusion.hpp"
+#include "adagio/graph.hpp"
+
+#include <optional>
+#include <string>
+
+namespace adagio::pg {
+
+// A running node, locked FOR UPDATE by the caller.
+struct HeldNode {
+  std::string node_id;
+  std::string run_id;
+  std::string name;
+  NodeSpec spec;
+};
+
+struct AttemptReport {
+  Conclusion conclusion;
+  std::optional<std::string> output;
+  std::optional<std::string> reason;  // set when the engine concluded the attempt, not the function
+};
+
+struct AttemptOutcome {
+  std::string outcome;  // succeeded, retrying, failed
+  std::optional<std::string> retry_at;  // when a retry waits for its backoff
+  std::string run_status;
+  std::optional<std::string> run_conclusion;
+};
+
+NodeSpec node_spec_from(const std::string& spec_json);
+
+AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report);
+
+}  // namespace adagio::pg

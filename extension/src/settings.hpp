@@ -1,0 +1,9 @@
+// The extension's settings (GUCs), defined in module.cpp.
+#pragma once
+
+namespace adagio::pg {
+extern int default_lease_seconds;    // adagio.default_lease
+extern int agent_timeout_seconds;    // adagio.agent_timeout
+extern int sweep_interval_ms;        // adagio.sweep_interval
+extern char* sweeper_databases;      // adagio.sweeper_databases (postmaster start only)
+}  // namespace adagio::pg
