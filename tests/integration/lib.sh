@@ -43,4 +43,21 @@ wait_run() {
   fail "run $run did not finish within ${limit}s (status: $status)"
 }
 
+# restart_server: a fast restart of the sandbox's PostgreSQL (connections drop, state survives).
+restart_server() {
+  $ADAGIO_SERVER_AS "$ADAGIO_PG_BIN/pg_ctl" -D "$ADAGIO_SANDBOX_DIR/data" -l "$ADAGIO_SANDBOX_DIR/server.log" \
+    -w -t 60 -m fast restart >/dev/null
+}
+
+# wait_for SECONDS SQL EXPECTED: polls until the query returns EXPECTED.
+wait_for() {
+  local limit="$1" query="$2" expected="$3" got=""
+  for _ in $(seq 1 $((limit * 10))); do
+    got=$(sql -c "$query" 2>/dev/null || true)
+    [ "$got" = "$expected" ] && return 0
+    sleep 0.1
+  done
+  fail "waited ${limit}s for [$query] to return '$expected', last got '$got'"
+}
+
 sql -q -c "CREATE EXTENSION IF NOT EXISTS adagio"
