@@ -1,0 +1,60 @@
+// The worker proper: a dispatcher thread that talks to PostgreSQL (register,
+// LISTEN, claim, heartbeat, complete, deregister) and a fixed pool of
+// executor threads that run the claimed tasks.
+#pragma once
+
+#include <adagio/worker/runtime.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace adagio::worker {
+
+inline constexpr const char* worker_version = "0.1.0";
+
+struct WorkerOptions {
+  std::string dsn;                    ///< empty: libpq uses PG* environment variables
+  std::string name;                   ///< agent name; empty: "<hostname>:<pid>"
+  int concurrency = 4;                ///< executor threads / max claims held
+  std::vector<std::string> runtimes;  ///< enabled runtimes; empty: all registered
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds heartbeat_interval{3000};
+  std::chrono::milliseconds shutdown_grace{30000};
+  bool once_idle = false;  ///< exit once no work was available for idle_exit
+  std::chrono::milliseconds idle_exit{5000};
+};
+
+/// Result of parsing the command line.
+struct CliParse {
+  std::optional<WorkerOptions> options;  ///< set when the worker should run
+  int exit_code = 0;                     ///< otherwise: exit with this (0 for --help)
+};
+
+/// Parses the command line (see README.md); applies ADAGIO_DSN and the log
+/// level. Usage errors (including an unknown runtime) give exit_code 2.
+CliParse parse_cli(int argc, const char* const* argv, const Registry& registry);
+
+class Worker {
+ public:
+  /// `registry` must outlive the worker. Throws std::invalid_argument if an
+  /// enabled runtime is not in the registry.
+  Worker(WorkerOptions options, const Registry& registry);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Runs until stopped; returns the exit code (0 on a clean shutdown).
+  int run();
+
+  /// Asks the worker to shut down gracefully; a second call forces it
+  /// (running executions are cancelled). Async-signal-safe.
+  void request_stop() noexcept;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace adagio::worker

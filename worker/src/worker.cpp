@@ -1,0 +1,692 @@
+// The dispatcher: owns the database connection (LISTEN, claim, heartbeat,
+// complete, register/deregister) and hands claims to the executor pool.
+// Everything in Worker::Impl runs on the dispatcher thread, except
+// request_stop() and the pool's notify callback, which only touch an atomic
+// and the eventfd.
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <adagio/worker/claim.hpp>
+#include <adagio/worker/log.hpp>
+#include <adagio/worker/text.hpp>
+#include <adagio/worker/worker.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+#include "executor_pool.hpp"
+
+namespace adagio::worker {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr milliseconds initial_backoff{500};
+constexpr milliseconds max_backoff{10000};
+constexpr milliseconds force_wait{5000};    // after forced cancel, wait this long for executions
+constexpr milliseconds report_wait{10000};  // at shutdown, keep trying to report this long
+
+std::string seconds_text(milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3gs", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+// Collapses all whitespace (libpq messages span lines) into single spaces.
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// The first line of a server error ("ERROR:  message"), without CONTEXT etc.
+std::string first_line(const std::string& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  if (line.rfind("ERROR:", 0) == 0) line.erase(0, 6);
+  return one_line(line);
+}
+
+bool is_connection_sqlstate(const std::string& state) {
+  return state.empty() || state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0;
+}
+
+std::string default_name() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+std::string hostname() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) return "unknown";
+  return host;
+}
+
+// Sets a flag when a NOTIFY arrives on its channel.
+class Listener final : public pqxx::notification_receiver {
+ public:
+  Listener(pqxx::connection_base& c, const std::string& channel, bool& flag)
+      : pqxx::notification_receiver(c, channel), flag_(flag) {}
+  void operator()(const std::string&, int) override {
+    flag_ = true;
+    log::debug("notification on ", channel());
+  }
+
+ private:
+  bool& flag_;
+};
+
+// Routes server notices and libpqxx warnings to the log.
+class NoticeLogger final : public pqxx::errorhandler {
+ public:
+  explicit NoticeLogger(pqxx::connection_base& c) : pqxx::errorhandler(c) {}
+  bool operator()(const char msg[]) noexcept override {
+    try {
+      log::info("postgres: ", one_line(msg));
+    } catch (...) {
+    }
+    return false;  // handled
+  }
+};
+
+// One database connection with its LISTENs. Declaration order matters:
+// receivers and the error handler must go before the connection.
+struct DbSession {
+  explicit DbSession(const std::string& dsn) : conn(dsn) {}
+  ~DbSession() {
+    // Closing first means the receivers' destructors do not try to UNLISTEN
+    // (or reconnect) on a connection that may be broken.
+    conn.disconnect();
+  }
+  DbSession(const DbSession&) = delete;
+  DbSession& operator=(const DbSession&) = delete;
+
+  pqxx::connection conn;
+  std::unique_ptr<NoticeLogger> notices;
+  std::vector<std::unique_ptr<Listener>> listeners;
+};
+
+struct InFlight {
+  std::int64_t run_id = 0;
+  std::string node;
+  std::string runtime;
+  int attempt = 1;
+  std::shared_ptr<std::atomic<bool>> cancel;
+  bool lost = false;    // heartbeat said we no longer hold the claim
+  bool forced = false;  // cancelled by a forced shutdown
+};
+
+struct Report {
+  std::string token;
+  std::int64_t run_id = 0;
+  std::string node;
+  Result result;
+  bool fallback = false;  // already replaced by an error after a failed report
+};
+
+}  // namespace
+
+class Worker::Impl {
+ public:
+  Impl(WorkerOptions options, const Registry& registry) : opt_(std::move(options)), registry_(registry) {
+    if (opt_.concurrency < 1) throw std::invalid_argument("concurrency must be at least 1");
+    if (opt_.runtimes.empty()) opt_.runtimes = registry_.names();
+    std::sort(opt_.runtimes.begin(), opt_.runtimes.end());
+    opt_.runtimes.erase(std::unique(opt_.runtimes.begin(), opt_.runtimes.end()), opt_.runtimes.end());
+    if (opt_.runtimes.empty()) throw std::invalid_argument("no runtimes to serve");
+    for (const auto& rt : opt_.runtimes)
+      if (!registry_.find(rt)) throw std::invalid_argument("unknown runtime \"" + rt + "\"");
+    if (opt_.name.empty()) opt_.name = default_name();
+    if (opt_.poll_interval < milliseconds(1)) opt_.poll_interval = milliseconds(1);
+    if (opt_.heartbeat_interval < milliseconds(1)) opt_.heartbeat_interval = milliseconds(1);
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
+  }
+
+  ~Impl() {
+    pool_.reset();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  void request_stop() noexcept {
+    stop_requests_.fetch_add(1);
+    wake();
+  }
+
+  int run();
+
+ private:
+  void wake() noexcept {
+    std::uint64_t one = 1;
+    if (::write(wake_fd_, &one, sizeof one) < 0) {
+      // Counter saturated or similar: the dispatcher is awake anyway.
+    }
+  }
+
+  std::size_t free_slots() const {
+    auto busy = inflight_.size();
+    auto n = static_cast<std::size_t>(opt_.concurrency);
+    return busy >= n ? 0 : n - busy;
+  }
+
+  void connect(clock::time_point now);
+  void connection_lost(const char* what, const std::string& why);
+  void register_agent(pqxx::connection& conn, clock::time_point now);
+  void reregister();
+  template <class F>
+  bool db_call(const char* what, F&& f);
+  void handle_stop_requests(clock::time_point now);
+  void begin_shutdown(clock::time_point now, const std::string& why);
+  void force_shutdown(clock::time_point now, const std::string& why);
+  void collect_done();
+  void receive_notifications();
+  void maybe_claim(clock::time_point now);
+  void start(Claim claim);
+  void heartbeat(clock::time_point now);
+  void report_pending();
+  enum class ReportStatus { done, retry_now, later };
+  ReportStatus report(Report& r);
+  bool shutdown_finished(clock::time_point now);
+  // --once-idle counts idle time only while connected with nothing to do.
+  bool idle_exit_armed() const {
+    return opt_.once_idle && db_ && agent_id_ != 0 && inflight_.empty() && reports_.empty();
+  }
+  void wait(clock::time_point now);
+  void deregister();
+
+  WorkerOptions opt_;
+  const Registry& registry_;
+  int wake_fd_ = -1;
+  std::atomic<int> stop_requests_{0};
+  int stops_seen_ = 0;
+
+  std::unique_ptr<DbSession> db_;
+  std::int64_t agent_id_ = 0;
+  clock::time_point next_connect_{};
+  milliseconds backoff_ = initial_backoff;
+  bool ever_connected_ = false;
+  bool notified_ = false;
+  std::string last_sqlstate_;  // of the last failed db_call, if an SQL error
+
+  std::unique_ptr<detail::ExecutorPool> pool_;
+  std::map<std::string, InFlight> inflight_;
+  std::deque<Report> reports_;
+  bool maybe_more_ = true;
+  clock::time_point next_poll_{};
+  clock::time_point next_heartbeat_{};
+  clock::time_point last_activity_{};
+
+  enum class Phase { running, draining, forced };
+  Phase phase_ = Phase::running;
+  clock::time_point grace_deadline_{}, force_deadline_{};
+  std::optional<clock::time_point> report_deadline_;
+  std::size_t abandoned_ = 0;
+};
+
+// ---------------------------------------------------------------- database
+
+void Worker::Impl::connect(clock::time_point now) {
+  try {
+    auto s = std::make_unique<DbSession>(opt_.dsn);
+    s->notices = std::make_unique<NoticeLogger>(s->conn);
+    s->conn.set_client_encoding("UTF8");
+    s->conn.prepare("adagio_register", "SELECT adagio.register_agent($1::text, $2::text[], $3::jsonb)");
+    s->conn.prepare("adagio_claim", "SELECT adagio.claim($1::bigint, $2::int)::text");
+    s->conn.prepare("adagio_complete", "SELECT adagio.complete($1::uuid, $2::text, $3::text)::text");
+    s->conn.prepare("adagio_heartbeat", "SELECT adagio.heartbeat($1::bigint, $2::uuid[])::text");
+    s->conn.prepare("adagio_deregister", "SELECT adagio.deregister_agent($1::bigint)");
+    // notification_receiver issues LISTEN "<channel>" (quoted identifier).
+    for (const auto& rt : opt_.runtimes)
+      s->listeners.push_back(std::make_unique<Listener>(s->conn, "adagio.ready." + rt, notified_));
+
+    if (agent_id_ == 0)
+      register_agent(s->conn, now);
+    else
+      log::info("reconnected to the database (agent ", agent_id_, "); listening again");
+    last_activity_ = now;
+    db_ = std::move(s);
+    ever_connected_ = true;
+    backoff_ = initial_backoff;
+    maybe_more_ = true;              // notifications may have been missed
+    next_heartbeat_ = clock::now();  // refresh leases right away
+  } catch (const std::exception& e) {
+    log::warn(ever_connected_ || agent_id_ ? "reconnect failed: " : "cannot connect/register: ", one_line(e.what()),
+              "; retrying in ", seconds_text(backoff_));
+    next_connect_ = clock::now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, max_backoff);
+  }
+}
+
+void Worker::Impl::register_agent(pqxx::connection& conn, clock::time_point now) {
+  json info = {{"hostname", hostname()},
+               {"pid", static_cast<long>(::getpid())},
+               {"concurrency", opt_.concurrency},
+               {"version", worker_version}};
+  pqxx::nontransaction tx(conn);
+  auto r = tx.exec_prepared("adagio_register", opt_.name, pg_array_literal(opt_.runtimes), info.dump());
+  tx.commit();
+  if (r.empty() || r[0][0].is_null()) throw std::runtime_error("adagio.register_agent returned no id");
+  agent_id_ = r[0][0].as<std::int64_t>();
+  log::info("registered agent ", agent_id_, " name=", opt_.name, " runtimes=", join(opt_.runtimes, ","),
+            " concurrency=", opt_.concurrency);
+  last_activity_ = now;
+}
+
+// The server no longer knows our agent (SQLSTATE 42704 from claim or
+// heartbeat, e.g. after it was cleaned up): register again. Claims held under
+// the old id come back as lost from the next heartbeat.
+void Worker::Impl::reregister() {
+  log::warn("agent ", agent_id_, " is not registered any more; registering again");
+  const std::int64_t old = agent_id_;
+  agent_id_ = 0;
+  if (!db_call("register", [&] { register_agent(db_->conn, clock::now()); })) agent_id_ = old;
+}
+
+void Worker::Impl::connection_lost(const char* what, const std::string& why) {
+  log::warn("database connection lost (", what, "): ", one_line(why), "; reconnecting in ", seconds_text(backoff_));
+  db_.reset();
+  next_connect_ = clock::now() + backoff_;
+  backoff_ = std::min(backoff_ * 2, max_backoff);
+}
+
+// Runs f(); on a connection problem drops the connection (to be re-made),
+// on any other error logs it. Returns whether f completed.
+template <class F>
+bool Worker::Impl::db_call(const char* what, F&& f) {
+  last_sqlstate_.clear();
+  try {
+    f();
+    return true;
+  } catch (const pqxx::sql_error& e) {
+    last_sqlstate_ = e.sqlstate();
+    if (is_connection_sqlstate(e.sqlstate()))
+      connection_lost(what, e.what());
+    else
+      log::error(what, " failed: ", first_line(e.what()), " (SQLSTATE ", e.sqlstate(), ")");
+  } catch (const pqxx::failure& e) {  // broken_connection, in_doubt_error, ...
+    connection_lost(what, e.what());
+  } catch (const std::exception& e) {
+    log::error(what, " failed: ", one_line(e.what()));
+  }
+  return false;
+}
+
+void Worker::Impl::receive_notifications() {
+  db_call("receiving notifications", [&] { db_->conn.get_notifs(); });
+  if (notified_) {
+    notified_ = false;
+    maybe_more_ = true;
+  }
+}
+
+void Worker::Impl::maybe_claim(clock::time_point now) {
+  const std::size_t free = free_slots();
+  if (free == 0 || !(maybe_more_ || now >= next_poll_)) return;
+  std::string text;
+  const bool ok = db_call("claim", [&] {
+    pqxx::nontransaction tx(db_->conn);
+    auto r = tx.exec_prepared("adagio_claim", agent_id_, static_cast<int>(free));
+    tx.commit();
+    text = (r.empty() || r[0][0].is_null()) ? "[]" : r[0][0].c_str();
+  });
+  next_poll_ = clock::now() + opt_.poll_interval;
+  maybe_more_ = false;
+  if (!ok) {
+    if (last_sqlstate_ == "42704" && db_) reregister();
+    return;
+  }
+  std::vector<Claim> claims;
+  try {
+    claims = parse_claims(json::parse(text));
+  } catch (const std::exception& e) {
+    log::error("cannot parse the result of adagio.claim(): ", e.what());
+    return;
+  }
+  if (claims.size() >= free) maybe_more_ = true;  // there may be more ready work
+  if (!claims.empty()) last_activity_ = clock::now();
+  log::debug("claim(", free, ") -> ", claims.size());
+  for (auto& c : claims) start(std::move(c));
+}
+
+void Worker::Impl::start(Claim c) {
+  if (!c.error.empty()) {
+    log::error("malformed claim", c.claim_token.empty() ? "" : " " + c.claim_token, ": ", c.error);
+    if (!c.claim_token.empty())
+      reports_.push_back(Report{c.claim_token, c.task.run_id, c.task.node,
+                                Result{Conclusion::error, "worker: malformed claim: " + c.error}});
+    return;
+  }
+  log::info("claimed run ", c.task.run_id, " node ", c.task.node, " runtime ", c.task.runtime, " attempt ",
+            c.task.attempt);
+  const Function* fn = registry_.find(c.task.runtime);
+  if (!fn) {
+    log::error("no function for runtime \"", c.task.runtime, "\" (run ", c.task.run_id, " node ", c.task.node, ")");
+    reports_.push_back(Report{c.claim_token, c.task.run_id, c.task.node,
+                              Result{Conclusion::error, "worker: no function for runtime \"" + c.task.runtime + "\""}});
+    return;
+  }
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  InFlight f;
+  f.run_id = c.task.run_id;
+  f.node = c.task.node;
+  f.runtime = c.task.runtime;
+  f.attempt = c.task.attempt;
+  f.cancel = cancel;
+  Task task = std::move(c.task);
+  task.cancelled = cancel.get();
+  auto [it, inserted] = inflight_.emplace(c.claim_token, std::move(f));
+  if (!inserted) {  // the same token twice: should never happen
+    log::error("duplicate claim token ", c.claim_token, "; ignoring");
+    return;
+  }
+  pool_->submit(detail::ExecutorPool::Job{it->first, std::move(task), fn, std::move(cancel)});
+}
+
+void Worker::Impl::heartbeat(clock::time_point now) {
+  next_heartbeat_ = now + opt_.heartbeat_interval;
+  std::vector<std::string> tokens;
+  for (const auto& [token, f] : inflight_)
+    if (!f.lost) tokens.push_back(token);
+  for (const auto& r : reports_) tokens.push_back(r.token);
+  std::string text;
+  const bool ok = db_call("heartbeat", [&] {
+    pqxx::nontransaction tx(db_->conn);
+    auto r = tx.exec_prepared("adagio_heartbeat", agent_id_, pg_array_literal(tokens));
+    tx.commit();
+    text = (r.empty() || r[0][0].is_null()) ? "" : r[0][0].c_str();
+  });
+  if (!ok) {
+    if (last_sqlstate_ == "42704" && db_) reregister();
+    return;
+  }
+  log::debug("heartbeat for ", tokens.size(), " claim(s)");
+  for (const std::string& token : parse_pg_array(text)) {
+    if (auto it = inflight_.find(token); it != inflight_.end()) {
+      if (!it->second.lost) {
+        log::warn("claim lost for run ", it->second.run_id, " node ", it->second.node, ": cancelling the execution");
+        it->second.lost = true;
+        it->second.cancel->store(true);
+      }
+    }
+    for (auto r = reports_.begin(); r != reports_.end();) {
+      if (r->token == token) {
+        log::warn("dropping result of run ", r->run_id, " node ", r->node, ": claim no longer held");
+        r = reports_.erase(r);
+      } else {
+        ++r;
+      }
+    }
+  }
+}
+
+Worker::Impl::ReportStatus Worker::Impl::report(Report& r) {
+  try {
+    pqxx::nontransaction tx(db_->conn);
+    auto res =
+        tx.exec_prepared("adagio_complete", r.token, to_string(r.result.conclusion), sanitize_utf8(r.result.output));
+    tx.commit();
+    std::string outcome = "?";
+    if (!res.empty() && !res[0][0].is_null()) {
+      try {
+        json summary = json::parse(res[0][0].c_str());
+        if (summary.is_object() && summary.contains("outcome")) {
+          const auto& o = summary["outcome"];
+          outcome = o.is_string() ? o.get<std::string>() : o.dump();
+        } else {
+          outcome = summary.dump();
+        }
+      } catch (const std::exception&) {
+        outcome = res[0][0].c_str();
+      }
+    }
+    log::info("reported run ", r.run_id, " node ", r.node, ": ", to_string(r.result.conclusion), " -> ", outcome);
+    return ReportStatus::done;
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    if (state == "55000") {
+      log::warn("result of run ", r.run_id, " node ", r.node, " dropped: claim no longer held (", first_line(e.what()),
+                ")");
+      return ReportStatus::done;
+    }
+    if (is_connection_sqlstate(state)) {
+      connection_lost("complete", e.what());
+      return ReportStatus::later;
+    }
+    if (!r.fallback) {
+      log::error("reporting run ", r.run_id, " node ", r.node, " failed: ", first_line(e.what()), " (SQLSTATE ", state,
+                 "); reporting an error instead");
+      r.fallback = true;
+      r.result = Result{Conclusion::error, "worker: could not report the result: " + first_line(e.what())};
+      return ReportStatus::retry_now;
+    }
+    log::error("reporting run ", r.run_id, " node ", r.node, " failed again: ", first_line(e.what()),
+               "; dropping the result");
+    return ReportStatus::done;
+  } catch (const pqxx::failure& e) {
+    connection_lost("complete", e.what());
+    return ReportStatus::later;
+  } catch (const std::exception& e) {
+    log::error("reporting run ", r.run_id, " node ", r.node, " failed: ", e.what(), "; dropping the result");
+    return ReportStatus::done;
+  }
+}
+
+void Worker::Impl::report_pending() {
+  while (db_ && !reports_.empty()) {
+    switch (report(reports_.front())) {
+      case ReportStatus::done:
+        reports_.pop_front();
+        break;
+      case ReportStatus::retry_now:
+        break;
+      case ReportStatus::later:
+        return;
+    }
+  }
+}
+
+void Worker::Impl::deregister() {
+  if (!db_ || agent_id_ == 0) return;
+  if (db_call("deregister", [&] {
+        pqxx::nontransaction tx(db_->conn);
+        tx.exec_prepared("adagio_deregister", agent_id_);
+        tx.commit();
+      }))
+    log::info("deregistered agent ", agent_id_);
+}
+
+// ------------------------------------------------------------ executions
+
+void Worker::Impl::collect_done() {
+  for (auto& d : pool_->take_done()) {
+    auto it = inflight_.find(d.token);
+    if (it == inflight_.end()) continue;  // abandoned at shutdown, already reported
+    InFlight& f = it->second;
+    Result r = std::move(d.result);
+    if (f.forced && r.conclusion != Conclusion::success) r = Result{Conclusion::error, "worker shutting down"};
+    log::info("finished run ", f.run_id, " node ", f.node, ": ", to_string(r.conclusion), " in ", d.elapsed.count(),
+              " ms");
+    if (f.lost) {
+      log::warn("dropping result of run ", f.run_id, " node ", f.node, ": claim no longer held");
+    } else {
+      reports_.push_back(Report{d.token, f.run_id, f.node, std::move(r)});
+    }
+    inflight_.erase(it);
+    last_activity_ = clock::now();
+  }
+}
+
+// -------------------------------------------------------------- lifecycle
+
+void Worker::Impl::handle_stop_requests(clock::time_point now) {
+  const int n = stop_requests_.load();
+  while (stops_seen_ < n) {
+    ++stops_seen_;
+    if (phase_ == Phase::running)
+      begin_shutdown(now, "stop requested");
+    else if (phase_ == Phase::draining)
+      force_shutdown(now, "second stop request");
+  }
+}
+
+void Worker::Impl::begin_shutdown(clock::time_point now, const std::string& why) {
+  phase_ = Phase::draining;
+  grace_deadline_ = now + opt_.shutdown_grace;
+  log::info("shutting down (", why, "): no new claims; waiting up to ", seconds_text(opt_.shutdown_grace), " for ",
+            inflight_.size(), " running execution(s)");
+}
+
+void Worker::Impl::force_shutdown(clock::time_point now, const std::string& why) {
+  phase_ = Phase::forced;
+  force_deadline_ = now + force_wait;
+  if (!inflight_.empty())
+    log::warn("forcing shutdown (", why, "): cancelling ", inflight_.size(), " running execution(s)");
+  for (auto& [token, f] : inflight_) {
+    f.forced = true;
+    f.cancel->store(true);
+  }
+}
+
+bool Worker::Impl::shutdown_finished(clock::time_point now) {
+  if (phase_ == Phase::running) {
+    if (idle_exit_armed() && now - last_activity_ >= opt_.idle_exit) {
+      log::info("no work for ", seconds_text(opt_.idle_exit), " (--once-idle)");
+      begin_shutdown(now, "idle");
+    } else {
+      return false;
+    }
+  }
+  if (phase_ == Phase::draining && !inflight_.empty() && now >= grace_deadline_)
+    force_shutdown(now, "grace period over");
+  if (phase_ == Phase::forced && !inflight_.empty() && now >= force_deadline_) {
+    log::error(inflight_.size(), " execution(s) ignored cancellation; reporting them as errors and abandoning them");
+    for (auto& [token, f] : inflight_)
+      if (!f.lost)
+        reports_.push_back(Report{token, f.run_id, f.node, Result{Conclusion::error, "worker shutting down"}});
+    abandoned_ = inflight_.size();
+    inflight_.clear();
+  }
+  if (!inflight_.empty()) return false;
+  if (reports_.empty()) return true;
+  if (!report_deadline_) report_deadline_ = now + report_wait;
+  if (now >= *report_deadline_) {
+    log::error("giving up on reporting ", reports_.size(), " result(s): database unavailable");
+    for (const auto& r : reports_)
+      log::error("  unreported: run ", r.run_id, " node ", r.node, " ", to_string(r.result.conclusion));
+    return true;
+  }
+  return false;
+}
+
+void Worker::Impl::wait(clock::time_point now) {
+  clock::time_point until = now + milliseconds(1000);
+  auto consider = [&](clock::time_point t) { until = std::min(until, t); };
+  if (!db_) {
+    consider(next_connect_);
+  } else {
+    consider(next_heartbeat_);
+    if (phase_ == Phase::running && free_slots() > 0) {
+      if (maybe_more_) consider(now);
+      consider(next_poll_);
+    }
+    if (!reports_.empty()) consider(now + milliseconds(100));
+  }
+  if (phase_ == Phase::draining) consider(grace_deadline_);
+  if (phase_ == Phase::forced) consider(force_deadline_);
+  if (report_deadline_) consider(*report_deadline_);
+  if (phase_ == Phase::running && idle_exit_armed()) consider(last_activity_ + opt_.idle_exit);
+
+  auto timeout = std::chrono::duration_cast<milliseconds>(until - now).count();
+  if (timeout < 0) timeout = 0;
+
+  pollfd fds[2];
+  nfds_t n = 0;
+  fds[n++] = pollfd{wake_fd_, POLLIN, 0};
+  if (db_) {
+    int sock = db_->conn.sock();
+    if (sock >= 0) fds[n++] = pollfd{sock, POLLIN, 0};
+  }
+  int r = ::poll(fds, n, static_cast<int>(timeout));
+  if (r > 0 && (fds[0].revents & POLLIN)) {
+    std::uint64_t v;
+    if (::read(wake_fd_, &v, sizeof v) < 0) {
+      // EAGAIN: nothing to reset
+    }
+  }
+}
+
+int Worker::Impl::run() {
+  log::info("adagio-worker ", worker_version, " starting: name=", opt_.name, " runtimes=", join(opt_.runtimes, ","),
+            " concurrency=", opt_.concurrency);
+  pool_ = std::make_unique<detail::ExecutorPool>(opt_.concurrency, [this] { wake(); });
+  next_connect_ = clock::now();
+  last_activity_ = clock::now();
+
+  for (;;) {
+    auto now = clock::now();
+    handle_stop_requests(now);
+    if (!db_ && now >= next_connect_) connect(now);
+    collect_done();
+    if (db_) receive_notifications();
+    if (db_) report_pending();
+    if (db_ && clock::now() >= next_heartbeat_) heartbeat(clock::now());
+    if (db_ && agent_id_ != 0 && phase_ == Phase::running) maybe_claim(clock::now());
+    now = clock::now();
+    if (shutdown_finished(now)) break;
+    wait(now);
+  }
+
+  deregister();
+  db_.reset();
+  if (abandoned_ > 0) {
+    // Executor threads are stuck in user code; they cannot be joined.
+    log::error("exiting with ", abandoned_, " execution(s) still running");
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  pool_.reset();
+  log::info("worker stopped");
+  return 0;
+}
+
+// ------------------------------------------------------------------ Worker
+
+Worker::Worker(WorkerOptions options, const Registry& registry)
+    : impl_(std::make_unique<Impl>(std::move(options), registry)) {}
+Worker::~Worker() = default;
+int Worker::run() { return impl_->run(); }
+void Worker::request_stop() noexcept { impl_->request_stop(); }
+
+}  // namespace adagio::worker
