@@ -109,8 +109,8 @@ TEST(RetryDelay, NoBackoffMeansReadyAtOnce) {
 }
 
 TEST(RetryDelay, BackoffAndLeaseRoundTripAndAreValidated) {
-  const char* text = R"({"nodes":[{"name":"n","runtime":"debug","lease_seconds":5,"retry":{"error":{"max_attempts":2,
-      "backoff":{"initial_delay_seconds":1,"multiplier":2,"max_delay_seconds":8}}}}],"edges":[]})";
+  const char* text = R"({"nodes":[{"name":"n","runtime":"debug","lease_seconds":5,"metadata":{},"retry":{"error":{"max_attempts":2,
+      "backoff":{"initial_delay_seconds":1.5,"multiplier":2.5,"max_delay_seconds":8.5}}}}],"edges":[]})";
   adagio::Graph graph = adagio::parse_graph(text);
   EXPECT_EQ(adagio::to_json(graph), nlohmann::json::parse(text));
   EXPECT_THROW(adagio::validate(adagio::parse_graph(
