@@ -27,10 +27,13 @@ void _PG_init(void) {
   DefineCustomIntVariable("adagio.sweep_interval", "Time between two sweeps of the sweeper background worker.",
                           nullptr, &sweep_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
                           nullptr, nullptr);
-  DefineCustomStringVariable("adagio.sweeper_databases",
-                             "Databases (comma-separated) the sweeper background workers serve.",
-                             "Needs adagio in shared_preload_libraries; empty disables the background sweeper.",
-                             &sweeper_databases, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+  // A postmaster-only setting can only be defined while preloading; loaded later (no preload),
+  // there is no background sweeper to configure.
+  if (process_shared_preload_libraries_in_progress)
+    DefineCustomStringVariable("adagio.sweeper_databases",
+                               "Databases (comma-separated) the sweeper background workers serve.",
+                               "Needs adagio in shared_preload_libraries; empty disables the background sweeper.",
+                               &sweeper_databases, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("adagio");
   if (process_shared_preload_libraries_in_progress) register_sweepers();
 }
