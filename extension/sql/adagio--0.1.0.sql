@@ -83,6 +83,9 @@ CREATE TABLE adagio.nodes (
   inputs            jsonb NOT NULL DEFAULT '{}',                 -- upstream outputs by upstream name
   output            text,
   attempt_count     int NOT NULL DEFAULT 0,                      -- claims handed out
+  -- Attempts up to this number belong to an earlier try of the run (before retry_run); the retry
+  -- policy counts only the attempts after it.
+  retry_base        int NOT NULL DEFAULT 0,
   claim_token       uuid,                                        -- set only while running
   claimed_by        bigint REFERENCES adagio.agents,
   claimed_at        timestamptz,
@@ -118,12 +121,30 @@ CREATE TABLE adagio.attempts (
   reason       text,                        -- set when the engine, not the function, concluded it
   agent_id     bigint REFERENCES adagio.agents,
   claim_token  uuid NOT NULL,
+  ready_at     timestamptz,                 -- when the node became claimable: queue wait = started - ready
   started_at   timestamptz NOT NULL,
   finished_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (node_id, attempt)
 );
 CREATE INDEX attempts_claim_token ON adagio.attempts (claim_token);
 CREATE INDEX attempts_run ON adagio.attempts (run_id);
+
+-- The timeline: an append-only log of what happened to each run. Written in the same statement as
+-- the change it records (a CTE), so it costs one index insertion per event and no extra round trip.
+-- No foreign key to runs: the check would lock the run row on every event; purge_runs removes both.
+CREATE TABLE adagio.events (
+  id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id    bigint NOT NULL,
+  node      text,                                -- NULL for run-level events
+  kind      text NOT NULL CHECK (kind IN (
+              'run_started', 'node_ready', 'node_claimed', 'attempt_finished', 'node_retried',
+              'node_orphaned', 'node_never_reached', 'run_completed', 'run_cancelled', 'run_retried')),
+  agent_id  bigint,
+  attempt   int,
+  detail    jsonb,
+  at        timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX events_run ON adagio.events (run_id, id);
 
 -- Engine functions (C++) ------------------------------------------------------------------------
 
@@ -184,9 +205,10 @@ BEGIN
   END IF;
   -- Running attempts end as errors the engine concluded; their tokens stop working, which is how
   -- their workers learn of it at the next heartbeat.
-  INSERT INTO adagio.attempts (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, started_at)
+  INSERT INTO adagio.attempts (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token,
+                               ready_at, started_at)
   SELECT n.id, n.run_id, n.attempt_count, 'error', NULL, 'cancelled: the run was cancelled', n.claimed_by,
-         n.claim_token, n.claimed_at
+         n.claim_token, n.ready_at, n.claimed_at
   FROM adagio.nodes n WHERE n.run_id = cancel_run.run_id AND n.state = 'running';
   GET DIAGNOSTICS stopped = ROW_COUNT;
   UPDATE adagio.nodes n
@@ -194,12 +216,138 @@ BEGIN
   WHERE n.run_id = cancel_run.run_id AND n.state IN ('waiting', 'ready', 'scheduled', 'running');
   GET DIAGNOSTICS cancelled = ROW_COUNT;
   UPDATE adagio.runs r SET status = 'cancelled', finished_at = now() WHERE r.id = cancel_run.run_id;
+  INSERT INTO adagio.events (run_id, kind, detail)
+  VALUES (cancel_run.run_id, 'run_cancelled',
+          jsonb_build_object('nodes_cancelled', cancelled, 'attempts_stopped', stopped, 'by', session_user));
   PERFORM pg_notify('adagio.run_finished', cancel_run.run_id::text);
+  IF coalesce(current_setting('adagio.notify_events', true), 'on') = 'on' THEN
+    PERFORM pg_notify('adagio.events', cancel_run.run_id::text);
+  END IF;
   RETURN jsonb_build_object('run_id', cancel_run.run_id, 'nodes_cancelled', cancelled, 'attempts_stopped', stopped);
 END
 $$;
 COMMENT ON FUNCTION adagio.cancel_run(bigint) IS
   'Cancels a run: unfinished nodes become cancelled, running claims stop being valid.';
+
+CREATE FUNCTION adagio.retry_run(run_id bigint) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  run_status text;
+  run_conclusion text;
+  reset int;
+  made_ready int;
+  runtime_name text;
+BEGIN
+  SELECT r.status, r.conclusion INTO run_status, run_conclusion
+  FROM adagio.runs r WHERE r.id = retry_run.run_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'run % does not exist', retry_run.run_id USING ERRCODE = 'undefined_object';
+  END IF;
+  IF NOT (run_status = 'cancelled' OR (run_status = 'completed' AND run_conclusion = 'failed')) THEN
+    RAISE EXCEPTION 'run % cannot be retried: it is %', retry_run.run_id,
+      CASE WHEN run_status = 'completed' THEN 'completed with success' ELSE run_status END
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'only a run that failed or was cancelled can be retried';
+  END IF;
+  -- Every node that did not succeed starts over: it keeps the outputs it already received, waits
+  -- for the upstream nodes that have not succeeded, and its retry policy counts afresh.
+  WITH again AS (
+    SELECT n.id,
+           (SELECT count(*) FROM adagio.edges e JOIN adagio.nodes u ON u.run_id = e.run_id AND u.name = e.source
+            WHERE e.run_id = n.run_id AND e.destination = n.name
+              AND u.conclusion IS DISTINCT FROM 'success')::int AS pending
+    FROM adagio.nodes n
+    WHERE n.run_id = retry_run.run_id AND n.conclusion IS DISTINCT FROM 'success'),
+  updated AS (
+    UPDATE adagio.nodes n
+    SET state = CASE WHEN a.pending = 0 THEN 'ready' ELSE 'waiting' END,
+        conclusion = NULL, upstream_pending = a.pending, output = NULL, retry_base = n.attempt_count,
+        claimed_by = NULL, claimed_at = NULL, claim_token = NULL, lease_expires_at = NULL,
+        ready_at = CASE WHEN a.pending = 0 THEN clock_timestamp() END, finished_at = NULL
+    FROM again a WHERE n.id = a.id
+    RETURNING n.name, n.state, n.runtime, n.position),
+  logged AS (
+    INSERT INTO adagio.events (run_id, node, kind)
+    SELECT retry_run.run_id, u.name, 'node_ready' FROM updated u WHERE u.state = 'ready')
+  SELECT count(*), count(*) FILTER (WHERE u.state = 'ready') INTO reset, made_ready FROM updated u;
+
+  UPDATE adagio.runs r
+  SET status = 'running', conclusion = NULL, finished_at = NULL, nodes_remaining = reset, nodes_failed = 0
+  WHERE r.id = retry_run.run_id;
+  INSERT INTO adagio.events (run_id, kind, detail)
+  VALUES (retry_run.run_id, 'run_retried',
+          jsonb_build_object('nodes_reset', reset, 'nodes_ready', made_ready, 'was', coalesce(run_conclusion, run_status),
+                             'by', session_user));
+  FOR runtime_name IN
+    SELECT DISTINCT n.runtime FROM adagio.nodes n WHERE n.run_id = retry_run.run_id AND n.state = 'ready'
+  LOOP
+    PERFORM pg_notify('adagio.ready.' || runtime_name, '');
+  END LOOP;
+  IF coalesce(current_setting('adagio.notify_events', true), 'on') = 'on' THEN
+    PERFORM pg_notify('adagio.events', retry_run.run_id::text);
+  END IF;
+  RETURN jsonb_build_object('run_id', retry_run.run_id, 'nodes_reset', reset, 'nodes_ready', made_ready);
+END
+$$;
+COMMENT ON FUNCTION adagio.retry_run(bigint) IS
+  'Starts a failed or cancelled run again from the nodes that did not succeed, keeping the successful ones.';
+
+CREATE FUNCTION adagio.purge_runs(older_than interval) RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  purged bigint;
+BEGIN
+  IF older_than IS NULL OR older_than < interval '0' THEN
+    RAISE EXCEPTION 'older_than must be a non-negative interval, not %', coalesce(older_than::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  WITH gone AS (
+    DELETE FROM adagio.runs r
+    WHERE r.status IN ('completed', 'cancelled') AND r.finished_at < now() - older_than
+    RETURNING r.id),
+  events_gone AS (DELETE FROM adagio.events v WHERE v.run_id IN (SELECT id FROM gone))
+  SELECT count(*) INTO purged FROM gone;
+  RETURN purged;
+END
+$$;
+COMMENT ON FUNCTION adagio.purge_runs(interval) IS
+  'Deletes finished runs (with their nodes, edges, attempts and events) that finished longer ago than older_than; returns how many.';
+
+-- Timeline --------------------------------------------------------------------------------------
+
+CREATE FUNCTION adagio.events(after_id bigint DEFAULT 0, run_id bigint DEFAULT NULL, max_events int DEFAULT 1000)
+  RETURNS TABLE (id bigint, run_id bigint, node text, kind text, agent_id bigint, attempt int,
+                 detail jsonb, at timestamptz)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+  SELECT v.id, v.run_id, v.node, v.kind, v.agent_id, v.attempt, v.detail, v.at
+  FROM adagio.events v
+  WHERE v.id > coalesce(after_id, 0) AND (events.run_id IS NULL OR v.run_id = events.run_id)
+  ORDER BY v.id
+  LIMIT greatest(coalesce(max_events, 1000), 0)
+$$;
+COMMENT ON FUNCTION adagio.events(bigint, bigint, int) IS
+  'Events with an id above after_id, oldest first (all runs, or one): poll it with the last id seen to follow the log.';
+
+CREATE FUNCTION adagio.timeline(run_id bigint)
+  RETURNS TABLE (id bigint, node text, kind text, agent_id bigint, agent text, attempt int,
+                 detail jsonb, at timestamptz)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = timeline.run_id) THEN
+    RAISE EXCEPTION 'run % does not exist', timeline.run_id USING ERRCODE = 'undefined_object';
+  END IF;
+  RETURN QUERY
+    SELECT v.id, v.node, v.kind, v.agent_id, a.name, v.attempt, v.detail, v.at
+    FROM adagio.events v LEFT JOIN adagio.agents a ON a.id = v.agent_id
+    WHERE v.run_id = timeline.run_id
+    ORDER BY v.id;
+END
+$$;
+COMMENT ON FUNCTION adagio.timeline(bigint) IS 'Everything that happened to one run, in order.';
 
 -- Workflows -------------------------------------------------------------------------------------
 
@@ -224,6 +372,22 @@ END
 $$;
 COMMENT ON FUNCTION adagio.define_workflow(text, jsonb) IS
   'Stores a validated graph as the next version of a named workflow; returns the version.';
+
+CREATE FUNCTION adagio.list_workflows()
+  RETURNS TABLE (name text, latest_version int, versions int, nodes int, created_at timestamptz,
+                 updated_at timestamptz, runs bigint)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+  SELECT w.name, max(w.version), count(*)::int,
+         (SELECT jsonb_array_length(l.graph -> 'nodes') FROM adagio.workflows l
+          WHERE l.name = w.name ORDER BY l.version DESC LIMIT 1),
+         min(w.created_at), max(w.created_at),
+         (SELECT count(*) FROM adagio.runs r WHERE r.workflow_name = w.name)
+  FROM adagio.workflows w
+  GROUP BY w.name
+  ORDER BY w.name
+$$;
+COMMENT ON FUNCTION adagio.list_workflows() IS 'Stored workflows: newest version, how many versions, node count, runs started.';
 
 -- Agents ----------------------------------------------------------------------------------------
 
@@ -417,7 +581,8 @@ GRANT adagio_reader TO adagio_operator;
 
 GRANT SELECT ON ALL TABLES IN SCHEMA adagio TO adagio_reader;
 GRANT EXECUTE ON FUNCTION adagio.validate_graph(jsonb), adagio.list_runs(timestamptz, timestamptz, int, text),
-  adagio.inspect_run(bigint), adagio.list_agents(), adagio.stats()
+  adagio.inspect_run(bigint), adagio.list_agents(), adagio.stats(),
+  adagio.events(bigint, bigint, int), adagio.timeline(bigint), adagio.list_workflows()
   TO adagio_reader, adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.claim(bigint, int, interval),
@@ -426,7 +591,8 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   TO adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb), adagio.start_workflow(text, jsonb, int),
-  adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint)
+  adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint)
   TO adagio_operator;
+-- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.
 -- sweep() is for the background worker (a superuser) or a pg_cron job; grant it explicitly if
 -- another role should run it.

@@ -19,10 +19,14 @@ long long mark_never_reached(SpiSession& spi, const std::string& run_id, const s
       "WITH RECURSIVE downstream(name) AS ("
       "   SELECT destination FROM adagio.edges WHERE run_id = $1::bigint AND source = $2"
       "   UNION SELECT e.destination FROM adagio.edges e JOIN downstream d"
-      "         ON e.run_id = $1::bigint AND e.source = d.name)"
-      " UPDATE adagio.nodes SET state = 'completed', conclusion = 'never_reached', finished_at = clock_timestamp()"
-      " WHERE run_id = $1::bigint AND name IN (SELECT name FROM downstream) AND state = 'waiting'"
-      " RETURNING name",
+      "         ON e.run_id = $1::bigint AND e.source = d.name),"
+      " marked AS ("
+      "   UPDATE adagio.nodes SET state = 'completed', conclusion = 'never_reached', finished_at = clock_timestamp()"
+      "   WHERE run_id = $1::bigint AND name IN (SELECT name FROM downstream) AND state = 'waiting'"
+      "   RETURNING name, position)"
+      " INSERT INTO adagio.events (run_id, node, kind, detail)"
+      " SELECT $1::bigint, name, 'node_never_reached', jsonb_build_object('because', $2::text)"
+      " FROM (SELECT name FROM marked ORDER BY position) m RETURNING node",
       {run_id, node});
   return static_cast<long long>(rows.size());
 }
@@ -31,15 +35,20 @@ long long mark_never_reached(SpiSession& spi, const std::string& run_id, const s
 std::set<std::string> pass_output_downstream(SpiSession& spi, const std::string& run_id, const std::string& node,
                                              const std::optional<std::string>& output) {
   auto rows = spi.query(
-      "UPDATE adagio.nodes d"
-      " SET upstream_pending = d.upstream_pending - 1,"
-      "     inputs = d.inputs || jsonb_build_object($2::text, coalesce($3, '')),"
-      "     state = CASE WHEN d.upstream_pending = 1 THEN 'ready' ELSE d.state END,"
-      "     ready_at = CASE WHEN d.upstream_pending = 1 THEN clock_timestamp() ELSE d.ready_at END"
-      " FROM adagio.edges e"
-      " WHERE e.run_id = $1::bigint AND e.source = $2 AND d.run_id = $1::bigint AND d.name = e.destination"
-      "   AND d.state = 'waiting'"
-      " RETURNING d.runtime, d.state",
+      "WITH passed AS ("
+      "   UPDATE adagio.nodes d"
+      "   SET upstream_pending = d.upstream_pending - 1,"
+      "       inputs = d.inputs || jsonb_build_object($2::text, coalesce($3, '')),"
+      "       state = CASE WHEN d.upstream_pending = 1 THEN 'ready' ELSE d.state END,"
+      "       ready_at = CASE WHEN d.upstream_pending = 1 THEN clock_timestamp() ELSE d.ready_at END"
+      "   FROM adagio.edges e"
+      "   WHERE e.run_id = $1::bigint AND e.source = $2 AND d.run_id = $1::bigint AND d.name = e.destination"
+      "     AND d.state = 'waiting'"
+      "   RETURNING d.name, d.runtime, d.state),"
+      " logged AS ("
+      "   INSERT INTO adagio.events (run_id, node, kind) SELECT $1::bigint, name, 'node_ready' FROM passed"
+      "   WHERE state = 'ready')"
+      " SELECT runtime, state FROM passed",
       {run_id, node, output});
   std::set<std::string> ready;
   for (const Row& row : rows)
@@ -57,12 +66,21 @@ NodeSpec node_spec_from(const std::string& spec_json) {
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report) {
   const std::string conclusion_name = to_string(report.conclusion);
   auto recorded = spi.query(
-      "WITH node AS (SELECT * FROM adagio.nodes WHERE id = $1::bigint)"
-      " INSERT INTO adagio.attempts"
-      "   (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, started_at)"
-      " SELECT id, run_id, attempt_count, $2, $3, $4, claimed_by, claim_token, claimed_at FROM node"
-      " RETURNING (SELECT count(*) FROM adagio.attempts WHERE node_id = $1::bigint AND conclusion = $2) + 1",
-      {node.node_id, conclusion_name, report.output, report.reason});
+      "WITH node AS (SELECT * FROM adagio.nodes WHERE id = $1::bigint),"
+      " attempt AS ("
+      "   INSERT INTO adagio.attempts"
+      "     (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, ready_at, started_at)"
+      "   SELECT id, run_id, attempt_count, $2, $3, $4, claimed_by, claim_token, ready_at, claimed_at FROM node"
+      "   RETURNING run_id, attempt, agent_id, started_at, finished_at),"
+      " logged AS ("
+      "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
+      "   SELECT run_id, $5, CASE WHEN $4 LIKE 'orphaned:%' THEN 'node_orphaned' ELSE 'attempt_finished' END,"
+      "          agent_id, attempt, jsonb_strip_nulls(jsonb_build_object('conclusion', $2::text, 'reason', $4::text,"
+      "          'duration_ms', round(extract(epoch FROM finished_at - started_at) * 1000)))"
+      "   FROM attempt)"
+      " SELECT (SELECT count(*) FROM adagio.attempts a, node n"
+      "         WHERE a.node_id = $1::bigint AND a.conclusion = $2 AND a.attempt > n.retry_base) + 1",
+      {node.node_id, conclusion_name, report.output, report.reason, node.name});
   const int same_conclusion = static_cast<int>(recorded.at(0).integer(0));
 
   AttemptOutcome result;
@@ -83,10 +101,17 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
       const double delay = retry_delay_seconds(node.spec, report.conclusion, same_conclusion);
       // A retry with a backoff waits in "scheduled" until the sweeper finds it due.
       auto retried = spi.query(
-          "UPDATE adagio.nodes SET state = CASE WHEN $3::float8 > 0 THEN 'scheduled' ELSE 'ready' END,"
-          " ready_at = clock_timestamp() + make_interval(secs => $3::float8), output = $2,"
-          " claim_token = NULL, lease_expires_at = NULL WHERE id = $1::bigint RETURNING state, ready_at",
-          {node.node_id, report.output, std::to_string(delay)});
+          "WITH retried AS ("
+          "   UPDATE adagio.nodes SET state = CASE WHEN $3::float8 > 0 THEN 'scheduled' ELSE 'ready' END,"
+          "   ready_at = clock_timestamp() + make_interval(secs => $3::float8), output = $2,"
+          "   claim_token = NULL, lease_expires_at = NULL WHERE id = $1::bigint"
+          "   RETURNING run_id, name, state, ready_at, attempt_count),"
+          " logged AS ("
+          "   INSERT INTO adagio.events (run_id, node, kind, attempt, detail)"
+          "   SELECT run_id, name, 'node_retried', attempt_count,"
+          "          jsonb_build_object('after', $4::text, 'ready_at', ready_at) FROM retried)"
+          " SELECT state, ready_at FROM retried",
+          {node.node_id, report.output, std::to_string(delay), conclusion_name});
       if (retried.at(0).text(0) == "ready") {
         ready_runtimes.insert(node.spec.runtime);
       } else {
@@ -120,8 +145,15 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
         {node.run_id, std::to_string(finished), std::to_string(not_succeeded)});
     result.run_status = run.at(0).text(0);
     result.run_conclusion = run.at(0)[1];
-    if (result.run_status == "completed") notify_run_finished(std::stoll(node.run_id));
+    if (result.run_status == "completed") {
+      spi.query(
+          "INSERT INTO adagio.events (run_id, kind, detail)"
+          " VALUES ($1::bigint, 'run_completed', jsonb_build_object('conclusion', $2::text))",
+          {node.run_id, result.run_conclusion});
+      notify_run_finished(std::stoll(node.run_id));
+    }
   }
+  notify_events(std::stoll(node.run_id));
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   return result;
 }

@@ -2,6 +2,7 @@
 // FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on each other and never get the same
 // node; each claim gets a fresh token that fences off reports from anyone but its holder.
 #include "args.hpp"
+#include "notify.hpp"
 #include "pg_guard.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -52,7 +53,11 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         "   RETURNING n.*),"
         " started AS ("
         "   UPDATE adagio.runs r SET status = 'running', started_at = now()"
-        "   WHERE r.id IN (SELECT run_id FROM claimed) AND r.status = 'waiting')"
+        "   WHERE r.id IN (SELECT run_id FROM claimed) AND r.status = 'waiting'),"
+        " logged AS ("
+        "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
+        "   SELECT run_id, name, 'node_claimed', $1::bigint, attempt_count,"
+        "          jsonb_build_object('lease_expires_at', lease_expires_at) FROM claimed)"
         " SELECT coalesce(jsonb_agg(jsonb_build_object("
         "   'node_id', c.id, 'run_id', c.run_id, 'name', c.name, 'runtime', c.runtime,"
         "   'metadata', coalesce((SELECT jsonb_object_agg(m.key, m.value -> 'values')"
@@ -66,8 +71,12 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         "   'claim_token', c.claim_token, 'lease_expires_at', c.lease_expires_at) ORDER BY c.ready_at, c.id),"
         "   '[]'::jsonb)::text"
         " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
+
         {std::to_string(*agent), std::to_string(max_nodes), *lease});
     std::string result = claimed.at(0).text(0);
+    std::set<std::int64_t> runs;
+    for (const auto& claim : nlohmann::json::parse(result)) runs.insert(claim.at("run_id").get<std::int64_t>());
+    for (std::int64_t run : runs) notify_events(run);
     spi.finish();
     return jsonb_result(result);
   });

@@ -7,6 +7,7 @@ int default_lease_seconds = 30;
 int agent_timeout_seconds = 60;
 int sweep_interval_ms = 1000;
 char* sweeper_databases = nullptr;
+bool event_notifications = true;
 void register_sweepers();
 }  // namespace adagio::pg
 
@@ -27,6 +28,10 @@ void _PG_init(void) {
   DefineCustomIntVariable("adagio.sweep_interval", "Time between two sweeps of the sweeper background worker.",
                           nullptr, &sweep_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
                           nullptr, nullptr);
+  DefineCustomBoolVariable("adagio.notify_events", "Whether changes NOTIFY channel adagio.events with the run id.",
+                           "Followers of the timeline (adagio events --follow, the dashboard) wake on it and also poll,"
+                           " so turning it off only delays them.",
+                           &event_notifications, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   // A postmaster-only setting can only be defined while preloading; loaded later (no preload),
   // there is no background sweeper to configure.
   if (process_shared_preload_libraries_in_progress)

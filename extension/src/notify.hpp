@@ -11,5 +11,7 @@ namespace adagio::pg {
 void notify_ready(const std::string& runtime);
 // "adagio.run_finished" with the run id: for clients waiting on a run.
 void notify_run_finished(std::int64_t run_id);
+// "adagio.events" with the run id: the run's timeline grew (once per transaction and run).
+void notify_events(std::int64_t run_id);
 
 }  // namespace adagio::pg

@@ -6,4 +6,5 @@ extern int default_lease_seconds;    // adagio.default_lease
 extern int agent_timeout_seconds;    // adagio.agent_timeout
 extern int sweep_interval_ms;        // adagio.sweep_interval
 extern char* sweeper_databases;      // adagio.sweeper_databases (postmaster start only)
+extern bool event_notifications;         // adagio.notify_events
 }  // namespace adagio::pg

@@ -65,12 +65,18 @@ std::int64_t create_run(SpiSession& spi, const ValidatedGraph& v, const std::str
                     {"upstream", upstream}});
   }
   spi.query(
-      "INSERT INTO adagio.nodes (run_id, name, position, runtime, spec, state, upstream_pending, ready_at)"
-      " SELECT $1::bigint, n.name, n.position, n.runtime, n.spec,"
-      "        CASE WHEN n.upstream = 0 THEN 'ready' ELSE 'waiting' END, n.upstream,"
-      "        CASE WHEN n.upstream = 0 THEN clock_timestamp() END"
-      " FROM jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)",
-      {run_id, rows.dump()});
+      "WITH inserted AS ("
+      "   INSERT INTO adagio.nodes (run_id, name, position, runtime, spec, state, upstream_pending, ready_at)"
+      "   SELECT $1::bigint, n.name, n.position, n.runtime, n.spec,"
+      "          CASE WHEN n.upstream = 0 THEN 'ready' ELSE 'waiting' END, n.upstream,"
+      "          CASE WHEN n.upstream = 0 THEN clock_timestamp() END"
+      "   FROM jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
+      "   RETURNING name, state, position)"
+      " INSERT INTO adagio.events (run_id, node, kind, detail)"
+      " SELECT $1::bigint, NULL, 'run_started', jsonb_build_object('nodes', $3::int, 'workflow', $4::text)"
+      " UNION ALL"
+      " SELECT $1::bigint, name, 'node_ready', NULL FROM (SELECT name FROM inserted WHERE state = 'ready' ORDER BY position) r",
+      {run_id, rows.dump(), node_count, workflow_name});
 
   if (!v.graph.edges.empty()) {
     nlohmann::json edges = nlohmann::json::array();
@@ -82,6 +88,7 @@ std::int64_t create_run(SpiSession& spi, const ValidatedGraph& v, const std::str
         {run_id, edges.dump()});
   }
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
+  notify_events(std::stoll(run_id));
   return std::stoll(run_id);
 }
 

@@ -43,13 +43,23 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
         {std::to_string(agent_timeout_seconds)});
 
     auto due = spi.query(
-        "UPDATE adagio.nodes SET state = 'ready'"
-        " WHERE id IN (SELECT id FROM adagio.nodes WHERE state = 'scheduled' AND ready_at <= clock_timestamp()"
-        "              FOR UPDATE SKIP LOCKED)"
-        " RETURNING runtime");
+        "WITH due AS ("
+        "   UPDATE adagio.nodes SET state = 'ready'"
+        "   WHERE id IN (SELECT id FROM adagio.nodes WHERE state = 'scheduled' AND ready_at <= clock_timestamp()"
+        "                FOR UPDATE SKIP LOCKED)"
+        "   RETURNING run_id, name, runtime),"
+        " logged AS ("
+        "   INSERT INTO adagio.events (run_id, node, kind, detail)"
+        "   SELECT run_id, name, 'node_ready', '{\"after\": \"backoff\"}'::jsonb FROM due)"
+        " SELECT runtime, run_id FROM due");
     std::set<std::string> runtimes;
-    for (const Row& row : due) runtimes.insert(row.text(0));
+    std::set<std::int64_t> runs;
+    for (const Row& row : due) {
+      runtimes.insert(row.text(0));
+      runs.insert(row.integer(1));
+    }
     for (const std::string& runtime : runtimes) notify_ready(runtime);
+    for (std::int64_t run : runs) notify_events(run);
     spi.finish();
 
     nlohmann::json summary = {
