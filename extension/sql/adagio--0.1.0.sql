@@ -478,16 +478,23 @@ BEGIN
     'id', r.id, 'workflow', r.workflow_name, 'workflow_version', r.workflow_version,
     'status', r.status, 'conclusion', r.conclusion, 'inputs', r.inputs,
     'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
+    'duration_ms', round(extract(epoch FROM coalesce(r.finished_at, now()) - coalesce(r.started_at, r.created_at)) * 1000),
     'nodes', (SELECT jsonb_agg(jsonb_build_object(
                 'name', n.name, 'runtime', n.runtime, 'state', n.state, 'conclusion', n.conclusion,
                 'metadata', n.spec -> 'metadata', 'retry', n.spec -> 'retry',
                 'inputs', n.inputs, 'output', n.output, 'attempt_count', n.attempt_count,
-                'claimed_by', n.claimed_by, 'lease_expires_at', n.lease_expires_at,
+                'claimed_by', n.claimed_by, 'agent', (SELECT a.name FROM adagio.agents a WHERE a.id = n.claimed_by),
+                'claimed_at', n.claimed_at, 'lease_expires_at', n.lease_expires_at,
                 'ready_at', n.ready_at, 'finished_at', n.finished_at,
+                'upstream', coalesce((SELECT jsonb_agg(e.source ORDER BY e.source) FROM adagio.edges e
+                                      WHERE e.run_id = n.run_id AND e.destination = n.name), '[]'::jsonb),
                 'attempts', coalesce((SELECT jsonb_agg(jsonb_build_object(
                     'attempt', t.attempt, 'conclusion', t.conclusion, 'output', t.output,
                     'reason', t.reason, 'agent_id', t.agent_id,
-                    'started_at', t.started_at, 'finished_at', t.finished_at) ORDER BY t.attempt)
+                    'agent', (SELECT a.name FROM adagio.agents a WHERE a.id = t.agent_id),
+                    'ready_at', t.ready_at, 'started_at', t.started_at, 'finished_at', t.finished_at,
+                    'queue_ms', round(extract(epoch FROM t.started_at - t.ready_at) * 1000),
+                    'duration_ms', round(extract(epoch FROM t.finished_at - t.started_at) * 1000)) ORDER BY t.attempt)
                   FROM adagio.attempts t WHERE t.node_id = n.id), '[]'::jsonb))
                 ORDER BY n.position)
               FROM adagio.nodes n WHERE n.run_id = r.id),
