@@ -73,7 +73,7 @@ std::int64_t create_run(SpiSession& spi, const ValidatedGraph& v, const std::str
       "   FROM jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
       "   RETURNING name, state, position)"
       " INSERT INTO adagio.events (run_id, node, kind, detail)"
-      " SELECT $1::bigint, NULL, 'run_started', jsonb_build_object('nodes', $3::int, 'workflow', $4::text)"
+      " SELECT $1::bigint, NULL, 'run_started', jsonb_strip_nulls(jsonb_build_object('nodes', $3::int, 'workflow', $4::text))"
       " UNION ALL"
       " SELECT $1::bigint, name, 'node_ready', NULL FROM (SELECT name FROM inserted WHERE state = 'ready' ORDER BY position) r",
       {run_id, rows.dump(), node_count, workflow_name});

@@ -1,0 +1,14 @@
+// The subcommands, grouped by what they act on; each group adds itself to the app.
+#pragma once
+
+#include "context.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace adagio::cli {
+
+void add_run_commands(CLI::App& app, Context& context);       // run start|ls|show|cancel|retry
+void add_events_command(CLI::App& app, Context& context);     // events [--follow]
+void add_info_commands(CLI::App& app, Context& context);      // agents, stats, graph, workflow
+
+}  // namespace adagio::cli

@@ -1,0 +1,228 @@
+// adagio run start|ls|show|cancel|retry
+#include "adagio/cli/duration.hpp"
+#include "adagio/cli/run_render.hpp"
+#include "adagio/cli/table.hpp"
+#include "commands.hpp"
+#include "inputs.hpp"
+#include "wait_run.hpp"
+
+#include <iostream>
+#include <memory>
+#include <optional>
+
+namespace adagio::cli {
+namespace {
+
+using nlohmann::json;
+
+struct StartOptions {
+  std::string file;
+  std::string workflow;
+  int version = 0;
+  std::string inputs_json;
+  std::vector<std::string> input_pairs;
+  bool wait = false;
+  double timeout = 0;
+};
+
+int start_run(const Context& context, const StartOptions& o) {
+  if (o.file.empty() == o.workflow.empty())
+    throw CliError(exit_code::usage, "give either a graph FILE (or - for stdin) or --workflow NAME");
+  const json inputs = run_inputs(o.inputs_json, o.input_pairs);
+  std::string graph;
+  if (!o.file.empty()) {
+    graph = read_file_or_stdin(o.file);
+    if (json::parse(graph, nullptr, false).is_discarded())
+      throw CliError(exit_code::invalid_input, (o.file == "-" ? std::string("standard input") : o.file) + " is not JSON");
+  }
+  auto connection = context.connect();
+  long long run_id = 0;
+  try {
+    pqxx::nontransaction tx(*connection);
+    const pqxx::result r =
+        o.file.empty()
+            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int)", o.workflow, inputs.dump(),
+                             o.version > 0 ? std::optional<int>(o.version) : std::nullopt)
+            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb)", graph, inputs.dump());
+    run_id = r[0][0].as<long long>();
+  } catch (const pqxx::sql_error& e) {
+    throw_cli_error(e);
+  }
+  std::cout << run_id << std::endl;
+  if (!o.wait) return exit_code::ok;
+  return wait_for_run(*connection, context, run_id, o.timeout);
+}
+
+struct ListOptions {
+  std::string status;
+  std::string since;
+  std::string until;
+  int limit = 20;
+  std::string format = "table";
+};
+
+// A --since/--until value: a duration back from now ("2h") or a timestamp the server parses.
+std::pair<std::optional<double>, std::optional<std::string>> time_bound(const std::string& value) {
+  if (value.empty()) return {std::nullopt, std::nullopt};
+  if (auto seconds = parse_duration_seconds(value)) return {seconds, std::nullopt};
+  return {std::nullopt, value};
+}
+
+int list_runs(const Context& context, const ListOptions& o) {
+  auto connection = context.connect();
+  const auto [since_ago, since_at] = time_bound(o.since);
+  const auto [until_ago, until_at] = time_bound(o.until);
+  pqxx::result r;
+  try {
+    pqxx::nontransaction tx(*connection);
+    r = tx.exec_params(
+        "SELECT id, coalesce(workflow, ''), status, coalesce(conclusion, ''), nodes, nodes - nodes_remaining,"
+        "       to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
+        "       extract(epoch FROM coalesce(finished_at, now()) - coalesce(started_at, created_at)) * 1000,"
+        "       created_at, started_at, finished_at"
+        " FROM adagio.list_runs("
+        "   since => coalesce(now() - make_interval(secs => $1::float8), $2::timestamptz),"
+        "   until => coalesce(now() - make_interval(secs => $3::float8), $4::timestamptz),"
+        "   max_runs => $5::int, status => $6)",
+        since_ago, since_at, until_ago, until_at, o.limit,
+        o.status.empty() ? std::nullopt : std::optional<std::string>(o.status));
+  } catch (const pqxx::sql_error& e) {
+    throw_cli_error(e);
+  }
+  if (o.format == "json") {
+    json runs = json::array();
+    for (const auto& row : r)
+      runs.push_back({{"id", row[0].as<long long>()},
+                      {"workflow", row[1].as<std::string>().empty() ? json() : json(row[1].as<std::string>())},
+                      {"status", row[2].as<std::string>()},
+                      {"conclusion", row[3].as<std::string>().empty() ? json() : json(row[3].as<std::string>())},
+                      {"nodes", row[4].as<long long>()},
+                      {"nodes_finished", row[5].as<long long>()},
+                      {"created_at", row[8].as<std::string>()},
+                      {"started_at", row[9].is_null() ? json() : json(row[9].as<std::string>())},
+                      {"finished_at", row[10].is_null() ? json() : json(row[10].as<std::string>())},
+                      {"duration_ms", row[7].as<double>()}});
+    std::cout << runs.dump(2) << "\n";
+    return exit_code::ok;
+  }
+  const Style style = context.out();
+  Table table({"ID", "WORKFLOW", "STATUS", "CONCLUSION", "NODES", "CREATED", "DURATION"});
+  for (const auto& row : r)
+    table.add_row({row[0].as<std::string>(), row[1].as<std::string>().empty() ? "-" : row[1].as<std::string>(),
+                   style.state(row[2].as<std::string>()),
+                   row[3].as<std::string>().empty() ? "-" : style.state(row[3].as<std::string>()),
+                   row[5].as<std::string>() + "/" + row[4].as<std::string>(), row[6].as<std::string>(),
+                   format_duration_ms(row[7].as<double>())});
+  if (table.empty()) {
+    std::cerr << "no runs match\n";
+    return exit_code::ok;
+  }
+  std::cout << table.render();
+  return exit_code::ok;
+}
+
+json inspect(pqxx::connection& connection, long long run_id) {
+  try {
+    pqxx::nontransaction tx(connection);
+    return json::parse(tx.exec_params("SELECT adagio.inspect_run($1)::text", run_id)[0][0].as<std::string>());
+  } catch (const pqxx::sql_error& e) {
+    throw_cli_error(e);
+  }
+}
+
+int show_run(const Context& context, long long run_id, const std::string& format) {
+  auto connection = context.connect();
+  const json run = inspect(*connection, run_id);
+  if (format == "json") std::cout << run.dump(2) << "\n";
+  else if (format == "dot") std::cout << render_run_dot(run);
+  else if (format == "mermaid") std::cout << render_run_mermaid(run);
+  else std::cout << render_run_table(run, context.out());
+  return exit_code::ok;
+}
+
+// cancel and retry: one SQL function each, returning a JSON summary.
+json run_action(const Context& context, const char* function, long long run_id) {
+  auto connection = context.connect();
+  try {
+    pqxx::nontransaction tx(*connection);
+    return json::parse(
+        tx.exec_params(std::string("SELECT adagio.") + function + "($1)::text", run_id)[0][0].as<std::string>());
+  } catch (const pqxx::sql_error& e) {
+    throw_cli_error(e);
+  }
+}
+
+CLI::Option* add_run_id(CLI::App* command, long long& run_id) {
+  return command->add_option("ID", run_id, "run id")->required()->check(CLI::PositiveNumber);
+}
+
+}  // namespace
+
+void add_run_commands(CLI::App& app, Context& context) {
+  auto* run = app.add_subcommand("run", "start, list, show, cancel and retry runs");
+  run->require_subcommand(1);
+
+  auto start_options = std::make_shared<StartOptions>();
+  auto* start = run->add_subcommand("start", "start a run of a graph (a GraphSpec JSON file, - for stdin) or a stored workflow; prints its id");
+  start->add_option("FILE", start_options->file, "graph JSON file, or - to read standard input");
+  start->add_option("--workflow,-w", start_options->workflow, "start the stored workflow NAME instead of a file");
+  start->add_option("--version", start_options->version, "workflow version (default: the newest)")
+      ->check(CLI::PositiveNumber);
+  start->add_option("--inputs", start_options->inputs_json, "run inputs as a JSON object, or @FILE");
+  start->add_option("--input,-i", start_options->input_pairs, "one run input KEY=VALUE (repeatable; VALUE may be JSON)");
+  start->add_flag("--wait", start_options->wait,
+                  "show progress until the run finishes; exit 1 if it failed or was cancelled");
+  start->add_option("--timeout", start_options->timeout, "with --wait: give up after SECONDS (exit 7)")
+      ->check(CLI::NonNegativeNumber);
+  start->callback([&context, start_options] { context.exit_code = start_run(context, *start_options); });
+
+  auto list_options = std::make_shared<ListOptions>();
+  auto* ls = run->add_subcommand("ls", "list runs, newest first");
+  ls->alias("list");
+  ls->add_option("--status,-s", list_options->status, "only runs with this status")
+      ->check(CLI::IsMember({"waiting", "running", "completed", "cancelled"}));
+  ls->add_option("--since", list_options->since, "created at or after: a timestamp, or a duration ago (30m, 2h, 7d)");
+  ls->add_option("--until", list_options->until, "created before: a timestamp, or a duration ago");
+  ls->add_option("--limit,-n", list_options->limit, "at most this many runs")->capture_default_str()->check(CLI::Range(1, 100000));
+  ls->add_option("--format,-o", list_options->format, "table or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+  ls->callback([&context, list_options] { context.exit_code = list_runs(context, *list_options); });
+
+  auto show_id = std::make_shared<long long>(0);
+  auto show_format = std::make_shared<std::string>("table");
+  auto* show = run->add_subcommand("show", "show one run: its nodes, states, attempts, durations and outputs");
+  add_run_id(show, *show_id);
+  show->add_option("--format,-o", *show_format, "table, json, dot (Graphviz) or mermaid")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json", "dot", "mermaid"}));
+  show->callback([&context, show_id, show_format] { context.exit_code = show_run(context, *show_id, *show_format); });
+
+  auto cancel_id = std::make_shared<long long>(0);
+  auto* cancel = run->add_subcommand("cancel", "cancel a run: unfinished nodes stop, running work is told at its next heartbeat");
+  add_run_id(cancel, *cancel_id);
+  cancel->callback([&context, cancel_id] {
+    const json r = run_action(context, "cancel_run", *cancel_id);
+    std::cout << "run " << *cancel_id << " cancelled: " << r.value("nodes_cancelled", 0) << " nodes cancelled, "
+              << r.value("attempts_stopped", 0) << " running attempts stopped\n";
+  });
+
+  auto retry_id = std::make_shared<long long>(0);
+  auto retry_wait = std::make_shared<bool>(false);
+  auto retry_timeout = std::make_shared<double>(0);
+  auto* retry = run->add_subcommand("retry", "start a failed or cancelled run again from the nodes that did not succeed");
+  add_run_id(retry, *retry_id);
+  retry->add_flag("--wait", *retry_wait, "show progress until the run finishes; exit 1 if it failed again");
+  retry->add_option("--timeout", *retry_timeout, "with --wait: give up after SECONDS (exit 7)")->check(CLI::NonNegativeNumber);
+  retry->callback([&context, retry_id, retry_wait, retry_timeout] {
+    const json r = run_action(context, "retry_run", *retry_id);
+    std::cout << "run " << *retry_id << " retried: " << r.value("nodes_reset", 0) << " nodes to run again, "
+              << r.value("nodes_ready", 0) << " ready now" << std::endl;
+    if (*retry_wait) {
+      auto connection = context.connect();
+      context.exit_code = wait_for_run(*connection, context, *retry_id, *retry_timeout);
+    }
+  });
+}
+
+}  // namespace adagio::cli

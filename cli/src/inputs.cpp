@@ -1,0 +1,47 @@
+#include "inputs.hpp"
+
+#include "database.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace adagio::cli {
+
+std::string read_file_or_stdin(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    return text.str();
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw CliError(exit_code::usage, "cannot read " + path + ": " + std::strerror(errno));
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+nlohmann::json run_inputs(const std::string& inputs_json, const std::vector<std::string>& pairs) {
+  nlohmann::json inputs = nlohmann::json::object();
+  if (!inputs_json.empty()) {
+    const std::string text = inputs_json[0] == '@' ? read_file_or_stdin(inputs_json.substr(1)) : inputs_json;
+    try {
+      inputs = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw CliError(exit_code::usage, "--inputs is not JSON: " + std::string(e.what()));
+    }
+    if (!inputs.is_object()) throw CliError(exit_code::usage, "--inputs must be a JSON object, got: " + inputs.dump());
+  }
+  for (const std::string& pair : pairs) {
+    const auto equals = pair.find('=');
+    if (equals == std::string::npos || equals == 0)
+      throw CliError(exit_code::usage, "--input " + pair + ": expected KEY=VALUE");
+    const std::string value = pair.substr(equals + 1);
+    nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
+    inputs[pair.substr(0, equals)] = parsed.is_discarded() ? nlohmann::json(value) : parsed;
+  }
+  return inputs;
+}
+
+}  // namespace adagio::cli

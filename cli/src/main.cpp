@@ -1,0 +1,79 @@
+// adagio: drive and watch workflows from a terminal. Each subcommand is one SQL call (or a few)
+// against the adagio extension; `adagio worker` runs the stock worker.
+#include "commands.hpp"
+
+#include <adagio/worker/runtime.hpp>
+#include <adagio/worker/worker.hpp>
+
+#include <iostream>
+
+namespace {
+
+// `adagio worker ...` hands every argument after "worker" to the stock worker's own parser.
+int run_worker(const adagio::cli::Context& context, std::vector<std::string> args) {
+  bool has_dsn = false;
+  for (const std::string& a : args) has_dsn = has_dsn || a == "--dsn" || a.rfind("--dsn=", 0) == 0;
+  const std::string dsn = adagio::cli::resolve_dsn(context.connection);
+  if (!has_dsn && !dsn.empty()) args.insert(args.begin(), {"--dsn", dsn});
+  std::vector<std::string> owned{"adagio worker"};
+  owned.insert(owned.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : owned) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const adagio::worker::Registry registry = adagio::worker::builtin_runtimes();
+  return adagio::worker::run_worker_main(static_cast<int>(owned.size()), argv.data(), registry);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace adagio::cli;
+  Context context;
+  CLI::App app{"adagio: start, inspect and follow workflow runs in PostgreSQL", "adagio"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("adagio ") + adagio::worker::worker_version);
+  app.add_option("--dsn", context.connection.dsn,
+                 "libpq connection string or URI (default: $ADAGIO_DSN, else PGHOST, PGPORT, PGDATABASE, PGUSER...)")
+      ->envname("ADAGIO_DSN");
+  app.add_option("--service", context.connection.service, "connection service name from pg_service.conf");
+  app.add_option("--color", context.color, "colour: auto (on a terminal, unless NO_COLOR is set), always, never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  app.fallthrough();
+
+  add_run_commands(app, context);
+  add_events_command(app, context);
+  add_info_commands(app, context);
+  auto* worker = app.add_subcommand("worker", "run a worker with the built-in runtimes (exec, debug); see --help");
+  worker->prefix_command();
+  worker->allow_extras();
+  worker->fallthrough(false);
+
+  try {
+    app.parse(argc, argv);
+    if (worker->parsed()) return run_worker(context, worker->remaining());
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : exit_code::usage;
+  } catch (const CliError& e) {
+    const Style err = context.err();
+    std::cerr << err.red("adagio: ") << e.what() << "\n";
+    if (!e.hint().empty()) std::cerr << err.dim("hint: " + e.hint()) << "\n";
+    return e.code();
+  } catch (const pqxx::broken_connection& e) {
+    std::cerr << "adagio: lost the connection to the database: " << server_message(e.what()) << "\n";
+    return exit_code::database;
+  } catch (const pqxx::sql_error& e) {
+    try {
+      throw_cli_error(e);
+    } catch (const CliError& mapped) {
+      std::cerr << context.err().red("adagio: ") << mapped.what() << "\n";
+      if (!mapped.hint().empty()) std::cerr << context.err().dim("hint: " + mapped.hint()) << "\n";
+      return mapped.code();
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "adagio: " << e.what() << "\n";
+    return exit_code::database;
+  }
+  return context.exit_code;
+}
