@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   worker->prefix_command();
   worker->allow_extras();
   worker->fallthrough(false);
+  worker->set_help_flag();  // --help goes to the worker, which lists its own flags
 
   try {
     app.parse(argc, argv);

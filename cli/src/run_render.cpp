@@ -22,6 +22,10 @@ double number_or(const json& value, double fallback) { return value.is_number() 
 std::string dot_quote(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }

@@ -1,0 +1,172 @@
+# The adagio CLI against a real cluster and real workers: start --wait and its exit codes, run show
+# in every format (dot checked by Graphviz, mermaid by Mermaid's own parser), following events
+# live, cancel, retry, workflows, connection settings and errors.
+source "$(dirname "$0")/lib.sh"
+adagio="$root/build/cli/adagio"
+mermaid_check="$root/tests/integration/tools/mermaid-check"
+out="$artifacts/out" err="$artifacts/err"
+
+# expect_exit CODE DESCRIPTION -- COMMAND...: runs COMMAND (stdout to $out, stderr to $err).
+expect_exit() {
+  local want="$1" what="$2"; shift 3
+  local got=0
+  "$@" >"$out" 2>"$err" || got=$?
+  [ "$got" = "$want" ] || { cat "$out" "$err" >&2; fail "$what: exit $got, expected $want"; }
+  pass "$what (exit $want)"
+}
+# jsonq FILE EXPRESSION: evaluates a SQL expression over the file's JSON, bound as doc (jsonb).
+jsonq() { sql -v doc="$(cat "$1")" <<<"SELECT $2 FROM (SELECT :'doc'::jsonb AS doc) d"; }
+expect_in() {  # expect_in FILE TEXT DESCRIPTION
+  grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$3: '$2' not found"; }
+  pass "$3"
+}
+
+start_worker cli-w1 --concurrency 4
+start_worker cli-w2 --concurrency 4
+
+# --- start --wait: success and failure, with exit codes --------------------------------------
+expect_exit 0 "run start --wait on the seed graph succeeds" -- "$adagio" run start "$root/examples/seed-graph.json" --wait
+run_ok=$(head -1 "$out")
+expect_in "$out" "run $run_ok succeeded" "the outcome line names the run"
+expect_in "$err" "7/7 nodes" "progress shows nodes done out of the total"
+expect_eq "$(sql -c "SELECT conclusion FROM adagio.runs WHERE id = $run_ok")" success "the database agrees"
+
+cat >"$artifacts/failing.json" <<'JSON'
+{"nodes": [{"name": "fetch", "runtime": "debug"},
+           {"name": "check", "runtime": "exec", "metadata": {"command": "sh", "args": ["-c", "echo check failed >&2; exit 3"]}},
+           {"name": "publish", "runtime": "debug"}],
+ "edges": [{"source": "fetch", "destination": "check"}, {"source": "check", "destination": "publish"}]}
+JSON
+expect_exit 1 "run start --wait on a failing graph exits 1" -- "$adagio" run start "$artifacts/failing.json" --wait
+run_bad=$(head -1 "$out")
+expect_in "$out" "run $run_bad failed" "the outcome says failed"
+expect_in "$out" "check: error" "and names the failing node"
+expect_in "$out" "1 never reached" "and what was never reached"
+
+# --- run show in every format ---------------------------------------------------------------
+expect_exit 0 "run show (table)" -- "$adagio" run show "$run_bad"
+expect_in "$out" "never_reached" "the table shows publish never reached"
+expect_in "$out" "check failed" "and the failing attempt's output"
+if grep -q $'\033' "$out"; then fail "no colour codes when stdout is not a terminal"; fi
+pass "no colour when not on a terminal"
+expect_exit 0 "--color always forces colour" -- "$adagio" --color always run show "$run_bad"
+grep -q $'\033\[3' "$out" || fail "--color always: no escape codes"
+
+expect_exit 0 "run show --format json" -- "$adagio" run show "$run_ok" --format json
+expect_eq "$(jsonq "$out" "doc ->> 'status'")" completed "the json parses and has the status"
+expect_eq "$(jsonq "$out" "jsonb_array_length(doc -> 'nodes')")" 7 "and all 7 nodes"
+
+expect_exit 0 "run show --format dot" -- "$adagio" run show "$run_bad" --format dot
+cp "$out" "$artifacts/run.dot"
+dot -Tsvg "$artifacts/run.dot" -o "$artifacts/run.svg" || fail "graphviz dot rejected the output"
+pass "graphviz dot renders it ($(wc -c <"$artifacts/run.svg") bytes of SVG)"
+expect_in "$artifacts/run.dot" '"check" [label="check\nerror' "the failing node is labelled error"
+expect_in "$artifacts/run.dot" '#ffab91' "and filled with the error colour"
+expect_in "$artifacts/run.dot" '"fetch" -> "check"' "edges are drawn"
+
+expect_exit 0 "run show --format mermaid" -- "$adagio" run show "$run_bad" --format mermaid
+cp "$out" "$artifacts/run.mmd"
+if [ ! -d "$mermaid_check/node_modules" ]; then
+  (cd "$mermaid_check" && npm ci --no-audit --no-fund --loglevel=error) >"$artifacts/npm.log" 2>&1 ||
+    { cat "$artifacts/npm.log" >&2; fail "npm ci for the mermaid checker"; }
+fi
+node "$mermaid_check/check.mjs" "$artifacts/run.mmd" || fail "mermaid rejected the output"
+pass "mermaid parses it"
+expect_in "$artifacts/run.mmd" "class n2 never_reached" "publish is classed never_reached"
+
+# --- events: the timeline, and following it live ----------------------------------------------
+expect_exit 0 "events --run" -- "$adagio" events --run "$run_bad"
+expect_in "$out" "check  attempt_finished error" "the timeline records the error"
+expect_in "$out" "publish  node_never_reached" "and the node never reached"
+
+"$adagio" events --follow --format json >"$artifacts/follow-all.jsonl" 2>&1 &
+follow_all=$!
+sleep 0.5
+slow='{"nodes":[{"name":"one","runtime":"debug","metadata":{"sleep":"1s"}},{"name":"two","runtime":"debug","metadata":{"sleep":"1s"}}],"edges":[{"source":"one","destination":"two"}]}'
+run_slow=$(echo "$slow" | "$adagio" run start -)
+timeout 30 "$adagio" events --run "$run_slow" --follow >"$artifacts/follow-run.txt" 2>&1 ||
+  fail "events --run --follow should end by itself when the run finishes"
+pass "events --run --follow streamed until the run finished"
+grep -o 'one  node_claimed\|one  attempt_finished\|two  node_ready\|two  attempt_finished\|run_completed' \
+  "$artifacts/follow-run.txt" | tr '\n' ',' >"$artifacts/order"
+expect_eq "$(cat "$artifacts/order")" "one  node_claimed,one  attempt_finished,two  node_ready,two  attempt_finished,run_completed," \
+  "the followed events come in order"
+sleep 1.5  # the poll fallback is 1 s; NOTIFY normally wakes the follower at once
+kill "$follow_all"; wait "$follow_all" 2>/dev/null || true
+expect_eq "$(grep -c "\"run_id\":$run_slow" "$artifacts/follow-all.jsonl")" \
+  "$(sql -c "SELECT count(*) FROM adagio.events WHERE run_id = $run_slow")" \
+  "events --follow (all runs) saw every event of the new run, as JSON lines"
+
+# --- cancel and retry --------------------------------------------------------------------------
+long='{"nodes":[{"name":"long","runtime":"exec","metadata":{"command":"sleep","args":["60"]}}]}'
+run_long=$(echo "$long" | "$adagio" run start -)
+wait_for 15 "SELECT state FROM adagio.nodes WHERE run_id = $run_long" running
+expect_exit 0 "run cancel" -- "$adagio" run cancel "$run_long"
+expect_in "$out" "1 running attempts stopped" "cancel reports the stopped attempt"
+expect_exit 5 "cancelling it again is refused" -- "$adagio" run cancel "$run_long"
+expect_in "$err" "is already cancelled" "with the reason"
+
+marker="$artifacts/ready-to-pass"
+cat >"$artifacts/retry.json" <<JSON
+{"nodes": [{"name": "prepare", "runtime": "debug"},
+           {"name": "gate", "runtime": "exec", "metadata": {"command": "test", "args": ["-f", "$marker"]}},
+           {"name": "after", "runtime": "debug"}],
+ "edges": [{"source": "prepare", "destination": "gate"}, {"source": "gate", "destination": "after"}]}
+JSON
+expect_exit 1 "a run whose gate fails" -- "$adagio" run start "$artifacts/retry.json" --wait
+run_retry=$(head -1 "$out")
+expect_exit 5 "retrying a successful run is refused" -- "$adagio" run retry "$run_ok"
+touch "$marker"
+expect_exit 0 "run retry --wait from the failed node succeeds" -- "$adagio" run retry "$run_retry" --wait
+expect_in "$out" "2 nodes to run again" "only gate and after run again"
+expect_eq "$(sql -c "SELECT string_agg(name || ':' || attempt_count, ' ' ORDER BY position) FROM adagio.nodes WHERE run_id = $run_retry")" \
+  "prepare:1 gate:2 after:1" "prepare kept its success; gate ran twice"
+
+# --- run ls -------------------------------------------------------------------------------------
+expect_exit 0 "run ls" -- "$adagio" run ls
+expect_eq "$(awk 'NR == 2 {print $1}' "$out")" "$run_retry" "newest first"
+expect_exit 0 "run ls --status cancelled" -- "$adagio" run ls --status cancelled
+expect_eq "$(tail -n +2 "$out" | awk '{print $1}' | tr '\n' ' ')" "$run_long " "only the cancelled run"
+expect_exit 0 "run ls --limit 2 --format json" -- "$adagio" run ls --limit 2 --format json --since 1h
+expect_eq "$(jsonq "$out" "jsonb_array_length(doc)")" 2 "two runs as JSON"
+expect_exit 0 "run ls --until 1h (nothing that old)" -- "$adagio" run ls --until 1h
+expect_in "$err" "no runs match" "an empty listing says so"
+
+# --- workflows, agents, stats ------------------------------------------------------------------
+expect_exit 0 "workflow define" -- "$adagio" workflow define nightly "$root/examples/seed-graph.json"
+expect_in "$out" "workflow nightly version 1" "prints the version"
+expect_exit 0 "workflow ls" -- "$adagio" workflow ls
+expect_in "$out" "nightly" "lists it"
+expect_exit 0 "run start --workflow --input --wait" -- "$adagio" run start --workflow nightly -i day=2026-11-22 -i count=3 --wait
+run_wf=$(head -1 "$out")
+expect_eq "$(sql -c "SELECT workflow_name || ' ' || inputs::text FROM adagio.runs WHERE id = $run_wf")" \
+  'nightly {"day": "2026-11-22", "count": 3}' "inputs typed as JSON where they are JSON"
+expect_exit 0 "agents" -- "$adagio" agents
+expect_in "$out" "cli-w1" "lists the workers"
+expect_exit 0 "stats --format json" -- "$adagio" stats --format json
+expect_eq "$(jsonq "$out" "doc #>> '{runs,cancelled}'")" 1 "stats count the cancelled run"
+
+# --- errors and exit codes ---------------------------------------------------------------------
+expect_exit 4 "run show of an unknown run" -- "$adagio" run show 424242
+expect_in "$err" "run 424242 does not exist" "names the run"
+expect_exit 2 "a run id that is not a number" -- "$adagio" run show abc
+expect_exit 2 "an unknown subcommand" -- "$adagio" run explode
+echo '{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"},{"source":"b","destination":"a"}]}' >"$artifacts/cycle.json"
+expect_exit 3 "graph validate rejects a cycle offline" -- env -u PGHOST "$adagio" graph validate "$artifacts/cycle.json"
+expect_in "$err" "graph has a cycle: a -> b -> a" "naming the cycle"
+expect_exit 0 "graph validate accepts the seed graph" -- "$adagio" graph validate "$root/examples/seed-graph.json"
+expect_in "$out" "7 nodes, 8 edges, 2 roots, 4 layers" "and describes it"
+expect_exit 3 "the server rejects the cycle too" -- "$adagio" run start "$artifacts/cycle.json"
+expect_in "$err" "graph has a cycle" "with the same message"
+expect_exit 2 "an unreadable file" -- "$adagio" run start /nonexistent.json
+expect_exit 6 "cannot connect" -- "$adagio" --dsn "host=/nonexistent-dir port=5999 dbname=app" stats
+expect_in "$err" 'database "app" on host /nonexistent-dir port 5999' "says where it tried"
+expect_in "$err" "No such file or directory" "and why"
+
+# A service name, like every libpq tool.
+printf '[sandbox]\nhost=%s\nport=%s\ndbname=%s\nuser=%s\n' "$PGHOST" "$PGPORT" "$PGDATABASE" "$PGUSER" >"$artifacts/pg_service.conf"
+expect_exit 0 "--service reads pg_service.conf" -- env -u PGHOST -u PGDATABASE PGSERVICEFILE="$artifacts/pg_service.conf" "$adagio" --service sandbox stats
+
+# adagio worker is the stock worker.
+expect_exit 0 "adagio worker --help" -- "$adagio" worker --help
+expect_in "$out" "--concurrency" "shows the worker's flags"
