@@ -2,7 +2,7 @@
 -- with a fixed search_path.
 BEGIN;
 \ir helpers.psql
-SELECT plan(9);
+SELECT plan(16);
 
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace
            WHERE s.nspname = 'adagio' AND p.prosecdef
@@ -20,16 +20,23 @@ SET ROLE tap_operator;
 SELECT lives_ok($$SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}')$$, 'an operator starts runs');
 SELECT lives_ok($$SELECT count(*) FROM adagio.runs$$, 'and reads the tables');
 SELECT throws_ok($$SELECT adagio.register_agent('w', '{debug}')$$, '42501', NULL, 'but cannot act as a worker');
+SELECT lives_ok($$SELECT * FROM adagio.events(0)$$, 'an operator reads the event log');
+SELECT throws_ok($$SELECT adagio.retry_run(-1)$$, '42704', NULL, 'and may retry runs (an unknown run is 42704, not 42501)');
+SELECT throws_ok($$SELECT adagio.purge_runs('1 day')$$, '42501', NULL, 'but not purge history');
+SELECT throws_ok($$DELETE FROM adagio.events$$, '42501', NULL, 'nor edit the event log');
 RESET ROLE;
 
 SET ROLE tap_worker;
 SELECT lives_ok($$SELECT adagio.claim(adagio.register_agent('w', '{debug}'), 1)$$, 'a worker registers and claims');
 SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}')$$, '42501', NULL, 'but cannot start runs');
 SELECT throws_ok($$UPDATE adagio.nodes SET state = 'ready'$$, '42501', NULL, 'nor write the tables directly');
+SELECT throws_ok($$SELECT adagio.retry_run(1)$$, '42501', NULL, 'nor retry runs');
+SELECT lives_ok($$SELECT * FROM adagio.list_workflows()$$, 'but lists workflows');
 RESET ROLE;
 
 SET ROLE tap_nobody;
 SELECT throws_ok($$SELECT adagio.stats()$$, '42501', NULL, 'a role without adagio grants sees nothing');
+SELECT throws_ok($$SELECT * FROM adagio.timeline(1)$$, '42501', NULL, 'not even timelines');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -2,7 +2,7 @@
 -- function read it, and retry_run starts a failed run again from where it failed.
 BEGIN;
 \ir helpers.psql
-SELECT plan(25);
+SELECT plan(29);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug","retry":{"error":{"max_attempts":2}}},{"name":"c","runtime":"debug"}],"edges":[{"source":"a","destination":"b"},{"source":"b","destination":"c"}]}') AS run \gset
@@ -66,6 +66,14 @@ SELECT is((SELECT count(*)::int FROM adagio.attempts t JOIN adagio.nodes n ON n.
            WHERE n.run_id = :run AND n.name = 'b'), 4, 'every attempt of both tries is kept');
 SELECT throws_ok(format('SELECT adagio.retry_run(%s)', :run), '55000',
   format('run %s cannot be retried: it is completed with success', :run), 'a successful run cannot be retried');
+
+-- Retention: purge_runs removes finished runs with everything that belongs to them.
+UPDATE adagio.runs SET finished_at = now() - interval '2 days' WHERE id = :run;
+SELECT throws_ok($$SELECT adagio.purge_runs('-1 day')$$, '22023', NULL, 'a negative age is refused');
+SELECT is(adagio.purge_runs('1 day'), 1::bigint, 'purge_runs deletes the run that finished two days ago');
+SELECT is((SELECT count(*)::int FROM adagio.events WHERE run_id = :run) + (SELECT count(*)::int FROM adagio.nodes WHERE run_id = :run)
+          + (SELECT count(*)::int FROM adagio.attempts WHERE run_id = :run), 0, 'with its events, nodes and attempts');
+SELECT is((SELECT status FROM adagio.runs WHERE id = :other), 'waiting', 'an unfinished run is never purged');
 
 SELECT * FROM finish();
 ROLLBACK;
