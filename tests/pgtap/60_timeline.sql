@@ -73,7 +73,7 @@ SELECT throws_ok($$SELECT adagio.purge_runs('-1 day')$$, '22023', NULL, 'a negat
 SELECT is(adagio.purge_runs('1 day'), 1::bigint, 'purge_runs deletes the run that finished two days ago');
 SELECT is((SELECT count(*)::int FROM adagio.events WHERE run_id = :run) + (SELECT count(*)::int FROM adagio.nodes WHERE run_id = :run)
           + (SELECT count(*)::int FROM adagio.attempts WHERE run_id = :run), 0, 'with its events, nodes and attempts');
-SELECT is((SELECT status FROM adagio.runs WHERE id = :other), 'waiting', 'an unfinished run is never purged');
+SELECT is((SELECT status FROM adagio.runs WHERE id = :other), 'running', 'an unfinished run is never purged');
 
 SELECT * FROM finish();
 ROLLBACK;
