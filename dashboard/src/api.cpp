@@ -58,7 +58,7 @@ Handler guarded(Handler handler) {
         if (!hint.empty()) body["hint"] = hint;
         send_json(res, body, status);
       } else {
-        std::cerr << "adagio-dashboard: " << req.method << " " << req.path << ": SQL error " << e.sqlstate() << ": "
+        std::cerr << "adagio-dashboard: internal error: " << req.method << " " << req.path << ": SQL error " << e.sqlstate() << ": "
                   << e.what() << " (query: " << e.query() << ")" << std::endl;
         send_error(res, 500, "internal error (logged by the dashboard)");
       }
@@ -68,7 +68,7 @@ Handler guarded(Handler handler) {
       std::cerr << "adagio-dashboard: " << req.method << " " << req.path << ": connection lost: " << e.what() << std::endl;
       send_error(res, 503, "database unavailable: the connection was lost");
     } catch (const std::exception& e) {
-      std::cerr << "adagio-dashboard: " << req.method << " " << req.path << ": " << e.what() << std::endl;
+      std::cerr << "adagio-dashboard: internal error: " << req.method << " " << req.path << ": " << e.what() << std::endl;
       send_error(res, 500, "internal error (logged by the dashboard)");
     }
   };
@@ -132,7 +132,10 @@ Json parse_body(const httplib::Request& req) {
   try {
     body = Json::parse(req.body.empty() ? std::string("{}") : req.body);
   } catch (const Json::parse_error& e) {
-    throw bad_request(std::string("malformed JSON body: ") + e.what());
+    // what() starts with nlohmann's "[json.exception.parse_error.101] ": noise for a person.
+    std::string why = e.what();
+    if (auto end = why.find("] "); why.rfind("[json.exception", 0) == 0 && end != std::string::npos) why = why.substr(end + 2);
+    throw bad_request("malformed JSON body: " + why);
   }
   if (!body.is_object()) throw bad_request("the body must be a JSON object");
   return body;
@@ -226,8 +229,8 @@ void get_run(App& app, const httplib::Request& req, httplib::Response& res) {
 }
 
 void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
+  authorize_action(app, req);  // first: httplib turns a form body into query parameters
   expect_only(req, {});
-  authorize_action(app, req);
   const Json body = parse_body(req);
   expect_fields(body, {"graph", "workflow", "version", "inputs"});
   const Json inputs = body.value("inputs", Json::object());
@@ -258,9 +261,9 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
 }
 
 void post_run_action(App& app, const httplib::Request& req, httplib::Response& res, const char* function) {
+  authorize_action(app, req);
   expect_only(req, {});
   const auto id = std::to_string(run_id_of(req));
-  authorize_action(app, req);
   parse_body(req);  // no fields, but it must be JSON if given
   send_json(res, write_json(app, std::string("SELECT adagio.") + function + "($1::bigint)::text", id));
 }

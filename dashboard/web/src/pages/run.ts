@@ -141,7 +141,6 @@ export const runPage: Page = (root, params, config: Config) => {
   }
 
   function renderSummary(r: Run) {
-    runBadge.appendChild(badge(runLook(r)));
     title.textContent = `Run #${r.id}${r.workflow ? ` · ${r.workflow} v${r.workflow_version}` : ''}`;
     const done = r.nodes.filter((n) => n.state === 'completed' || n.state === 'cancelled').length;
     const running = r.nodes.filter((n) => n.state === 'running').length;
