@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -18,6 +19,18 @@ void add_security_headers(httplib::Response& res) {
   res.set_header("Referrer-Policy", "no-referrer");
   res.set_header("Content-Security-Policy",
                  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+}
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr address{};
+  return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
+}
+
+// The name part of a Host header: "localhost:8080" -> "localhost", "[::1]:8080" -> "::1".
+std::string host_name(const std::string& header) {
+  if (!header.empty() && header[0] == '[') return header.substr(1, header.find(']') - 1);
+  return header.substr(0, header.find(':'));
 }
 
 // Restores the signal mask of the calling thread when serve() returns.
@@ -56,6 +69,17 @@ int serve(const Options& options) {
   httplib::Server server;
   server.set_payload_max_length(4 * 1024 * 1024);
   server.set_read_timeout(10, 0);
+  const bool loopback = is_loopback(options.host);
+  // Listening on loopback means "only this machine": a page from elsewhere that rebinds its DNS
+  // name to 127.0.0.1 must not read the API through the browser, so the Host must be local too.
+  if (loopback) {
+    server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      const std::string name = host_name(req.get_header_value("Host"));
+      if (name.empty() || is_loopback(name)) return httplib::Server::HandlerResponse::Unhandled;
+      send_error(res, 403, "this dashboard listens on loopback and answers only to a local Host (got " + shown(name) + ")");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   server.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) { add_security_headers(res); });
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     if (req.path.rfind("/assets/", 0) == 0) return;  // static files would drown the API calls
@@ -94,7 +118,6 @@ int serve(const Options& options) {
     std::cerr << "adagio-dashboard: cannot listen on " << options.host << ':' << options.port << std::endl;
     return 1;
   }
-  const bool loopback = options.host == "127.0.0.1" || options.host == "::1" || options.host == "localhost";
   std::cout << "adagio-dashboard: listening on http://" << (options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host)
             << ':' << port << "/ (actions: "
             << (!options.token.empty() ? "need the token" : options.allow_unauthenticated_actions ? "open" : "disabled") << ')'

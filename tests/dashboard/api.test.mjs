@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import {
   assertError, base, call, debugNode, disabledBase, get, openBase, post, sql, token, waitFor, waitRun,
 } from './lib.mjs';
@@ -265,4 +266,28 @@ test('metrics: runs and nodes by state, claims, completions, queue wait, agents'
   assert.ok(value('adagio_queue_wait_seconds_bucket{le="0.005"}') <= value('adagio_queue_wait_seconds_bucket{le="1800"}'));
   assert.ok(value('adagio_queue_wait_seconds_sum') >= 0);
   assert.match(r.text, /# TYPE adagio_queue_wait_seconds histogram/);
+});
+
+test('a loopback dashboard answers only to a local Host (DNS rebinding)', async () => {
+  const withHost = (host) => new Promise((resolve, reject) => {
+    const req = http.get(`${base}/api/stats`, { headers: { Host: host } }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text), text }));
+    });
+    req.on('error', reject);
+  });
+  assertError(await withHost('evil.example:8080'), 403, /answers only to a local Host/);
+  assertError(await withHost('127.0.0.1.evil.example'), 403, /local Host/);
+  for (const host of ['localhost:9999', '127.0.0.1', '[::1]:8080']) assert.equal((await withHost(host)).status, 200, host);
+});
+
+test('without a database every data call is a 503, not a crash', async () => {
+  const url = process.env.DASHBOARD_NODB_URL;
+  assertError(await get('/api/stats', { url }), 503, /database unavailable/);
+  assertError(await get('/api/runs/1', { url }), 503, /database unavailable/);
+  assertError(await get('/metrics', { url }), 503, /database unavailable/);
+  assertError(await get('/api/runs/abc', { url }), 400, /run id/);  // validation needs no database
+  assert.equal((await get('/api/config', { url })).status, 200);
+  assert.equal((await get('/', { url })).status, 200, 'the UI is still served');
 });

@@ -150,7 +150,11 @@ test("a node's panel shows its spec, inputs and every attempt", async () => {
   await panel.locator('summary:text("Spec")').click();
   assert.match(await panel.locator('details:has(summary:text("Spec")) pre').textContent(), /"max_attempts": 2/);
   assert.match(page.url(), /node=integration-tests/);
+  assert.match(await panel.locator('table.metadata').textContent(), /conclusionerror.*sleep300ms/s);
   await shot('node-attempts');
+  // The picture in docs/dashboard.md: the graph and the node panel.
+  await panel.locator('summary:text("Spec")').click();
+  await page.screenshot({ path: `${artifacts}/dashboard-run.png`, clip: { x: 0, y: 0, width: 1440, height: 600 } });
 });
 
 test('cancel and retry from the run page', async () => {

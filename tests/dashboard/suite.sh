@@ -46,6 +46,9 @@ start_dashboard open --allow-actions
 export DASHBOARD_OPEN_URL="$url"
 start_dashboard disabled
 export DASHBOARD_DISABLED_URL="$url"
+# No database behind it: every data call must be a clean 503.
+start_dashboard nodb --dsn "host=/nonexistent-adagio-socket-dir connect_timeout=2"
+export DASHBOARD_NODB_URL="$url"
 export DASHBOARD_STDOUT="$artifacts/dashboard-token.out"
 echo "dashboards: $DASHBOARD_URL (token), $DASHBOARD_OPEN_URL (open), $DASHBOARD_DISABLED_URL (disabled)"
 

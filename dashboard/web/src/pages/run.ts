@@ -16,6 +16,17 @@ function codeBlock(value: unknown, empty = 'none'): HTMLElement {
   return isEmpty ? h('p', { class: 'muted small' }, empty) : h('pre', { class: 'code' }, pretty(value));
 }
 
+// Metadata is stored canonically ({"key": {"values": [...]}}); show it as key = values.
+function metadataTable(metadata: unknown): HTMLElement | null {
+  if (!metadata || typeof metadata !== 'object' || Object.keys(metadata).length === 0) return null;
+  const rows = Object.entries(metadata as Record<string, unknown>).map(([key, value]) => {
+    const values = (value as { values?: unknown[] })?.values;
+    const text = Array.isArray(values) ? values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(' ') : JSON.stringify(value);
+    return h('tr', {}, h('th', {}, key), h('td', {}, text));
+  });
+  return h('table', { class: 'metadata' }, h('tbody', {}, ...rows));
+}
+
 function nodePanel(node: RunNode): HTMLElement {
   const look = nodeLook(node);
   const attempts = [...node.attempts].reverse();
@@ -31,6 +42,7 @@ function nodePanel(node: RunNode): HTMLElement {
       node.state === 'running' && node.lease_expires_at ? field('lease until', fmtTime(node.lease_expires_at)) : null,
       node.state === 'scheduled' && node.ready_at ? field('next attempt', fmtTime(node.ready_at)) : null,
       node.finished_at ? field('finished', fmtTime(node.finished_at)) : null) as HTMLElement,
+    metadataTable(node.metadata),
     h('h3', {}, `Attempts (${node.attempts.length})`),
     attempts.length === 0
       ? h('p', { class: 'muted small' }, node.state === 'running' ? 'The first attempt is running.' : 'No attempt yet.')
