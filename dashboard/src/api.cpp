@@ -1,7 +1,8 @@
 // The JSON API under /api: thin handlers over the SQL API (docs/sql-api.md). Reads run in
 // read-only transactions; every parameter is validated before it reaches SQL.
-#include <cstring>
+#include <algorithm>
 #include <iostream>
+#include <limits>
 
 #include "app.hpp"
 
@@ -30,6 +31,7 @@ int status_for_sqlstate(const std::string& state) {
   if (state == "22023" || state == "22P02" || state == "22004" || state == "22007" || state == "22008") return 400;
   if (state == "42704") return 404;
   if (state == "55000") return 409;
+  if (state == "42501") return 403;  // the dashboard's database role lacks adagio_operator
   return 0;  // unexpected
 }
 
@@ -37,7 +39,8 @@ int status_for_sqlstate(const std::string& state) {
 
 void send_json(httplib::Response& res, const Json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Replace invalid UTF-8 (possible in outputs stored in a SQL_ASCII database) instead of throwing.
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -76,18 +79,12 @@ Handler guarded(Handler handler) {
 
 namespace {
 
-// Runs one read-only query returning a single JSON value (text) and parses it.
-Json query_json(App& app, const std::string& sql, const std::vector<std::string>& params = {}) {
-  return with_db(app, [&](pqxx::connection& conn) {
+// Runs one read-only query returning a single JSON value (as text) and parses it.
+template <typename... Params>
+Json query_json(App& app, const std::string& sql, const Params&... params) {
+  return with_db_read(app, [&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
-    pqxx::result r;
-    switch (params.size()) {  // libpqxx 6 takes parameters as a pack, not a container
-      case 0: r = tx.exec(sql); break;
-      case 1: r = tx.exec_params(sql, params[0]); break;
-      case 2: r = tx.exec_params(sql, params[0], params[1]); break;
-      case 3: r = tx.exec_params(sql, params[0], params[1], params[2]); break;
-      default: throw std::logic_error("query_json: too many parameters");
-    }
+    pqxx::result r = tx.exec_params(sql, params...);
     tx.commit();
     if (r.empty() || r[0][0].is_null()) return Json();
     return Json::parse(r[0][0].c_str());
@@ -177,7 +174,7 @@ void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
       'runs', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.created_at DESC, p.id DESC)
                         FROM (SELECT * FROM matching ORDER BY created_at DESC, id DESC
                               LIMIT $6::bigint OFFSET $7::bigint) p), '[]'::jsonb))::text)SQL";
-  Json page = with_db(app, [&](pqxx::connection& conn) {
+  Json page = with_db_read(app, [&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
     auto r = tx.exec_params(sql, status.value_or(""), conclusion.value_or(""), workflow.value_or(""), since.value_or(""),
                             until.value_or(""), std::to_string(limit), std::to_string(offset));
@@ -204,7 +201,7 @@ void get_run(App& app, const httplib::Request& req, httplib::Response& res) {
                              WHERE t.node_id = n.id))), '{}')::text
        FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by
        WHERE n.run_id = $1::bigint))SQL";
-  Json run = with_db(app, [&](pqxx::connection& conn) {
+  Json run = with_db_read(app, [&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
     auto r = tx.exec_params(sql, id);
     Json doc = Json::parse(r[0][0].c_str());
@@ -297,7 +294,7 @@ void install_api(httplib::Server& server, App& app) {
   server.Get(R"(/api/runs/([^/]+)/timeline)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     expect_only(req, {});
     const auto id = std::to_string(run_id_of(req));
-    send_json(res, query_json(app, "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.id), '[]')::text FROM adagio.timeline($1::bigint) t", {id}));
+    send_json(res, query_json(app, "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.id), '[]')::text FROM adagio.timeline($1::bigint) t", id));
   }));
   server.Post(R"(/api/runs/([^/]+)/cancel)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_run_action(app, req, res, "cancel_run");
@@ -315,7 +312,7 @@ void install_api(httplib::Server& server, App& app) {
     send_json(res, query_json(app,
                               "SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.id), '[]')::text "
                               "FROM adagio.events($1::bigint, nullif($2, '')::bigint, $3::int) e",
-                              {std::to_string(after), run_id, std::to_string(limit)}));
+                              std::to_string(after), run_id, std::to_string(limit)));
   }));
 
   server.Get("/api/agents", guarded([&app](const httplib::Request& req, httplib::Response& res) {
@@ -324,7 +321,7 @@ void install_api(httplib::Server& server, App& app) {
     send_json(res, query_json(app,
                               "SELECT coalesce(jsonb_agg(to_jsonb(a)), '[]')::text FROM adagio.list_agents() a "
                               "WHERE nullif($1, '') IS NULL OR a.status = $1",
-                              {status.value_or("")}));
+                              status.value_or("")));
   }));
 
   server.Get("/api/workflows", guarded([&app](const httplib::Request& req, httplib::Response& res) {
@@ -340,7 +337,7 @@ void install_api(httplib::Server& server, App& app) {
         SELECT name, version, graph, created_at, created_by FROM adagio.workflows
         WHERE name = $1 AND (nullif($2, '') IS NULL OR version = nullif($2, '')::int)
         ORDER BY version DESC LIMIT 1) w)SQL",
-                            {name, version ? std::to_string(*version) : ""});
+                            name, version ? std::to_string(*version) : std::string());
     if (found.is_null())
       throw HttpError(404, "workflow " + shown(name) + (version ? " version " + std::to_string(*version) : "") + " does not exist");
     send_json(res, found);
@@ -351,7 +348,7 @@ void install_api(httplib::Server& server, App& app) {
     const Json body = parse_body(req);
     expect_fields(body, {"graph"});
     if (!body.contains("graph") || !body["graph"].is_object()) throw bad_request("\"graph\" must be a JSON object (a GraphSpec)");
-    send_json(res, Json{{"graph", query_json(app, "SELECT adagio.validate_graph($1::jsonb)::text", {body["graph"].dump()})}});
+    send_json(res, Json{{"graph", query_json(app, "SELECT adagio.validate_graph($1::jsonb)::text", body["graph"].dump())}});
   }));
 
   server.Get("/api/openapi.json", [](const httplib::Request&, httplib::Response& res) {

@@ -45,6 +45,18 @@ auto with_db(App& app, Work&& work) {
   }
 }
 
+// For reads only: an idle pooled connection may have died with a server restart, which shows
+// only when it is used; a read can safely run again on a fresh one. (A write cannot: it may have
+// committed before the connection broke.)
+template <typename Work>
+auto with_db_read(App& app, Work&& work) {
+  try {
+    return with_db(app, work);
+  } catch (const pqxx::broken_connection&) {
+    return with_db(app, work);
+  }
+}
+
 void install_api(httplib::Server& server, App& app);
 void install_metrics(httplib::Server& server, App& app);
 const std::string& openapi_document();

@@ -65,7 +65,7 @@ std::int64_t count_of(const Json& rows, const char* key1, const std::string& v1,
 void install_metrics(httplib::Server& server, App& app) {
   server.Get("/metrics", guarded([&app](const httplib::Request&, httplib::Response& res) {
     static const std::string sql = metrics_sql();
-    const Json m = with_db(app, [&](pqxx::connection& conn) {
+    const Json m = with_db_read(app, [&](pqxx::connection& conn) {
       pqxx::read_transaction tx(conn);
       return Json::parse(tx.exec(sql)[0][0].c_str());
     });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import {
   assertError, base, call, debugNode, disabledBase, get, openBase, post, sql, token, waitFor, waitRun,
 } from './lib.mjs';
@@ -290,4 +291,22 @@ test('without a database every data call is a 503, not a crash', async () => {
   assertError(await get('/api/runs/abc', { url }), 400, /run id/);  // validation needs no database
   assert.equal((await get('/api/config', { url })).status, 200);
   assert.equal((await get('/', { url })).status, 200, 'the UI is still served');
+});
+
+// Last: it restarts the server under everyone's feet.
+test('after a database restart the next read works (dead pooled connections are replaced)', async () => {
+  for (let i = 0; i < 6; i++) assert.equal((await get('/api/stats')).status, 200);  // fill the pool
+  const as = (process.env.ADAGIO_SERVER_AS ?? '').split(' ').filter(Boolean);
+  const sandbox = process.env.ADAGIO_SANDBOX_DIR;
+  const pgCtl = [`${process.env.ADAGIO_PG_BIN}/pg_ctl`, '-D', `${sandbox}/data`, '-l', `${sandbox}/server.log`, '-w', '-t', '60', '-m', 'fast', 'restart'];
+  const [cmd, ...args] = as.length ? [...as, ...pgCtl] : pgCtl;
+  execFileSync(cmd, args, { stdio: 'ignore' });
+  for (let i = 0; i < 6; i++) {
+    const r = await get('/api/stats');
+    assert.equal(r.status, 200, r.text);
+  }
+  // The workers reconnect too: a run completes (the browser tests need them).
+  const started = await post('/api/runs', { graph: quickGraph('after-restart') });
+  assert.equal(started.status, 201, started.text);
+  assert.equal((await waitRun(started.body.id, 30000)).conclusion, 'success');
 });
