@@ -82,7 +82,8 @@ int serve(const Options& options) {
   }
   server.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) { add_security_headers(res); });
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    if (req.path.rfind("/assets/", 0) == 0) return;  // static files would drown the API calls
+    // Pages poll every second or two: log what changes state and what went wrong, not every read.
+    if (req.method == "GET" && res.status < 400) return;
     std::cerr << "adagio-dashboard: " << req.method << ' ' << req.path << ' ' << res.status << std::endl;
   });
   server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

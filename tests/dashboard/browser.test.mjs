@@ -152,6 +152,12 @@ test("a node's panel shows its spec, inputs and every attempt", async () => {
   assert.match(page.url(), /node=integration-tests/);
   assert.match(await panel.locator('table.metadata').textContent(), /conclusionerror.*sleep300ms/s);
   await shot('node-attempts');
+  // The timeline's node names open their panels too.
+  await page.locator('.timeline button[data-node-link="lint-docs"]').first().click();
+  await page.locator('[data-node-panel="lint-docs"]').waitFor();
+  assert.match(await page.locator('[data-node-panel="lint-docs"] li.attempt').textContent(), /fail.*3 broken links/s);
+  await node('integration-tests').click();
+  await panel.waitFor();
   // The picture in docs/dashboard.md: the graph and the node panel.
   await panel.locator('summary:text("Spec")').click();
   await page.screenshot({ path: `${artifacts}/dashboard-run.png`, clip: { x: 0, y: 0, width: 1440, height: 600 } });

@@ -83,7 +83,7 @@ function timelineTable(events: TimelineEvent[], onNode: (name: string) => void):
     h('tbody', {}, ...events.map((e) => h('tr', { 'data-kind': e.kind },
       h('td', { class: 'num' }, fmtDuration((new Date(e.at).getTime() - start) / 1000)),
       h('td', { class: 'muted' }, fmtTime(e.at)),
-      h('td', {}, e.node ? h('a', { href: 'javascript:void 0', onclick: (() => onNode(e.node as string)) as EventListener }, e.node) : h('span', { class: 'muted' }, 'run')),
+      h('td', {}, e.node ? h('button', { type: 'button', class: 'linklike', 'data-node-link': e.node, onclick: (() => onNode(e.node as string)) as EventListener }, e.node) : h('span', { class: 'muted' }, 'run')),
       h('td', {}, h('span', { class: `kind kind-${e.kind}` }, (eventText[e.kind] ?? (() => e.kind))(e))),
       h('td', { class: 'muted small detail' }, e.detail ? JSON.stringify(e.detail) : '')))));
 }
