@@ -181,6 +181,38 @@ test('cancel and retry from the run page', async () => {
   await post(`/api/runs/${started.body.id}/cancel`);
 });
 
+test('a large graph is laid out without overlaps and stays responsive', async () => {
+  // 10 layers of 12 nodes, each node fed by two of the layer before: 120 nodes, 216 edges.
+  const nodes = [], edges = [];
+  for (let layer = 0; layer < 10; layer++) {
+    for (let i = 0; i < 12; i++) {
+      nodes.push({ name: `step-${layer}-${i}`, runtime: 'nobody-serves-this' });
+      if (layer > 0) for (const j of new Set([i, (i * 7 + 3) % 12])) edges.push({ source: `step-${layer - 1}-${j}`, destination: `step-${layer}-${i}` });
+    }
+  }
+  const started = await post('/api/runs', { graph: { nodes, edges } });
+  assert.equal(started.status, 201, started.text);
+  const t0 = Date.now();
+  await page.goto(`${base}/#/runs/${started.body.id}`);
+  await page.waitForFunction(() => document.querySelectorAll('g.dag-node').length === 120, null, { timeout: 10000 });
+  assert.ok(Date.now() - t0 < 5000, `rendered in ${Date.now() - t0} ms`);
+  assert.equal(await page.locator('path.dag-edge').count(), edges.length);
+  const boxes = await page.locator('g.dag-node rect.box').evaluateAll((rects) => rects.map((r) => r.getBoundingClientRect().toJSON()));
+  for (let a = 0; a < boxes.length; a++) {
+    for (let b = a + 1; b < boxes.length; b++) {
+      const p = boxes[a], q = boxes[b];
+      const overlap = p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1;
+      assert.ok(!overlap, `nodes ${a} and ${b} overlap`);
+    }
+  }
+  assert.ok(boxes[0].height >= 20, `nodes stay readable (height ${boxes[0].height}px)`);
+  // Every node can be scrolled to: none is left of the graph box, where scrolling cannot reach.
+  const graphLeft = await page.locator('.graph-card .graph').evaluate((el) => el.getBoundingClientRect().left);
+  assert.ok(boxes.every((b) => b.left >= graphLeft), 'no node out of reach on the left');
+  await shot('run-large');
+  await post(`/api/runs/${started.body.id}/cancel`);
+});
+
 test('runs table filters and pages', async () => {
   await page.goto(`${base}/#/runs?conclusion=failed`);
   await page.waitForSelector(`.runs-table tr[data-run="${runId}"]`);

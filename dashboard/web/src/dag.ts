@@ -2,13 +2,13 @@
 // graph shape; live updates only change each node's status, so nothing jumps while a run executes.
 import dagre from '@dagrejs/dagre';
 import type { Edge, RunNode } from './api';
-import { s } from './dom';
+import { between, fmtDuration, s } from './dom';
 import { nodeLook, nodeLookLabel } from './status';
 
 const nodeHeight = 46;
 
 function nodeWidth(name: string): number {
-  return Math.min(260, Math.max(110, name.length * 7.6 + 36));
+  return Math.min(260, Math.max(130, name.length * 7.6 + 36));
 }
 
 function truncate(name: string, width: number): string {
@@ -16,10 +16,15 @@ function truncate(name: string, width: number): string {
   return name.length > fits ? `${name.slice(0, fits - 1)}…` : name;
 }
 
+// The state, which attempt, and for how long it has run (or ran): what a glance at a graph asks.
 function subtitle(node: RunNode): string {
   const look = nodeLook(node);
-  const attempt = node.attempt_count > 1 || look === 'retrying' ? ` · attempt ${node.attempt_count}` : '';
-  return `${nodeLookLabel(look)}${attempt}`;
+  const attempt = node.attempt_count > 1 || look === 'retrying' ? ` · #${node.attempt_count}` : '';
+  const last = node.attempts[node.attempts.length - 1];
+  let time = '';
+  if (look === 'running' && node.claimed_at) time = ` · ${fmtDuration(between(node.claimed_at, null))}`;
+  else if (node.state === 'completed' && last && node.conclusion !== 'never_reached') time = ` · ${fmtDuration(between(last.started_at, last.finished_at))}`;
+  return `${nodeLookLabel(look)}${attempt}${time}`;
 }
 
 export class DagView {
@@ -70,6 +75,8 @@ export class DagView {
     const { width = 0, height = 0 } = graph.graph();
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
     svg.style.maxWidth = `${width}px`;
+    // Shrink a wide graph to fit, but not below a readable size: past that the box scrolls.
+    svg.style.minWidth = `${Math.round(width * 0.6)}px`;
     svg.style.aspectRatio = `${width} / ${height}`;
 
     const defs = s('defs');
