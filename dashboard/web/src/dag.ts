@@ -19,7 +19,8 @@ function truncate(name: string, width: number): string {
 // The state, which attempt, and for how long it has run (or ran): what a glance at a graph asks.
 function subtitle(node: RunNode): string {
   const look = nodeLook(node);
-  const attempt = node.attempt_count > 1 || look === 'retrying' ? ` · #${node.attempt_count}` : '';
+  // A retrying node has not started its next attempt yet: name that one.
+  const attempt = look === 'retrying' ? ` · #${node.attempt_count + 1} next` : node.attempt_count > 1 ? ` · #${node.attempt_count}` : '';
   const last = node.attempts[node.attempts.length - 1];
   let time = '';
   if (look === 'running' && node.claimed_at) time = ` · ${fmtDuration(between(node.claimed_at, null))}`;
