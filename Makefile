@@ -3,14 +3,14 @@
 #   make deps      install the Debian packages needed (idempotent)
 #   make           build the core, the worker and the extension
 #   make demo      run the example workflow on a throwaway cluster with two workers
-#   make test      unit + pgTAP + isolation (races) + integration tests, each against a throwaway cluster
+#   make test      unit + pgTAP + isolation (races) + integration + dashboard tests, each against a throwaway cluster
 #   make install   install the extension and binaries system-wide (for real use)
 
 BUILD ?= build
 PG_CONFIG ?= pg_config
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test isolation-test integration-test install clean
+.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test isolation-test integration-test dashboard-test install clean
 
 all: build
 
@@ -49,11 +49,16 @@ isolation-test: sandbox-tree
 integration-test: build sandbox-tree
 	tests/integration/run
 
+# API and headless-Chromium tests of the dashboard; screenshots in tests/dashboard/artifacts/.
+dashboard-test: build sandbox-tree
+	tests/dashboard/run
+
 test: deps build sandbox-tree
 	$(MAKE) unit-test
 	$(MAKE) pgtap-test
 	$(MAKE) isolation-test
 	$(MAKE) integration-test
+	$(MAKE) dashboard-test
 
 install: build
 	$(MAKE) -C extension install PG_CONFIG=$(PG_CONFIG)

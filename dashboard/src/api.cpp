@@ -1,0 +1,369 @@
+// The JSON API under /api: thin handlers over the SQL API (docs/sql-api.md). Reads run in
+// read-only transactions; every parameter is validated before it reaches SQL.
+#include <algorithm>
+#include <iostream>
+#include <limits>
+
+#include "app.hpp"
+
+namespace adagio::dashboard {
+namespace {
+
+const std::vector<std::string> run_statuses = {"waiting", "running", "completed", "cancelled"};
+const std::vector<std::string> run_conclusions = {"success", "failed"};
+const std::vector<std::string> agent_statuses = {"active", "stopped", "gone"};
+
+// The first line of a server error without its "ERROR:  " prefix, plus its HINT if any: the
+// messages adagio raises are written for people, the rest of the text (query, context) is not.
+std::pair<std::string, std::string> server_message(const pqxx::sql_error& e) {
+  std::string text = e.what();
+  std::string hint;
+  if (auto h = text.find("\nHINT:  "); h != std::string::npos) {
+    hint = text.substr(h + 8);
+    hint = hint.substr(0, hint.find('\n'));
+  }
+  text = text.substr(0, text.find('\n'));
+  if (text.rfind("ERROR:  ", 0) == 0) text = text.substr(8);
+  return {text, hint};
+}
+
+int status_for_sqlstate(const std::string& state) {
+  if (state == "22023" || state == "22P02" || state == "22004" || state == "22007" || state == "22008") return 400;
+  if (state == "42704") return 404;
+  if (state == "55000") return 409;
+  if (state == "42501") return 403;  // the dashboard's database role lacks adagio_operator
+  return 0;  // unexpected
+}
+
+}  // namespace
+
+void send_json(httplib::Response& res, const Json& body, int status) {
+  res.status = status;
+  // Replace invalid UTF-8 (possible in outputs stored in a SQL_ASCII database) instead of throwing.
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_json(res, Json{{"error", message}, {"status", status}}, status);
+}
+
+Handler guarded(Handler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    try {
+      handler(req, res);
+    } catch (const HttpError& e) {
+      send_error(res, e.status(), e.what());
+    } catch (const pqxx::sql_error& e) {
+      const int status = status_for_sqlstate(e.sqlstate());
+      if (status != 0) {
+        auto [message, hint] = server_message(e);
+        Json body{{"error", message}, {"status", status}, {"sqlstate", e.sqlstate()}};
+        if (!hint.empty()) body["hint"] = hint;
+        send_json(res, body, status);
+      } else {
+        std::cerr << "adagio-dashboard: internal error: " << req.method << " " << req.path << ": SQL error " << e.sqlstate() << ": "
+                  << e.what() << " (query: " << e.query() << ")" << std::endl;
+        send_error(res, 500, "internal error (logged by the dashboard)");
+      }
+    } catch (const DatabaseUnavailable& e) {
+      send_error(res, 503, std::string("database unavailable: ") + e.what());
+    } catch (const pqxx::broken_connection& e) {
+      std::cerr << "adagio-dashboard: " << req.method << " " << req.path << ": connection lost: " << e.what() << std::endl;
+      send_error(res, 503, "database unavailable: the connection was lost");
+    } catch (const std::exception& e) {
+      std::cerr << "adagio-dashboard: internal error: " << req.method << " " << req.path << ": " << e.what() << std::endl;
+      send_error(res, 500, "internal error (logged by the dashboard)");
+    }
+  };
+}
+
+namespace {
+
+// Runs one read-only query returning a single JSON value (as text) and parses it.
+template <typename... Params>
+Json query_json(App& app, const std::string& sql, const Params&... params) {
+  return with_db_read(app, [&](pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    pqxx::result r = tx.exec_params(sql, params...);
+    tx.commit();
+    if (r.empty() || r[0][0].is_null()) return Json();
+    return Json::parse(r[0][0].c_str());
+  });
+}
+
+// Runs one state-changing statement (its own transaction) returning a single JSON value.
+template <typename... Params>
+Json write_json(App& app, const std::string& sql, const Params&... params) {
+  return with_db(app, [&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    pqxx::result r = tx.exec_params(sql, params...);
+    tx.commit();
+    if (r.empty() || r[0][0].is_null()) return Json();
+    return Json::parse(r[0][0].c_str());
+  });
+}
+
+// State-changing calls need the token, or the explicit --allow-actions flag. They must also be
+// JSON: a cross-site form cannot send that without a CORS preflight, which this server refuses.
+void authorize_action(const App& app, const httplib::Request& req) {
+  const auto content_type = req.get_header_value("Content-Type");
+  if (content_type.rfind("application/json", 0) != 0)
+    throw HttpError(415, "state-changing calls take a JSON body (Content-Type: application/json)");
+  const std::string& token = app.options.token;
+  if (token.empty()) {
+    if (app.options.allow_unauthenticated_actions) return;
+    throw HttpError(403, "actions are disabled: start the dashboard with --token or --allow-actions");
+  }
+  std::string given = req.get_header_value("X-Adagio-Token");
+  const auto auth = req.get_header_value("Authorization");
+  if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+  if (given.empty()) throw HttpError(401, "this action needs the dashboard token (Authorization: Bearer <token>)");
+  // Compare in constant time so the token cannot be guessed byte by byte from response times.
+  unsigned char diff = given.size() == token.size() ? 0 : 1;
+  for (std::size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ token[i % token.size()]);
+  if (diff != 0) throw HttpError(401, "wrong dashboard token");
+}
+
+Json parse_body(const httplib::Request& req) {
+  Json body;
+  try {
+    body = Json::parse(req.body.empty() ? std::string("{}") : req.body);
+  } catch (const Json::parse_error& e) {
+    // what() starts with nlohmann's "[json.exception.parse_error.101] ": noise for a person.
+    std::string why = e.what();
+    if (auto end = why.find("] "); why.rfind("[json.exception", 0) == 0 && end != std::string::npos) why = why.substr(end + 2);
+    throw bad_request("malformed JSON body: " + why);
+  }
+  if (!body.is_object()) throw bad_request("the body must be a JSON object");
+  return body;
+}
+
+void expect_fields(const Json& body, std::initializer_list<const char*> known) {
+  for (const auto& [key, value] : body.items()) {
+    const bool ok = std::any_of(known.begin(), known.end(), [&](const char* k) { return key == k; });
+    if (!ok) throw bad_request("unknown field " + shown(key) + " in the body");
+  }
+}
+
+std::int64_t run_id_of(const httplib::Request& req) { return parse_id(req.matches[1], "run id"); }
+
+void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
+  expect_only(req, {"status", "conclusion", "workflow", "since", "until", "limit", "offset"});
+  const auto status = choice_param(req, "status", run_statuses);
+  const auto conclusion = choice_param(req, "conclusion", run_conclusions);
+  const auto workflow = text_param(req, "workflow");
+  const auto since = timestamp_param(req, "since");
+  const auto until = timestamp_param(req, "until");
+  const auto limit = int_param(req, "limit", 1, 500).value_or(50);
+  const auto offset = int_param(req, "offset", 0, 1'000'000'000).value_or(0);
+  // Straight from the table rather than list_runs(): it has no offset, and paging by created_at
+  // alone would skip runs created in the same instant.
+  static const std::string sql = R"SQL(
+    WITH matching AS (
+      SELECT r.id, r.workflow_name AS workflow, r.workflow_version, r.status, r.conclusion,
+             r.node_count AS nodes, r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
+             r.created_at, r.started_at, r.finished_at, r.created_by
+      FROM adagio.runs r
+      WHERE (nullif($1, '') IS NULL OR r.status = $1)
+        AND (nullif($2, '') IS NULL OR r.conclusion = $2)
+        AND (nullif($3, '') IS NULL OR r.workflow_name = $3)
+        AND (nullif($4, '') IS NULL OR r.created_at >= nullif($4, '')::timestamptz)
+        AND (nullif($5, '') IS NULL OR r.created_at < nullif($5, '')::timestamptz))
+    SELECT jsonb_build_object(
+      'total', (SELECT count(*) FROM matching),
+      'runs', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.created_at DESC, p.id DESC)
+                        FROM (SELECT * FROM matching ORDER BY created_at DESC, id DESC
+                              LIMIT $6::bigint OFFSET $7::bigint) p), '[]'::jsonb))::text)SQL";
+  Json page = with_db_read(app, [&](pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    auto r = tx.exec_params(sql, status.value_or(""), conclusion.value_or(""), workflow.value_or(""), since.value_or(""),
+                            until.value_or(""), std::to_string(limit), std::to_string(offset));
+    return Json::parse(r[0][0].c_str());
+  });
+  page["limit"] = limit;
+  page["offset"] = offset;
+  send_json(res, page);
+}
+
+void get_run(App& app, const httplib::Request& req, httplib::Response& res) {
+  expect_only(req, {});
+  const auto id = std::to_string(run_id_of(req));
+  // inspect_run() plus what a person looking at a node wants and it leaves out: the spec as given,
+  // the agents' names and when each attempt became claimable (its queue wait).
+  static const std::string sql = R"SQL(
+    SELECT adagio.inspect_run($1::bigint)::text,
+      (SELECT coalesce(jsonb_object_agg(n.name, jsonb_build_object(
+                'spec', n.spec, 'agent', a.name, 'claimed_at', n.claimed_at,
+                'retrying', n.state IN ('ready', 'scheduled') AND n.attempt_count > 0,
+                'attempts', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                'attempt', t.attempt, 'ready_at', t.ready_at, 'agent', ta.name) ORDER BY t.attempt), '[]')
+                             FROM adagio.attempts t LEFT JOIN adagio.agents ta ON ta.id = t.agent_id
+                             WHERE t.node_id = n.id))), '{}')::text
+       FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by
+       WHERE n.run_id = $1::bigint))SQL";
+  Json run = with_db_read(app, [&](pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    auto r = tx.exec_params(sql, id);
+    Json doc = Json::parse(r[0][0].c_str());
+    const Json extra = Json::parse(r[0][1].c_str());
+    if (!doc["nodes"].is_array()) doc["nodes"] = Json::array();
+    for (auto& node : doc["nodes"]) {
+      const auto found = extra.find(node["name"].get<std::string>());
+      if (found == extra.end()) continue;
+      node["spec"] = (*found)["spec"];
+      node["agent"] = (*found)["agent"];
+      node["claimed_at"] = (*found)["claimed_at"];
+      node["retrying"] = (*found)["retrying"];
+      const auto& more = (*found)["attempts"];
+      for (std::size_t i = 0; i < node["attempts"].size() && i < more.size(); ++i) {
+        node["attempts"][i]["ready_at"] = more[i]["ready_at"];
+        node["attempts"][i]["agent"] = more[i]["agent"];
+      }
+    }
+    return doc;
+  });
+  send_json(res, run);
+}
+
+void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
+  authorize_action(app, req);  // first: httplib turns a form body into query parameters
+  expect_only(req, {});
+  const Json body = parse_body(req);
+  expect_fields(body, {"graph", "workflow", "version", "inputs"});
+  const Json inputs = body.value("inputs", Json::object());
+  if (!inputs.is_object()) throw bad_request("\"inputs\" must be a JSON object");
+  const bool has_graph = body.contains("graph"), has_workflow = body.contains("workflow");
+  if (has_graph == has_workflow) throw bad_request("give either \"graph\" (a GraphSpec) or \"workflow\" (a stored workflow's name)");
+  Json started;
+  if (has_graph) {
+    if (!body["graph"].is_object()) throw bad_request("\"graph\" must be a JSON object (a GraphSpec)");
+    if (body.contains("version")) throw bad_request("\"version\" goes with \"workflow\", not \"graph\"");
+    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb)::text", body["graph"].dump(), inputs.dump());
+  } else {
+    if (!body["workflow"].is_string() || body["workflow"].get<std::string>().empty())
+      throw bad_request("\"workflow\" must be a non-empty string");
+    std::string version;
+    if (body.contains("version") && !body["version"].is_null()) {
+      const auto& v = body["version"];
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 2147483647)
+        throw bad_request("\"version\" must be a positive integer");
+      version = std::to_string(v.get<std::int64_t>());
+    }
+    started = write_json(app, "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int)::text",
+                         body["workflow"].get<std::string>(), inputs.dump(), version);
+  }
+  const auto id = started.get<std::int64_t>();
+  res.set_header("Location", "/api/runs/" + std::to_string(id));
+  send_json(res, Json{{"id", id}}, 201);
+}
+
+void post_run_action(App& app, const httplib::Request& req, httplib::Response& res, const char* function) {
+  authorize_action(app, req);
+  expect_only(req, {});
+  const auto id = std::to_string(run_id_of(req));
+  parse_body(req);  // no fields, but it must be JSON if given
+  send_json(res, write_json(app, std::string("SELECT adagio.") + function + "($1::bigint)::text", id));
+}
+
+}  // namespace
+
+void install_api(httplib::Server& server, App& app) {
+  server.Get("/api/config", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {});
+    const char* actions = !app.options.token.empty() ? "token" : app.options.allow_unauthenticated_actions ? "open" : "disabled";
+    send_json(res, Json{{"actions", actions}, {"version", "0.1.0"}});
+  }));
+
+  server.Get("/api/stats", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {});
+    // stats() plus the split the home page shows: completed nodes by conclusion, retrying nodes
+    // (ready or scheduled after an attempt) and nodes ready for their first attempt.
+    send_json(res, query_json(app, R"SQL(
+      SELECT (adagio.stats() || jsonb_build_object(
+        'node_conclusions', (SELECT coalesce(jsonb_object_agg(c.conclusion, c.nodes), '{}')
+                             FROM adagio.node_state_counts c WHERE c.conclusion IS NOT NULL),
+        'retrying', (SELECT count(*) FROM adagio.nodes n
+                     WHERE n.state IN ('ready', 'scheduled') AND n.attempt_count > 0),
+        'ready_first', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.attempt_count = 0)))::text)SQL"));
+  }));
+
+  server.Get("/api/runs", guarded([&app](const httplib::Request& req, httplib::Response& res) { get_runs(app, req, res); }));
+  server.Post("/api/runs", guarded([&app](const httplib::Request& req, httplib::Response& res) { post_run(app, req, res); }));
+  server.Get(R"(/api/runs/([^/]+))", guarded([&app](const httplib::Request& req, httplib::Response& res) { get_run(app, req, res); }));
+
+  server.Get(R"(/api/runs/([^/]+)/timeline)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {});
+    const auto id = std::to_string(run_id_of(req));
+    send_json(res, query_json(app, "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.id), '[]')::text FROM adagio.timeline($1::bigint) t", id));
+  }));
+  server.Post(R"(/api/runs/([^/]+)/cancel)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    post_run_action(app, req, res, "cancel_run");
+  }));
+  server.Post(R"(/api/runs/([^/]+)/retry)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    post_run_action(app, req, res, "retry_run");
+  }));
+
+  server.Get("/api/events", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {"after", "run", "limit"});
+    const auto after = int_param(req, "after", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+    const auto run = text_param(req, "run");
+    const std::string run_id = run ? std::to_string(parse_id(*run, "run")) : "";
+    const auto limit = int_param(req, "limit", 1, 1000).value_or(200);
+    send_json(res, query_json(app,
+                              "SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.id), '[]')::text "
+                              "FROM adagio.events($1::bigint, nullif($2, '')::bigint, $3::int) e",
+                              std::to_string(after), run_id, std::to_string(limit)));
+  }));
+
+  server.Get("/api/agents", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {"status"});
+    const auto status = choice_param(req, "status", agent_statuses);
+    send_json(res, query_json(app,
+                              "SELECT coalesce(jsonb_agg(to_jsonb(a)), '[]')::text FROM adagio.list_agents() a "
+                              "WHERE nullif($1, '') IS NULL OR a.status = $1",
+                              status.value_or("")));
+  }));
+
+  server.Get("/api/workflows", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {});
+    send_json(res, query_json(app, "SELECT coalesce(jsonb_agg(to_jsonb(w)), '[]')::text FROM adagio.list_workflows() w"));
+  }));
+  server.Get(R"(/api/workflows/([^/]+))", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {"version"});
+    const std::string name = req.matches[1];
+    const auto version = int_param(req, "version", 1, 2147483647);
+    Json found = query_json(app, R"SQL(
+      SELECT to_jsonb(w)::text FROM (
+        SELECT name, version, graph, created_at, created_by FROM adagio.workflows
+        WHERE name = $1 AND (nullif($2, '') IS NULL OR version = nullif($2, '')::int)
+        ORDER BY version DESC LIMIT 1) w)SQL",
+                            name, version ? std::to_string(*version) : std::string());
+    if (found.is_null())
+      throw HttpError(404, "workflow " + shown(name) + (version ? " version " + std::to_string(*version) : "") + " does not exist");
+    send_json(res, found);
+  }));
+
+  server.Post("/api/validate", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {});
+    const Json body = parse_body(req);
+    expect_fields(body, {"graph"});
+    if (!body.contains("graph") || !body["graph"].is_object()) throw bad_request("\"graph\" must be a JSON object (a GraphSpec)");
+    send_json(res, Json{{"graph", query_json(app, "SELECT adagio.validate_graph($1::jsonb)::text", body["graph"].dump())}});
+  }));
+
+  server.Get("/api/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(openapi_document(), "application/json");
+  });
+
+  server.Get("/healthz", guarded([&app](const httplib::Request&, httplib::Response& res) {
+    query_json(app, "SELECT '{}'");
+    send_json(res, Json{{"ok", true}});
+  }));
+
+  // Anything else under /api is a JSON 404, not the static file server's HTML.
+  server.Get(R"(/api/.*)", [](const httplib::Request& req, httplib::Response& res) {
+    send_error(res, 404, "no such endpoint: " + shown(req.path) + " (see /api/openapi.json)");
+  });
+}
+
+}  // namespace adagio::dashboard

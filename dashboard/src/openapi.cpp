@@ -1,0 +1,151 @@
+// The OpenAPI 3 description of the API, served at /api/openapi.json.
+#include "app.hpp"
+
+namespace adagio::dashboard {
+
+const std::string& openapi_document() {
+  static const std::string document = Json::parse(R"JSON({
+  "openapi": "3.0.3",
+  "info": {
+    "title": "adagio dashboard API",
+    "version": "0.1.0",
+    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter or graph (22023, 22P02), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000), 415 body not JSON, 503 database unavailable. State-changing calls (POST /api/runs, cancel, retry) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
+  },
+  "components": {
+    "securitySchemes": {
+      "bearer": {"type": "http", "scheme": "bearer"},
+      "header": {"type": "apiKey", "in": "header", "name": "X-Adagio-Token"}
+    },
+    "parameters": {
+      "runId": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}}
+    },
+    "schemas": {
+      "Error": {"type": "object", "required": ["error", "status"], "properties": {
+        "error": {"type": "string"}, "status": {"type": "integer"}, "sqlstate": {"type": "string"}, "hint": {"type": "string"}}},
+      "RunSummary": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "workflow": {"type": "string", "nullable": true}, "workflow_version": {"type": "integer", "nullable": true},
+        "status": {"type": "string", "enum": ["waiting", "running", "completed", "cancelled"]},
+        "conclusion": {"type": "string", "enum": ["success", "failed"], "nullable": true},
+        "nodes": {"type": "integer"}, "nodes_done": {"type": "integer"}, "nodes_failed": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"}, "started_at": {"type": "string", "format": "date-time", "nullable": true},
+        "finished_at": {"type": "string", "format": "date-time", "nullable": true}, "created_by": {"type": "string"}}},
+      "Attempt": {"type": "object", "properties": {
+        "attempt": {"type": "integer"}, "conclusion": {"type": "string", "enum": ["success", "fail", "error"]},
+        "output": {"type": "string", "nullable": true}, "reason": {"type": "string", "nullable": true},
+        "agent_id": {"type": "integer", "nullable": true}, "agent": {"type": "string", "nullable": true},
+        "ready_at": {"type": "string", "format": "date-time", "nullable": true},
+        "started_at": {"type": "string", "format": "date-time"}, "finished_at": {"type": "string", "format": "date-time"}}},
+      "Node": {"type": "object", "properties": {
+        "name": {"type": "string"}, "runtime": {"type": "string"},
+        "state": {"type": "string", "enum": ["waiting", "ready", "scheduled", "running", "completed", "cancelled"]},
+        "conclusion": {"type": "string", "enum": ["success", "fail", "error", "never_reached"], "nullable": true},
+        "retrying": {"type": "boolean", "description": "ready or scheduled again after a failed attempt"},
+        "spec": {"type": "object"}, "metadata": {"type": "object"}, "retry": {"type": "object", "nullable": true},
+        "inputs": {"type": "object"}, "output": {"type": "string", "nullable": true}, "attempt_count": {"type": "integer"},
+        "agent": {"type": "string", "nullable": true}, "claimed_at": {"type": "string", "nullable": true},
+        "ready_at": {"type": "string", "nullable": true}, "finished_at": {"type": "string", "nullable": true},
+        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}}},
+      "Run": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "workflow": {"type": "string", "nullable": true}, "workflow_version": {"type": "integer", "nullable": true},
+        "status": {"type": "string"}, "conclusion": {"type": "string", "nullable": true}, "inputs": {"type": "object"},
+        "created_at": {"type": "string"}, "started_at": {"type": "string", "nullable": true}, "finished_at": {"type": "string", "nullable": true},
+        "nodes": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+        "edges": {"type": "array", "items": {"type": "object", "properties": {"source": {"type": "string"}, "destination": {"type": "string"}}}}}},
+      "Event": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "run_id": {"type": "integer"}, "node": {"type": "string", "nullable": true},
+        "kind": {"type": "string", "enum": ["run_started", "node_ready", "node_claimed", "attempt_finished", "node_retried", "node_orphaned", "node_never_reached", "run_completed", "run_cancelled", "run_retried"]},
+        "agent_id": {"type": "integer", "nullable": true}, "agent": {"type": "string", "nullable": true},
+        "attempt": {"type": "integer", "nullable": true}, "detail": {"type": "object", "nullable": true}, "at": {"type": "string"}}}
+    },
+    "responses": {
+      "BadRequest": {"description": "invalid parameter or body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotFound": {"description": "no such run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Conflict": {"description": "the run is not in a state that allows this", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unauthorized": {"description": "missing or wrong token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Forbidden": {"description": "actions are disabled (no --token, no --allow-actions)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    }
+  },
+  "paths": {
+    "/api/config": {"get": {"summary": "How the dashboard is configured: whether actions are disabled, open or need the token",
+      "responses": {"200": {"description": "configuration", "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "actions": {"type": "string", "enum": ["disabled", "open", "token"]}, "version": {"type": "string"}}}}}}}}},
+    "/api/stats": {"get": {"summary": "Counts of runs by status, nodes by state (and completed nodes by conclusion, retrying nodes) and agents (stats())",
+      "responses": {"200": {"description": "counts", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/api/runs": {
+      "get": {"summary": "Runs, newest first, filtered and paged",
+        "parameters": [
+          {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["waiting", "running", "completed", "cancelled"]}},
+          {"name": "conclusion", "in": "query", "schema": {"type": "string", "enum": ["success", "failed"]}},
+          {"name": "workflow", "in": "query", "schema": {"type": "string"}, "description": "stored workflow name"},
+          {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}, "description": "created at or after (ISO 8601)"},
+          {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}, "description": "created before (ISO 8601)"},
+          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+          {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}],
+        "responses": {
+          "200": {"description": "one page", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "total": {"type": "integer", "description": "runs matching the filters"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
+            "runs": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}}}}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}}},
+      "post": {"summary": "Start a run of a graph (start_run) or of a stored workflow (start_workflow)",
+        "security": [{"bearer": []}, {"header": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "graph": {"type": "object", "description": "a GraphSpec (docs/sql-api.md); or"},
+          "workflow": {"type": "string", "description": "a stored workflow's name"},
+          "version": {"type": "integer", "minimum": 1, "description": "with workflow: the version (default: the newest)"},
+          "inputs": {"type": "object", "description": "run inputs (default {})"}}}}}},
+        "responses": {
+          "201": {"description": "started", "headers": {"Location": {"schema": {"type": "string"}}},
+                  "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "integer"}}}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"}}}},
+    "/api/runs/{id}": {"get": {"summary": "One run: nodes with state, conclusion, spec, inputs, output and attempts; edges (inspect_run)",
+      "parameters": [{"$ref": "#/components/parameters/runId"}],
+      "responses": {"200": {"description": "the run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"}}}},
+    "/api/runs/{id}/timeline": {"get": {"summary": "Everything that happened to the run, in order (timeline)",
+      "parameters": [{"$ref": "#/components/parameters/runId"}],
+      "responses": {"200": {"description": "events", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"}}}},
+    "/api/runs/{id}/cancel": {"post": {"summary": "Cancel a waiting or running run (cancel_run)", "security": [{"bearer": []}, {"header": []}],
+      "parameters": [{"$ref": "#/components/parameters/runId"}],
+      "responses": {"200": {"description": "{run_id, nodes_cancelled, attempts_stopped}"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "409": {"$ref": "#/components/responses/Conflict"}}}},
+    "/api/runs/{id}/retry": {"post": {"summary": "Restart a failed or cancelled run from the nodes that did not succeed (retry_run)", "security": [{"bearer": []}, {"header": []}],
+      "parameters": [{"$ref": "#/components/parameters/runId"}],
+      "responses": {"200": {"description": "{run_id, nodes_reset, nodes_ready}"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "409": {"$ref": "#/components/responses/Conflict"}}}},
+    "/api/events": {"get": {"summary": "Follow the event log: events with an id above `after`, oldest first (events())",
+      "parameters": [
+        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        {"name": "run", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200}}],
+      "responses": {"200": {"description": "events", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}}}},
+    "/api/agents": {"get": {"summary": "Agents (worker processes), most recently seen first (list_agents)",
+      "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["active", "stopped", "gone"]}}],
+      "responses": {"200": {"description": "agents", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}}}},
+    "/api/workflows": {"get": {"summary": "Stored workflows (list_workflows)",
+      "responses": {"200": {"description": "workflows", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}}},
+    "/api/workflows/{name}": {"get": {"summary": "One stored workflow's graph (the newest version, or `version`)",
+      "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                     {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+      "responses": {"200": {"description": "{name, version, graph, created_at, created_by}"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"}}}},
+    "/api/validate": {"post": {"summary": "Validate a graph without starting it; returns the canonical form (validate_graph)",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"graph": {"type": "object"}}}}}},
+      "responses": {"200": {"description": "{graph: canonical GraphSpec}"}, "400": {"$ref": "#/components/responses/BadRequest"}}}},
+    "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics: runs and nodes by state, claims, completions, orphaned claims, queue wait, agents",
+      "responses": {"200": {"description": "Prometheus text exposition format", "content": {"text/plain": {}}}}}},
+    "/healthz": {"get": {"summary": "200 when the database answers", "responses": {"200": {"description": "{ok: true}"}, "503": {"description": "database unavailable"}}}}
+  }
+})JSON").dump(2);
+  return document;
+}
+
+}  // namespace adagio::dashboard

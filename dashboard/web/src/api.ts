@@ -1,0 +1,177 @@
+// A thin typed client of the dashboard's JSON API (/api/openapi.json).
+
+export type RunStatus = 'waiting' | 'running' | 'completed' | 'cancelled';
+export type NodeState = 'waiting' | 'ready' | 'scheduled' | 'running' | 'completed' | 'cancelled';
+
+export interface Attempt {
+  attempt: number;
+  conclusion: 'success' | 'fail' | 'error';
+  output: string | null;
+  reason: string | null;
+  agent_id: number | null;
+  agent?: string | null;
+  ready_at?: string | null;
+  started_at: string;
+  finished_at: string;
+}
+
+export interface RunNode {
+  name: string;
+  runtime: string;
+  state: NodeState;
+  conclusion: 'success' | 'fail' | 'error' | 'never_reached' | null;
+  retrying?: boolean;
+  spec?: unknown;
+  metadata: unknown;
+  retry: unknown;
+  inputs: Record<string, string>;
+  output: string | null;
+  attempt_count: number;
+  agent?: string | null;
+  claimed_at?: string | null;
+  ready_at: string | null;
+  finished_at: string | null;
+  lease_expires_at: string | null;
+  attempts: Attempt[];
+}
+
+export interface Edge { source: string; destination: string }
+
+export interface Run {
+  id: number;
+  workflow: string | null;
+  workflow_version: number | null;
+  status: RunStatus;
+  conclusion: 'success' | 'failed' | null;
+  inputs: Record<string, unknown>;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  nodes: RunNode[];
+  edges: Edge[];
+}
+
+export interface RunSummary {
+  id: number;
+  workflow: string | null;
+  workflow_version: number | null;
+  status: RunStatus;
+  conclusion: 'success' | 'failed' | null;
+  nodes: number;
+  nodes_done: number;
+  nodes_failed: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  created_by: string;
+}
+
+export interface RunPage { total: number; limit: number; offset: number; runs: RunSummary[] }
+
+export interface TimelineEvent {
+  id: number;
+  node: string | null;
+  kind: string;
+  agent_id: number | null;
+  agent: string | null;
+  attempt: number | null;
+  detail: Record<string, unknown> | null;
+  at: string;
+}
+
+export interface Agent {
+  id: number;
+  name: string;
+  runtimes: string[];
+  status: 'active' | 'stopped' | 'gone';
+  registered_at: string;
+  last_seen_at: string;
+  running: number;
+  info: Record<string, unknown>;
+}
+
+export interface Workflow {
+  name: string;
+  latest_version: number;
+  versions: number;
+  nodes: number;
+  created_at: string;
+  updated_at: string;
+  runs: number;
+}
+
+export interface Stats {
+  runs: Record<'total' | 'waiting' | 'running' | 'completed' | 'cancelled' | 'succeeded' | 'failed', number>;
+  nodes: Record<'total' | NodeState, number>;
+  node_conclusions: Partial<Record<'success' | 'fail' | 'error' | 'never_reached', number>>;
+  retrying: number;
+  ready_first: number;
+  agents: { active: number; total: number };
+}
+
+export interface Config { actions: 'disabled' | 'open' | 'token'; version: string }
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const tokenKey = 'adagio.dashboard.token';
+export const token = {
+  get: (): string => localStorage.getItem(tokenKey) ?? '',
+  set: (value: string) => (value ? localStorage.setItem(tokenKey, value) : localStorage.removeItem(tokenKey)),
+};
+
+// Reports whether the API answered, for the connection light in the top bar.
+let onHealth: (ok: boolean, message?: string) => void = () => {};
+export function watchHealth(callback: (ok: boolean, message?: string) => void) {
+  onHealth = callback;
+}
+
+async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (method === 'POST') {
+    headers['Content-Type'] = 'application/json';
+    if (token.get()) headers['Authorization'] = `Bearer ${token.get()}`;
+  }
+  let response: Response;
+  try {
+    response = await fetch(`./api/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    onHealth(false, 'dashboard unreachable');
+    throw new ApiError(0, 'the dashboard server is unreachable');
+  }
+  const payload = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  onHealth(response.status !== 503, response.status === 503 ? payload.error : undefined);
+  if (!response.ok) {
+    const hint = payload.hint ? ` (${payload.hint})` : '';
+    throw new ApiError(response.status, `${payload.error ?? `HTTP ${response.status}`}${hint}`);
+  }
+  return payload as T;
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export const api = {
+  config: () => request<Config>('GET', 'config'),
+  stats: () => request<Stats>('GET', 'stats'),
+  runs: (filters: Record<string, string | number | undefined>) => request<RunPage>('GET', `runs${query(filters)}`),
+  run: (id: number) => request<Run>('GET', `runs/${id}`),
+  timeline: (id: number) => request<TimelineEvent[]>('GET', `runs/${id}/timeline`),
+  agents: () => request<Agent[]>('GET', 'agents'),
+  workflows: () => request<Workflow[]>('GET', 'workflows'),
+  workflow: (name: string, version?: number) =>
+    request<{ name: string; version: number; graph: unknown }>('GET', `workflows/${encodeURIComponent(name)}${query({ version })}`),
+  validate: (graph: unknown) => request<{ graph: unknown }>('POST', 'validate', { graph }),
+  startGraph: (graph: unknown, inputs: unknown) => request<{ id: number }>('POST', 'runs', { graph, inputs }),
+  startWorkflow: (workflow: string, inputs: unknown, version?: number) =>
+    request<{ id: number }>('POST', 'runs', version ? { workflow, version, inputs } : { workflow, inputs }),
+  cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
+  retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
+};

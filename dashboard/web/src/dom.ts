@@ -1,0 +1,96 @@
+// Small DOM helpers: the UI is plain TypeScript, so these keep page code short and escape-safe.
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | EventListener | undefined | null>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
+    else if (k === 'class') el.className = String(v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  append(el, ...children);
+  return el;
+}
+
+export function append(parent: Node, ...children: Child[]) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    parent.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el: Element) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+}
+
+export const svgNS = 'http://www.w3.org/2000/svg';
+export function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(svgNS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+export function fmtTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  const today = new Date();
+  const sameDay = d.toDateString() === today.toDateString();
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return sameDay ? time : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
+}
+
+export function fmtDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) return '—';
+  if (seconds < 0) seconds = 0;
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m} min ${Math.round(seconds % 60)} s`;
+  const hours = Math.floor(m / 60);
+  if (hours < 48) return `${hours} h ${m % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+export function between(from: string | null | undefined, to: string | null | undefined): number | null {
+  if (!from) return null;
+  const end = to ? new Date(to).getTime() : Date.now();
+  return (end - new Date(from).getTime()) / 1000;
+}
+
+export function ago(iso: string | null | undefined): string {
+  const s = between(iso, null);
+  return s === null ? '—' : `${fmtDuration(s)} ago`;
+}
+
+export function pretty(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value, null, 2);
+}
+
+// Runs `tick` now and then every `ms` until stopped; a slow response never overlaps the next.
+export function poll(tick: () => Promise<void>, ms: () => number): () => void {
+  let stopped = false;
+  let timer: number | undefined;
+  const loop = async () => {
+    if (stopped) return;
+    try {
+      await tick();
+    } catch {
+      // the page shows its own error; keep polling so it recovers when the server does
+    }
+    if (!stopped) timer = window.setTimeout(loop, ms());
+  };
+  void loop();
+  return () => {
+    stopped = true;
+    if (timer !== undefined) window.clearTimeout(timer);
+  };
+}
+
+export function errorBox(message: string): HTMLElement {
+  return h('div', { class: 'error', role: 'alert' }, message);
+}

@@ -1,0 +1,210 @@
+// One run: its graph coloured by node status (live while it executes), the selected node's spec,
+// inputs and attempts, and the run's timeline.
+import { api, ApiError, type Config, type Run, type RunNode, type TimelineEvent } from '../api';
+import { between, clear, errorBox, fmtDuration, fmtTime, h, poll, pretty } from '../dom';
+import { DagView } from '../dag';
+import { badge, legend, nodeLook, nodeLookLabel, runLook } from '../status';
+import { tokenField } from './start';
+import type { Page } from '../main';
+
+function field(label: string, value: Node | string): HTMLElement {
+  return h('div', { class: 'field' }, h('span', { class: 'field-label' }, label), h('span', { class: 'field-value' }, value));
+}
+
+function codeBlock(value: unknown, empty = 'none'): HTMLElement {
+  const isEmpty = value === null || value === undefined || (typeof value === 'object' && Object.keys(value as object).length === 0);
+  return isEmpty ? h('p', { class: 'muted small' }, empty) : h('pre', { class: 'code' }, pretty(value));
+}
+
+// Metadata is stored canonically ({"key": {"values": [...]}}); show it as key = values.
+function metadataTable(metadata: unknown): HTMLElement | null {
+  if (!metadata || typeof metadata !== 'object' || Object.keys(metadata).length === 0) return null;
+  const rows = Object.entries(metadata as Record<string, unknown>).map(([key, value]) => {
+    const values = (value as { values?: unknown[] })?.values;
+    const text = Array.isArray(values) ? values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(' ') : JSON.stringify(value);
+    return h('tr', {}, h('th', {}, key), h('td', {}, text));
+  });
+  return h('table', { class: 'metadata' }, h('tbody', {}, ...rows));
+}
+
+function nodePanel(node: RunNode): HTMLElement {
+  const look = nodeLook(node);
+  const attempts = [...node.attempts].reverse();
+  const details = (title: string, content: HTMLElement, open = false) =>
+    h('details', { open }, h('summary', {}, title), content);
+  return h('div', { class: 'node-panel', 'data-node-panel': node.name },
+    h('div', { class: 'panel-head' }, h('h2', {}, node.name), badge(look, nodeLookLabel(look))),
+    h('div', { class: 'fields' },
+      field('runtime', node.runtime),
+      field('state', `${node.state}${node.conclusion ? ` (${node.conclusion})` : ''}`),
+      field('attempts', String(node.attempt_count)),
+      node.agent ? field('claimed by', node.agent) : null,
+      node.state === 'running' && node.lease_expires_at ? field('lease until', fmtTime(node.lease_expires_at)) : null,
+      node.state === 'scheduled' && node.ready_at ? field('next attempt', fmtTime(node.ready_at)) : null,
+      node.finished_at ? field('finished', fmtTime(node.finished_at)) : null) as HTMLElement,
+    metadataTable(node.metadata),
+    h('h3', {}, `Attempts (${node.attempts.length})`),
+    attempts.length === 0
+      ? h('p', { class: 'muted small' }, node.state === 'running' ? 'The first attempt is running.' : 'No attempt yet.')
+      : h('ol', { class: 'attempts', reversed: true },
+          ...attempts.map((a) => h('li', { class: 'attempt', 'data-attempt': a.attempt },
+            h('div', { class: 'attempt-head' },
+              h('strong', {}, `#${a.attempt}`), badge(a.conclusion, a.conclusion),
+              h('span', { class: 'muted small' }, a.agent ?? (a.agent_id ? `agent ${a.agent_id}` : ''))),
+            h('div', { class: 'attempt-times small' },
+              h('span', { title: 'from ready to claimed' }, `queued ${fmtDuration(between(a.ready_at ?? null, a.started_at))}`),
+              h('span', { title: `${a.started_at} → ${a.finished_at}` }, `ran ${fmtDuration(between(a.started_at, a.finished_at))}`),
+              h('span', {}, `${fmtTime(a.started_at)} → ${fmtTime(a.finished_at)}`)),
+            a.reason ? h('div', { class: 'reason' }, a.reason) : null,
+            a.output !== null && a.output !== '' ? h('pre', { class: 'code output' }, a.output) : h('p', { class: 'muted small' }, 'no output')))),
+    node.output !== null ? details('Output', h('pre', { class: 'code output' }, node.output), true) : null,
+    details('Inputs', codeBlock(node.inputs, 'no inputs from upstream nodes'), Object.keys(node.inputs ?? {}).length > 0),
+    details('Spec', codeBlock(node.spec ?? { name: node.name, runtime: node.runtime, metadata: node.metadata, retry: node.retry })));
+}
+
+const eventText: Record<string, (e: TimelineEvent) => string> = {
+  run_started: () => 'run started',
+  node_ready: () => 'ready',
+  node_claimed: (e) => `claimed by ${e.agent ?? `agent ${e.agent_id}`} (attempt ${e.attempt})`,
+  attempt_finished: (e) => `attempt ${e.attempt} finished: ${String(e.detail?.conclusion ?? '')}`,
+  node_retried: (e) => `will retry${e.detail?.delay_seconds ? ` in ${fmtDuration(Number(e.detail.delay_seconds))}` : ''}`,
+  node_orphaned: (e) => `orphaned: ${e.agent ?? 'its agent'} missed the lease`,
+  node_never_reached: () => 'never reached (an upstream node failed)',
+  run_completed: (e) => `run completed: ${String(e.detail?.conclusion ?? '')}`,
+  run_cancelled: (e) => `run cancelled${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
+  run_retried: (e) => `run retried${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
+};
+
+function timelineTable(events: TimelineEvent[], onNode: (name: string) => void): HTMLElement {
+  if (events.length === 0) return h('p', { class: 'muted' }, 'No events yet.');
+  const start = new Date(events[0].at).getTime();
+  return h('table', { class: 'table timeline' },
+    h('thead', {}, h('tr', {}, ...['+time', 'at', 'node', 'event', 'detail'].map((t) => h('th', {}, t)))),
+    h('tbody', {}, ...events.map((e) => h('tr', { 'data-kind': e.kind },
+      h('td', { class: 'num' }, fmtDuration((new Date(e.at).getTime() - start) / 1000)),
+      h('td', { class: 'muted' }, fmtTime(e.at)),
+      h('td', {}, e.node ? h('button', { type: 'button', class: 'linklike', 'data-node-link': e.node, onclick: (() => onNode(e.node as string)) as EventListener }, e.node) : h('span', { class: 'muted' }, 'run')),
+      h('td', {}, h('span', { class: `kind kind-${e.kind}` }, (eventText[e.kind] ?? (() => e.kind))(e))),
+      h('td', { class: 'muted small detail' }, e.detail ? JSON.stringify(e.detail) : '')))));
+}
+
+export const runPage: Page = (root, params, config: Config) => {
+  const id = Number(params.get('id'));
+  if (!Number.isSafeInteger(id) || id <= 0) {
+    root.appendChild(errorBox(`"${params.get('id')}" is not a run id.`));
+    return;
+  }
+  let selected: string | null = params.get('node');
+  let run: Run | null = null;
+  const dag = new DagView((name) => selectNode(name));
+
+  const title = h('h1', {}, `Run #${id}`);
+  const runBadge = h('span', {});
+  const summary = h('div', { class: 'run-summary' });
+  const actions = h('div', { class: 'actions' });
+  const actionError = h('div', {});
+  const panel = h('aside', { class: 'side' });
+  const timeline = h('div', {});
+  const problem = h('div', {});
+  const graphBox = h('div', { class: 'graph' }, dag.element);
+
+  root.append(
+    h('div', { class: 'page-head' }, h('a', { href: '#/runs', class: 'back' }, '← Runs'), title, runBadge, h('span', { class: 'spacer' }), actions),
+    actionError, problem, summary,
+    h('div', { class: 'run-layout' },
+      h('section', { class: 'card graph-card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Graph'), legend()), graphBox),
+      panel),
+    h('section', { class: 'card' }, h('h2', {}, 'Timeline'), timeline));
+
+  function selectNode(name: string) {
+    selected = name;
+    dag.select(name);
+    // Keep the choice in the URL without re-routing, so a reload reopens the node.
+    history.replaceState(null, '', `#/runs/${id}?node=${encodeURIComponent(name)}`);
+    renderPanel();
+  }
+
+  // Re-rendered only when what it shows changed: a re-render would close <details> the user
+  // opened and lose a text selection every second.
+  let panelKey = '';
+  function renderPanel() {
+    const node = run?.nodes.find((n) => n.name === selected);
+    const key = node ? JSON.stringify(node) : `run:${JSON.stringify(run?.inputs ?? null)}`;
+    if (key === panelKey) return;
+    panelKey = key;
+    clear(panel);
+    if (node) {
+      panel.appendChild(h('section', { class: 'card' }, nodePanel(node)));
+    } else if (run) {
+      panel.appendChild(h('section', { class: 'card' },
+        h('h2', {}, 'Run inputs'), codeBlock(run.inputs, 'no inputs'),
+        h('p', { class: 'muted small hint' }, 'Click a node to see its spec, inputs and attempts.')));
+    }
+  }
+
+  async function act(kind: 'cancel' | 'retry') {
+    clear(actionError);
+    try {
+      await (kind === 'cancel' ? api.cancel(id) : api.retry(id));
+      await refresh();
+    } catch (e) {
+      actionError.appendChild(errorBox((e as Error).message));
+    }
+  }
+
+  function renderSummary(r: Run) {
+    title.textContent = `Run #${r.id}${r.workflow ? ` · ${r.workflow} v${r.workflow_version}` : ''}`;
+    const done = r.nodes.filter((n) => n.state === 'completed' || n.state === 'cancelled').length;
+    const running = r.nodes.filter((n) => n.state === 'running').length;
+    clear(summary);
+    summary.append(
+      field('created', fmtTime(r.created_at)),
+      field('started', fmtTime(r.started_at)),
+      field('finished', fmtTime(r.finished_at)),
+      field('duration', r.started_at ? fmtDuration(between(r.started_at, r.finished_at)) : '—'),
+      field('nodes', `${done}/${r.nodes.length} done${running ? `, ${running} running` : ''}`));
+  }
+
+  function renderActions(r: Run) {
+    clear(runBadge);
+    runBadge.appendChild(badge(runLook(r)));
+    clear(actions);
+    if (config.actions === 'disabled') {
+      actions.appendChild(h('span', { class: 'muted small', title: 'start the dashboard with --token or --allow-actions' }, 'actions disabled'));
+      return;
+    }
+    const active = r.status === 'waiting' || r.status === 'running';
+    const retryable = r.status === 'cancelled' || r.conclusion === 'failed';
+    if (config.actions === 'token') actions.appendChild(tokenField());
+    if (active) actions.appendChild(h('button', { class: 'danger', id: 'cancel-run', onclick: (() => act('cancel')) as EventListener }, 'Cancel run'));
+    if (retryable) actions.appendChild(h('button', { class: 'primary', id: 'retry-run', onclick: (() => act('retry')) as EventListener }, 'Retry failed nodes'));
+  }
+
+  let lastShape = '';
+  let lastEvent = -1;
+  async function refresh() {
+    try {
+      const [r, events] = await Promise.all([api.run(id), api.timeline(id)]);
+      run = r;
+      clear(problem);
+      const shape = `${r.status}|${r.conclusion}|${config.actions}`;
+      if (shape !== lastShape) { lastShape = shape; renderActions(r); }
+      renderSummary(r);
+      dag.update(r.nodes, r.edges);
+      dag.select(selected);
+      renderPanel();
+      const last = events.length ? events[events.length - 1].id : 0;
+      if (last !== lastEvent || timeline.childElementCount === 0) {
+        lastEvent = last;
+        clear(timeline);
+        timeline.appendChild(timelineTable(events, selectNode));
+      }
+    } catch (e) {
+      clear(problem);
+      problem.appendChild(errorBox(e instanceof ApiError && e.status === 404 ? `Run #${id} does not exist.` : (e as Error).message));
+    }
+  }
+
+  // Poll every second while the run can change; slowly once it is finished (a retry restarts it).
+  return poll(refresh, () => (run && (run.status === 'completed' || run.status === 'cancelled') ? 5000 : 1000));
+};

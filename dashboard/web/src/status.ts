@@ -1,0 +1,50 @@
+// How a node's state and conclusion show: one visual status per node, the same colours in the
+// graph, the badges and the legend (the seed's: green success, red failure, white waiting).
+import type { RunNode, RunSummary } from './api';
+import { h } from './dom';
+
+export type NodeLook =
+  | 'waiting' | 'ready' | 'running' | 'retrying' | 'success' | 'fail' | 'error' | 'never_reached' | 'cancelled';
+
+export const nodeLooks: { look: NodeLook; label: string; help: string }[] = [
+  { look: 'waiting', label: 'waiting', help: 'upstream nodes have not all succeeded yet' },
+  { look: 'ready', label: 'ready', help: 'waiting for a worker to claim it' },
+  { look: 'running', label: 'running', help: 'claimed by a worker' },
+  { look: 'retrying', label: 'retrying', help: 'an attempt failed; another is ready or scheduled' },
+  { look: 'success', label: 'success', help: 'completed successfully' },
+  { look: 'fail', label: 'failed', help: 'the function reported failure' },
+  { look: 'error', label: 'error', help: 'a system fault: crash, lost lease, cancelled attempt' },
+  { look: 'never_reached', label: 'never reached', help: 'an upstream node failed' },
+  { look: 'cancelled', label: 'cancelled', help: 'the run was cancelled' },
+];
+
+export function nodeLook(node: RunNode): NodeLook {
+  switch (node.state) {
+    case 'waiting': return 'waiting';
+    case 'ready': return node.attempt_count > 0 ? 'retrying' : 'ready';
+    case 'scheduled': return 'retrying';
+    case 'running': return 'running';
+    case 'cancelled': return 'cancelled';
+    case 'completed': return node.conclusion ?? 'success';
+  }
+}
+
+export function nodeLookLabel(look: NodeLook): string {
+  return nodeLooks.find((l) => l.look === look)?.label ?? look;
+}
+
+export type RunLook = 'waiting' | 'running' | 'success' | 'failed' | 'cancelled';
+export function runLook(run: Pick<RunSummary, 'status' | 'conclusion'>): RunLook {
+  if (run.status === 'completed') return run.conclusion === 'failed' ? 'failed' : 'success';
+  return run.status;
+}
+
+export function badge(look: string, text?: string): HTMLElement {
+  return h('span', { class: `badge look-${look}` }, text ?? look.replace('_', ' '));
+}
+
+export function legend(): HTMLElement {
+  return h('div', { class: 'legend', 'aria-label': 'node colours' },
+    ...nodeLooks.map(({ look, label, help }) =>
+      h('span', { class: 'legend-item', title: help }, h('span', { class: `swatch look-${look}` }), label)));
+}

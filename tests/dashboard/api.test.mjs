@@ -1,0 +1,312 @@
+// API tests against a real cluster with two real workers (see suite.sh).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import {
+  assertError, base, call, debugNode, disabledBase, get, openBase, post, sql, token, waitFor, waitRun,
+} from './lib.mjs';
+
+const quickGraph = (tag) => ({
+  nodes: [debugNode(`${tag}-a`, { output: `out-${tag}` }), debugNode(`${tag}-b`)],
+  edges: [{ source: `${tag}-a`, destination: `${tag}-b` }],
+});
+// A run no worker can claim: it stays waiting until cancelled.
+const stuckGraph = { nodes: [{ name: 'nobody', runtime: 'no-such-runtime', metadata: {} }], edges: [] };
+
+test('listens on loopback by default and reports its action mode', async () => {
+  assert.match(readFileSync(process.env.DASHBOARD_STDOUT, 'utf8'), /listening on http:\/\/127\.0\.0\.1:\d+\//);
+  assert.equal((await get('/api/config')).body.actions, 'token');
+  assert.equal((await get('/api/config', { url: openBase })).body.actions, 'open');
+  assert.equal((await get('/api/config', { url: disabledBase })).body.actions, 'disabled');
+});
+
+test('OpenAPI document describes every endpoint', async () => {
+  const r = await get('/api/openapi.json');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.openapi, '3.0.3');
+  for (const path of ['/api/stats', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/timeline', '/api/runs/{id}/cancel',
+    '/api/runs/{id}/retry', '/api/agents', '/api/workflows', '/api/events', '/metrics'])
+    assert.ok(r.body.paths[path], `${path} missing from the OpenAPI document`);
+  assert.ok(r.body.paths['/api/runs'].post, 'starting a run is described');
+});
+
+test('stats and agents show the two workers', async () => {
+  await waitFor('two active agents', async () => (await get('/api/stats')).body.agents.active === 2);
+  const agents = (await get('/api/agents')).body;
+  assert.deepEqual(agents.map((a) => a.name).sort(), ['worker-a', 'worker-b']);
+  for (const a of agents) assert.deepEqual([...a.runtimes].sort(), ['debug', 'exec']);
+  assert.equal((await get('/api/agents?status=active')).body.length, 2);
+  assert.equal((await get('/api/agents?status=gone')).body.length, 0);
+  assertError(await get('/api/agents?status=asleep'), 400, /status must be one of active, stopped, gone/);
+});
+
+test('starting a run needs the token; a started run completes with attempts and a timeline', async () => {
+  assertError(await post('/api/runs', { graph: quickGraph('t0') }, { token: '' }), 401, /token/);
+  assertError(await post('/api/runs', { graph: quickGraph('t0') }, { token: `${token}x` }), 401, /wrong/);
+  assertError(await post('/api/runs', { graph: quickGraph('t0') }, { token: token.slice(0, -1) }), 401, /wrong/);
+  const started = await post('/api/runs', { graph: quickGraph('t1'), inputs: { day: 'mon' } });
+  assert.equal(started.status, 201, started.text);
+  assert.equal(started.headers.get('location'), `/api/runs/${started.body.id}`);
+  // The X-Adagio-Token header works as well as Bearer.
+  const second = await call('POST', '/api/runs', { body: { graph: quickGraph('t2') }, headers: { 'X-Adagio-Token': token } });
+  assert.equal(second.status, 201, second.text);
+
+  const run = await waitRun(started.body.id);
+  assert.equal(run.conclusion, 'success');
+  assert.deepEqual(run.inputs, { day: 'mon' });
+  assert.deepEqual(run.edges, [{ source: 't1-a', destination: 't1-b' }]);
+  const [a, b] = run.nodes;
+  assert.equal(a.state, 'completed');
+  assert.equal(a.output, 'out-t1');
+  assert.equal(a.attempts.length, 1);
+  assert.match(a.attempts[0].agent, /^worker-[ab]$/);
+  assert.ok(a.attempts[0].ready_at && a.attempts[0].started_at && a.attempts[0].finished_at, 'attempt timing');
+  assert.ok(new Date(a.attempts[0].ready_at) <= new Date(a.attempts[0].started_at), 'ready before started');
+  assert.deepEqual(b.inputs, { 't1-a': 'out-t1' });
+  assert.equal(a.spec.runtime, 'debug');
+  assert.equal(a.retrying, false);
+
+  const timeline = await get(`/api/runs/${run.id}/timeline`);
+  assert.equal(timeline.status, 200);
+  const kinds = timeline.body.map((e) => e.kind);
+  assert.equal(kinds[0], 'run_started');
+  assert.equal(kinds.at(-1), 'run_completed');
+  assert.ok(kinds.includes('node_claimed') && kinds.includes('attempt_finished'));
+  assert.ok(timeline.body.find((e) => e.kind === 'node_claimed').agent.startsWith('worker-'));
+
+  const events = await get(`/api/events?run=${run.id}&after=0&limit=3`);
+  assert.equal(events.status, 200);
+  assert.equal(events.body.length, 3);
+  const rest = await get(`/api/events?run=${run.id}&after=${events.body[2].id}`);
+  assert.equal(rest.body.length, timeline.body.length - 3);
+  await waitRun(second.body.id);
+});
+
+test('bad ids are 400 with a message, unknown runs 404', async () => {
+  for (const id of ['abc', '0', '-1', '1.5', '1e3', '99999999999999999999', '%20', '1;DROP']) {
+    assertError(await get(`/api/runs/${id}`), 400, /run id must be a positive integer/);
+    assertError(await get(`/api/runs/${id}/timeline`), 400, /run id/);
+    assertError(await post(`/api/runs/${id}/cancel`), 400, /run id/);
+  }
+  assertError(await get('/api/runs/987654321'), 404, /run 987654321 does not exist/);
+  assertError(await get('/api/runs/987654321/timeline'), 404, /does not exist/);
+  assertError(await post('/api/runs/987654321/cancel'), 404, /does not exist/);
+  assertError(await post('/api/runs/987654321/retry'), 404, /does not exist/);
+  assertError(await get('/api/nothing-here'), 404, /no such endpoint/);
+  assertError(await get('/api/runs/1?verbose=1'), 400, /unknown query parameter "verbose"/);
+  assertError(await get('/api/events?after=x'), 400, /after must be an integer/);
+  assertError(await get('/api/events?run=x'), 400, /run must be a positive integer/);
+  assertError(await get('/api/events?limit=100000'), 400, /limit must be an integer from 1 to 1000/);
+});
+
+test('invalid bodies and graphs are 400 with the reason', async () => {
+  assertError(await post('/api/runs', undefined, { rawBody: '{"graph": ' }), 400, /malformed JSON body/);
+  assertError(await post('/api/runs', undefined, { rawBody: '[1]' }), 400, /must be a JSON object/);
+  assertError(await post('/api/runs', {}), 400, /either "graph".*or "workflow"/);
+  assertError(await post('/api/runs', { graph: quickGraph('x'), workflow: 'w' }), 400, /either/);
+  assertError(await post('/api/runs', { graph: quickGraph('x'), retries: 3 }), 400, /unknown field "retries"/);
+  assertError(await post('/api/runs', { graph: quickGraph('x'), inputs: [1] }), 400, /"inputs" must be a JSON object/);
+  assertError(await post('/api/runs', { graph: 'nodes' }), 400, /"graph" must be a JSON object/);
+  assertError(await post('/api/runs', { graph: { nodes: [] } }), 400, /invalid graph/);
+  const cycle = {
+    nodes: [debugNode('x'), debugNode('y')],
+    edges: [{ source: 'x', destination: 'y' }, { source: 'y', destination: 'x' }],
+  };
+  const r = await post('/api/runs', { graph: cycle });
+  assertError(r, 400, /cycle/);
+  assert.equal(r.body.sqlstate, '22023');
+  assertError(await post('/api/runs', { graph: { nodes: [{ name: 'a', runtime: 'debug', retires: {} }] } }), 400, /invalid graph/);
+  assertError(await post('/api/runs', { workflow: 'no-such-workflow' }), 404, /does not exist/);
+  assertError(await post('/api/runs', { workflow: 'w', version: 0 }), 400, /"version" must be a positive integer/);
+  // A form post from another site cannot be JSON without a CORS preflight: refused.
+  assertError(await post('/api/runs', undefined, { rawBody: 'graph=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415);
+  assertError(await post('/api/validate', { graph: cycle }), 400, /cycle/);
+  const valid = await post('/api/validate', { graph: { nodes: [{ name: 'v', runtime: 'exec', metadata: { command: 'true' } }] } });
+  assert.equal(valid.status, 200);
+  assert.deepEqual(valid.body.graph.nodes[0].metadata.command, { values: ['true'] });
+});
+
+test('stored workflows: list, show and start by name and version', async () => {
+  const graph = JSON.stringify(quickGraph('wf')).replaceAll("'", "''");
+  sql(`SELECT adagio.define_workflow('nightly-report', '${graph}')`);
+  sql(`SELECT adagio.define_workflow('nightly-report', '${graph}')`);
+  const list = (await get('/api/workflows')).body;
+  const wf = list.find((w) => w.name === 'nightly-report');
+  assert.equal(wf.latest_version, 2);
+  const shown = await get('/api/workflows/nightly-report?version=1');
+  assert.equal(shown.status, 200);
+  assert.equal(shown.body.version, 1);
+  assert.equal(shown.body.graph.nodes.length, 2);
+  assertError(await get('/api/workflows/nightly-report?version=9'), 404, /does not exist/);
+  assertError(await get('/api/workflows/nightly-report?version=zero'), 400, /version must be an integer/);
+
+  const started = await post('/api/runs', { workflow: 'nightly-report', version: 1, inputs: { k: 'v' } });
+  assert.equal(started.status, 201, started.text);
+  const run = await waitRun(started.body.id);
+  assert.equal(run.workflow, 'nightly-report');
+  assert.equal(run.workflow_version, 1);
+  assertError(await post('/api/runs', { workflow: 'nightly-report', version: 7 }), 404, /version/);
+  const filtered = await get('/api/runs?workflow=nightly-report');
+  assert.deepEqual(filtered.body.runs.map((r) => r.id), [started.body.id]);
+});
+
+test('cancel and retry: states are enforced (409) and the actions work', async () => {
+  const stuck = await post('/api/runs', { graph: stuckGraph });
+  assert.equal(stuck.status, 201, stuck.text);
+  const id = stuck.body.id;
+  assertError(await post(`/api/runs/${id}/retry`), 409, /cannot be retried/);
+  const cancelled = await post(`/api/runs/${id}/cancel`);
+  assert.equal(cancelled.status, 200, cancelled.text);
+  assert.equal(cancelled.body.nodes_cancelled, 1);
+  const again = await post(`/api/runs/${id}/cancel`);
+  assertError(again, 409, /already cancelled/);
+  assert.equal(again.body.sqlstate, '55000');
+  assert.equal((await get(`/api/runs/${id}`)).body.nodes[0].state, 'cancelled');
+  const retried = await post(`/api/runs/${id}/retry`);
+  assert.equal(retried.status, 200, retried.text);
+  assert.equal(retried.body.nodes_ready, 1);
+  assert.equal((await get(`/api/runs/${id}`)).body.status, 'running');
+  assert.equal((await post(`/api/runs/${id}/cancel`)).status, 200);
+
+  // A run that succeeded cannot be retried.
+  const done = await post('/api/runs', { graph: quickGraph('t3') });
+  await waitRun(done.body.id);
+  const refused = await post(`/api/runs/${done.body.id}/retry`);
+  assertError(refused, 409, /completed with success/);
+  assert.match(refused.body.hint, /only a run that failed or was cancelled/);
+});
+
+test('actions are refused without a token or the flag, and open with --allow-actions', async () => {
+  const refused = await call('POST', '/api/runs', { url: disabledBase, body: { graph: quickGraph('d') } });
+  assertError(refused, 403, /actions are disabled.*--token or --allow-actions/);
+  assertError(await call('POST', '/api/runs/1/cancel', { url: disabledBase, body: {} }), 403);
+  assert.equal((await get('/api/stats', { url: disabledBase })).status, 200, 'reads still work');
+  const open = await call('POST', '/api/runs', { url: openBase, body: { graph: stuckGraph } });
+  assert.equal(open.status, 201, open.text);
+  assert.equal((await call('POST', `/api/runs/${open.body.id}/cancel`, { url: openBase, body: {} })).status, 200);
+});
+
+test('runs: filters are validated, pages are disjoint and complete', async () => {
+  const ids = [];
+  for (let i = 0; i < 7; i++) {
+    const r = await post('/api/runs', { graph: stuckGraph });
+    assert.equal(r.status, 201);
+    ids.push(r.body.id);
+  }
+  const all = (await get('/api/runs?limit=500')).body;
+  assert.equal(all.total, all.runs.length);
+  const pages = [];
+  for (let offset = 0; offset < all.total; offset += 3) {
+    const page = await get(`/api/runs?limit=3&offset=${offset}`);
+    assert.equal(page.status, 200);
+    assert.equal(page.body.total, all.total);
+    assert.equal(page.body.limit, 3);
+    assert.equal(page.body.offset, offset);
+    assert.ok(page.body.runs.length <= 3);
+    pages.push(...page.body.runs.map((r) => r.id));
+  }
+  assert.deepEqual(pages, all.runs.map((r) => r.id), 'pages concatenate to the whole list, newest first');
+  assert.equal(new Set(pages).size, pages.length, 'no run on two pages');
+  for (const id of ids) assert.ok(pages.includes(id));
+  const created = all.runs.map((r) => Date.parse(r.created_at));
+  assert.deepEqual([...created].sort((x, y) => y - x), created, 'newest first');
+  assert.equal((await get(`/api/runs?limit=3&offset=${all.total}`)).body.runs.length, 0);
+
+  const waiting = (await get('/api/runs?status=waiting&limit=500')).body;
+  for (const id of ids) assert.ok(waiting.runs.some((r) => r.id === id));
+  assert.ok(waiting.runs.every((r) => r.status === 'waiting'));
+  await post(`/api/runs/${ids[0]}/cancel`);
+  const cancelled = (await get('/api/runs?status=cancelled&limit=500')).body.runs;
+  assert.ok(cancelled.some((r) => r.id === ids[0]));
+  assert.ok(cancelled.every((r) => r.status === 'cancelled'));
+  const succeeded = (await get('/api/runs?conclusion=success&limit=500')).body.runs;
+  assert.ok(succeeded.length > 0 && succeeded.every((r) => r.conclusion === 'success'));
+
+  const future = new Date(Date.now() + 3600e3).toISOString();
+  assert.equal((await get(`/api/runs?since=${encodeURIComponent(future)}`)).body.total, 0);
+  assert.equal((await get(`/api/runs?until=${encodeURIComponent(future)}`)).body.total, all.total);
+  assert.equal((await get('/api/runs?since=2000-01-01')).body.total, all.total);
+
+  assertError(await get('/api/runs?status=finished'), 400, /status must be one of waiting, running, completed, cancelled/);
+  assertError(await get('/api/runs?conclusion=fail'), 400, /conclusion must be one of success, failed/);
+  for (const limit of ['0', '501', '-3', 'ten', '1.5', '99999999999999999999'])
+    assertError(await get(`/api/runs?limit=${limit}`), 400, /limit must be an integer from 1 to 500/);
+  assertError(await get('/api/runs?offset=-1'), 400, /offset must be an integer/);
+  assertError(await get('/api/runs?since=yesterday'), 400, /since must be an ISO 8601 timestamp/);
+  assertError(await get('/api/runs?since=2026-13-45'), 400, /since|date|range/);
+  assertError(await get("/api/runs?until=2026-01-01'--"), 400, /until must be an ISO 8601 timestamp/);
+  assertError(await get('/api/runs?sort=id'), 400, /unknown query parameter "sort"/);
+  assertError(await get('/api/runs?status=waiting&status=running'), 400, /more than once/);
+  for (const id of ids.slice(1)) await post(`/api/runs/${id}/cancel`);
+});
+
+test('metrics: runs and nodes by state, claims, completions, queue wait, agents', async () => {
+  const r = await get('/metrics');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^text\/plain/);
+  const value = (series) => {
+    const line = r.text.split('\n').find((l) => l.startsWith(`${series} `));
+    assert.ok(line, `${series} missing from /metrics`);
+    return Number(line.slice(series.length + 1));
+  };
+  const stats = (await get('/api/stats')).body;
+  assert.equal(value('adagio_runs{status="completed",conclusion="success"}'), stats.runs.succeeded);
+  assert.equal(value('adagio_runs{status="cancelled",conclusion=""}'), stats.runs.cancelled);
+  assert.equal(value('adagio_nodes{state="completed",conclusion="success"}'), stats.node_conclusions.success);
+  assert.equal(value('adagio_agents{status="active"}'), 2);
+  const finished = Number(sql('SELECT count(*) FROM adagio.attempts'));
+  assert.equal(value('adagio_claims_total'), finished + stats.nodes.running);
+  assert.equal(value('adagio_attempts_finished_total{conclusion="success"}'), Number(sql("SELECT count(*) FROM adagio.attempts WHERE conclusion = 'success'")));
+  assert.equal(value('adagio_orphaned_claims_total'), 0);
+  const waited = Number(sql('SELECT count(*) FROM adagio.attempts WHERE ready_at IS NOT NULL'));
+  assert.ok(waited > 0);
+  assert.equal(value('adagio_queue_wait_seconds_count'), waited);
+  assert.equal(value('adagio_queue_wait_seconds_bucket{le="+Inf"}'), waited);
+  assert.ok(value('adagio_queue_wait_seconds_bucket{le="0.005"}') <= value('adagio_queue_wait_seconds_bucket{le="1800"}'));
+  assert.ok(value('adagio_queue_wait_seconds_sum') >= 0);
+  assert.match(r.text, /# TYPE adagio_queue_wait_seconds histogram/);
+});
+
+test('a loopback dashboard answers only to a local Host (DNS rebinding)', async () => {
+  const withHost = (host) => new Promise((resolve, reject) => {
+    const req = http.get(`${base}/api/stats`, { headers: { Host: host } }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text), text }));
+    });
+    req.on('error', reject);
+  });
+  assertError(await withHost('evil.example:8080'), 403, /answers only to a local Host/);
+  assertError(await withHost('127.0.0.1.evil.example'), 403, /local Host/);
+  for (const host of ['localhost:9999', '127.0.0.1', '[::1]:8080']) assert.equal((await withHost(host)).status, 200, host);
+});
+
+test('without a database every data call is a 503, not a crash', async () => {
+  const url = process.env.DASHBOARD_NODB_URL;
+  assertError(await get('/api/stats', { url }), 503, /database unavailable/);
+  assertError(await get('/api/runs/1', { url }), 503, /database unavailable/);
+  assertError(await get('/metrics', { url }), 503, /database unavailable/);
+  assertError(await get('/api/runs/abc', { url }), 400, /run id/);  // validation needs no database
+  assert.equal((await get('/api/config', { url })).status, 200);
+  assert.equal((await get('/', { url })).status, 200, 'the UI is still served');
+});
+
+// Last: it restarts the server under everyone's feet.
+test('after a database restart the next read works (dead pooled connections are replaced)', async () => {
+  for (let i = 0; i < 6; i++) assert.equal((await get('/api/stats')).status, 200);  // fill the pool
+  const as = (process.env.ADAGIO_SERVER_AS ?? '').split(' ').filter(Boolean);
+  const sandbox = process.env.ADAGIO_SANDBOX_DIR;
+  const pgCtl = [`${process.env.ADAGIO_PG_BIN}/pg_ctl`, '-D', `${sandbox}/data`, '-l', `${sandbox}/server.log`, '-w', '-t', '60', '-m', 'fast', 'restart'];
+  const [cmd, ...args] = as.length ? [...as, ...pgCtl] : pgCtl;
+  execFileSync(cmd, args, { stdio: 'ignore' });
+  for (let i = 0; i < 6; i++) {
+    const r = await get('/api/stats');
+    assert.equal(r.status, 200, r.text);
+  }
+  // The workers reconnect too: a run completes (the browser tests need them).
+  const started = await post('/api/runs', { graph: quickGraph('after-restart') });
+  assert.equal(started.status, 201, started.text);
+  assert.equal((await waitRun(started.body.id, 30000)).conclusion, 'success');
+});

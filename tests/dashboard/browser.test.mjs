@@ -1,0 +1,243 @@
+// Browser tests in headless Chromium (Debian's, driven by playwright-core) against the dashboard
+// with real workers. Screenshots go to $ADAGIO_ARTIFACTS.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { base, get, post, token } from './lib.mjs';
+
+const artifacts = process.env.ADAGIO_ARTIFACTS;
+let browser;
+let page;
+const pageErrors = [];
+
+// A CI-like pipeline whose nodes end in every colour: success, fail, error after a retry (with a
+// backoff long enough to see the node "retrying"), never reached.
+const pipeline = {
+  nodes: [
+    { name: 'checkout', runtime: 'debug', metadata: { sleep: '1500ms', output: 'rev 4f2a9c1' } },
+    { name: 'build', runtime: 'debug', metadata: { sleep: '2s', output: 'built 12 targets' } },
+    { name: 'unit-tests', runtime: 'debug', metadata: { sleep: '1500ms', output: '214 passed' } },
+    { name: 'integration-tests', runtime: 'debug', metadata: { sleep: '300ms', conclusion: 'error', output: 'connection reset' },
+      retry: { error: { max_attempts: 2, backoff: { initial_delay_seconds: 2 } } } },
+    { name: 'lint-docs', runtime: 'debug', metadata: { sleep: '1s', conclusion: 'fail', output: '3 broken links' } },
+    { name: 'publish', runtime: 'exec', metadata: { command: 'sh', args: ['-c', 'echo published'] } },
+  ],
+  edges: [
+    { source: 'checkout', destination: 'build' },
+    { source: 'checkout', destination: 'lint-docs' },
+    { source: 'build', destination: 'unit-tests' },
+    { source: 'build', destination: 'integration-tests' },
+    { source: 'unit-tests', destination: 'publish' },
+    { source: 'integration-tests', destination: 'publish' },
+  ],
+};
+
+const node = (name) => page.locator(`g.dag-node[data-node="${name}"]`);
+const fillOf = (name) => node(name).locator('rect.box').evaluate((el) => getComputedStyle(el).fill);
+const green = 'rgb(34, 197, 94)', blue = 'rgb(59, 130, 246)', white = 'rgb(255, 255, 255)', red = 'rgb(239, 68, 68)';
+const orange = 'rgb(249, 115, 22)', yellow = 'rgb(250, 204, 21)', grey = 'rgb(229, 231, 235)';
+
+async function waitStatus(name, status, timeout = 20000) {
+  await page.waitForSelector(`g.dag-node[data-node="${name}"][data-status="${status}"]`, { timeout });
+}
+async function shot(name) {
+  await page.screenshot({ path: `${artifacts}/${name}.png` });
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.ADAGIO_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  // The start test's invalid graph is answered 400 on purpose; any other console error is a bug.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 400/.test(m.text())) pageErrors.push(m.text());
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('home page shows live counts', async () => {
+  const done = await post('/api/runs', { graph: { nodes: [{ name: 'warm-up', runtime: 'debug', metadata: {} }] } });
+  assert.equal(done.status, 201);
+  await page.goto(`${base}/`);
+  await page.waitForSelector('[data-card="runs"] [data-stat="succeeded"]');
+  const agents = page.locator('[data-card="agents"] [data-stat="active"] .stat-value');
+  assert.equal(await agents.textContent(), '2');
+  // Counts follow the database without a reload.
+  const stats = (await get('/api/stats')).body;
+  await page.waitForFunction((n) => document.querySelector('[data-card="runs"] h2 small')?.textContent === `${n} in all`,
+    stats.runs.total, { timeout: 5000 });
+  const before = Number(await page.locator('[data-card="runs"] [data-stat="waiting"] .stat-value').textContent());
+  await post('/api/runs', { graph: { nodes: [{ name: 'unclaimable', runtime: 'nobody-serves-this' }] } });
+  await page.waitForFunction((n) => document.querySelector('[data-card="runs"] [data-stat="waiting"] .stat-value')?.textContent === String(n),
+    before + 1, { timeout: 5000 });
+  assert.ok(await page.locator('.runs-table tbody tr').count() >= 2, 'latest runs listed');
+  await shot('home');
+});
+
+let runId;
+test('start a run from the UI (graph JSON, validated and previewed)', async () => {
+  await page.goto(`${base}/#/start`);
+  await page.fill('#token', token);
+  await page.fill('#graph-json', '{"nodes": [');
+  await page.click('#validate-graph');
+  await page.waitForSelector('.error:has-text("not valid JSON")');
+  await page.fill('#graph-json', JSON.stringify({ nodes: [{ name: 'a', runtime: 'debug' }], edges: [{ source: 'a', destination: 'zz' }] }));
+  await page.click('#validate-graph');
+  await page.waitForSelector('.error:has-text("invalid graph")');
+  await page.fill('#graph-json', JSON.stringify(pipeline, null, 2));
+  await page.fill('#run-inputs', '{"branch": "main"}');
+  await page.click('#validate-graph');
+  await page.waitForSelector('#start-json g.dag-node[data-node="publish"]');
+  await shot('start');
+  await page.click('#start-graph');
+  await page.waitForURL(/#\/runs\/\d+$/);
+  runId = Number(page.url().match(/#\/runs\/(\d+)$/)[1]);
+  const run = (await get(`/api/runs/${runId}`)).body;
+  assert.deepEqual(run.inputs, { branch: 'main' });
+  assert.equal(run.nodes.length, 6);
+});
+
+test('the run page colours nodes as real workers execute the run', async () => {
+  await page.waitForSelector('g.dag-node[data-node="checkout"]');
+  assert.equal(await page.locator('g.dag-node').count(), 6);
+  assert.equal(await page.locator('path.dag-edge').count(), 6);
+  await waitStatus('checkout', 'running', 10000);
+  assert.equal(await fillOf('checkout'), blue);
+  assert.equal(await fillOf('publish'), white, 'a waiting node is white');
+  await shot('run-running');
+  await waitStatus('checkout', 'success');
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('g.dag-node[data-node="checkout"] rect')).fill === 'rgb(34, 197, 94)');
+  assert.equal(await fillOf('checkout'), green, 'the same node turned green without a reload');
+  await waitStatus('integration-tests', 'retrying');
+  await page.waitForTimeout(400);  // the colour transition
+  assert.equal(await fillOf('integration-tests'), yellow);
+  await shot('run-retrying');
+  await page.waitForSelector('.page-head .badge.look-failed', { timeout: 20000 });
+  await waitStatus('integration-tests', 'error');
+  await waitStatus('lint-docs', 'fail');
+  await waitStatus('unit-tests', 'success');
+  await waitStatus('publish', 'never_reached');
+  await page.waitForTimeout(1500);  // the colour transition, and a few more polls
+  assert.equal(await page.locator('.page-head .badge').count(), 1, 'one status badge, however many polls');
+  assert.equal(await fillOf('integration-tests'), orange);
+  assert.equal(await fillOf('lint-docs'), red);
+  assert.equal(await fillOf('publish'), grey);
+  assert.ok(await page.locator('.timeline tr[data-kind="run_completed"]').count() === 1, 'timeline shows the end');
+  assert.ok(await page.locator('.timeline tr[data-kind="node_retried"]').count() >= 1, 'timeline shows the retry');
+  await shot('run-finished');
+});
+
+test("a node's panel shows its spec, inputs and every attempt", async () => {
+  await node('integration-tests').click();
+  const panel = page.locator('[data-node-panel="integration-tests"]');
+  await panel.waitFor();
+  assert.equal(await panel.locator('li.attempt').count(), 2);
+  for (const attempt of ['1', '2']) {
+    const item = panel.locator(`li.attempt[data-attempt="${attempt}"]`);
+    assert.match(await item.locator('.badge').textContent(), /error/);
+    assert.match(await item.locator('pre.output').textContent(), /connection reset/);
+    assert.match(await item.textContent(), /worker-[ab]/);
+    assert.match(await item.locator('.attempt-times').textContent(), /queued .+ran .+/);
+  }
+  assert.match(await panel.locator('details:has(summary:text("Inputs")) pre').textContent(), /built 12 targets/);
+  await panel.locator('summary:text("Spec")').click();
+  assert.match(await panel.locator('details:has(summary:text("Spec")) pre').textContent(), /"max_attempts": 2/);
+  assert.match(page.url(), /node=integration-tests/);
+  assert.match(await panel.locator('table.metadata').textContent(), /conclusionerror.*sleep300ms/s);
+  await shot('node-attempts');
+  // The timeline's node names open their panels too.
+  await page.locator('.timeline button[data-node-link="lint-docs"]').first().click();
+  await page.locator('[data-node-panel="lint-docs"]').waitFor();
+  assert.match(await page.locator('[data-node-panel="lint-docs"] li.attempt').textContent(), /fail.*3 broken links/s);
+  await node('integration-tests').click();
+  await panel.waitFor();
+  // The picture in docs/dashboard.md: the graph and the node panel.
+  await panel.locator('summary:text("Spec")').click();
+  await page.screenshot({ path: `${artifacts}/dashboard-run.png`, clip: { x: 0, y: 0, width: 1440, height: 600 } });
+});
+
+test('cancel and retry from the run page', async () => {
+  const started = await post('/api/runs', { graph: { nodes: [
+    { name: 'long-step', runtime: 'debug', metadata: { sleep: '60s' } },
+    { name: 'after-it', runtime: 'debug', metadata: {} }], edges: [{ source: 'long-step', destination: 'after-it' }] } });
+  await page.goto(`${base}/#/runs/${started.body.id}`);
+  await waitStatus('long-step', 'running');
+  await page.fill('#token', token);
+  await page.click('#cancel-run');
+  await waitStatus('long-step', 'cancelled');
+  await waitStatus('after-it', 'cancelled');
+  await page.waitForSelector('.page-head .badge.look-cancelled');
+  await page.waitForSelector('#retry-run');
+  await page.click('#retry-run');
+  await waitStatus('long-step', 'running');
+  assert.equal((await get(`/api/runs/${started.body.id}`)).body.status, 'running');
+  await post(`/api/runs/${started.body.id}/cancel`);
+});
+
+test('a large graph is laid out without overlaps and stays responsive', async () => {
+  // 10 layers of 12 nodes, each node fed by two of the layer before: 120 nodes, 216 edges.
+  const nodes = [], edges = [];
+  for (let layer = 0; layer < 10; layer++) {
+    for (let i = 0; i < 12; i++) {
+      nodes.push({ name: `step-${layer}-${i}`, runtime: 'nobody-serves-this' });
+      if (layer > 0) for (const j of new Set([i, (i * 7 + 3) % 12])) edges.push({ source: `step-${layer - 1}-${j}`, destination: `step-${layer}-${i}` });
+    }
+  }
+  const started = await post('/api/runs', { graph: { nodes, edges } });
+  assert.equal(started.status, 201, started.text);
+  const t0 = Date.now();
+  await page.goto(`${base}/#/runs/${started.body.id}`);
+  await page.waitForFunction(() => document.querySelectorAll('g.dag-node').length === 120, null, { timeout: 10000 });
+  assert.ok(Date.now() - t0 < 5000, `rendered in ${Date.now() - t0} ms`);
+  assert.equal(await page.locator('path.dag-edge').count(), edges.length);
+  const boxes = await page.locator('g.dag-node rect.box').evaluateAll((rects) => rects.map((r) => r.getBoundingClientRect().toJSON()));
+  for (let a = 0; a < boxes.length; a++) {
+    for (let b = a + 1; b < boxes.length; b++) {
+      const p = boxes[a], q = boxes[b];
+      const overlap = p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1;
+      assert.ok(!overlap, `nodes ${a} and ${b} overlap`);
+    }
+  }
+  assert.ok(boxes[0].height >= 20, `nodes stay readable (height ${boxes[0].height}px)`);
+  // Every node can be scrolled to: none is left of the graph box, where scrolling cannot reach.
+  const graphLeft = await page.locator('.graph-card .graph').evaluate((el) => el.getBoundingClientRect().left);
+  assert.ok(boxes.every((b) => b.left >= graphLeft), 'no node out of reach on the left');
+  await shot('run-large');
+  await post(`/api/runs/${started.body.id}/cancel`);
+});
+
+test('runs table filters and pages', async () => {
+  await page.goto(`${base}/#/runs?conclusion=failed`);
+  await page.waitForSelector(`.runs-table tr[data-run="${runId}"]`);
+  const statuses = await page.locator('.runs-table tbody .badge').allTextContents();
+  assert.ok(statuses.length > 0 && statuses.every((s) => s === 'failed'), `only failed runs: ${statuses}`);
+  await shot('runs-failed');
+  await page.goto(`${base}/#/runs`);
+  await page.selectOption('#filter-limit', '20');
+  const total = (await get('/api/runs')).body.total;
+  assert.ok(total > 0);
+  await page.waitForSelector('.pager .range');
+  assert.equal(await page.locator('.pager .range').textContent(), `1–${Math.min(20, total)} of ${total}`);
+  await page.selectOption('#filter-status', 'cancelled');
+  await page.waitForURL(/status=cancelled/);
+  await page.waitForFunction(() => [...document.querySelectorAll('.runs-table tbody .badge')].every((b) => b.textContent === 'cancelled'));
+  await page.locator('.runs-table tbody tr').first().click();
+  await page.waitForURL(/#\/runs\/\d+$/);
+  await page.waitForSelector('g.dag-node');
+});
+
+test('agents page lists the workers', async () => {
+  await page.goto(`${base}/#/agents`);
+  await page.waitForSelector('tr[data-agent="worker-a"]');
+  assert.equal(await page.locator('.agents-table tbody tr').count(), 2);
+  assert.match(await page.locator('tr[data-agent="worker-b"]').textContent(), /active.*debug.*exec/s);
+  await shot('agents');
+  assert.deepEqual(pageErrors, [], 'no errors in the browser console');
+});
