@@ -187,6 +187,18 @@ CREATE FUNCTION adagio.sweep() RETURNS jsonb
 COMMENT ON FUNCTION adagio.sweep() IS
   'Orphans lapsed claims (error attempt, then the retry rules), marks silent agents gone, readies retries whose backoff is over.';
 
+-- The SQL side of the C++ notify_events(): wakes followers of the timeline unless
+-- adagio.notify_events is off (the setting is undefined until the library loads: then it is on).
+CREATE FUNCTION adagio.notify_events(run_id bigint) RETURNS void
+  LANGUAGE plpgsql SET search_path = adagio, pg_temp
+  AS $$
+BEGIN
+  IF coalesce(current_setting('adagio.notify_events', true), 'on') = 'on' THEN
+    PERFORM pg_notify('adagio.events', notify_events.run_id::text);
+  END IF;
+END
+$$;
+
 CREATE FUNCTION adagio.cancel_run(run_id bigint) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
@@ -220,9 +232,7 @@ BEGIN
   VALUES (cancel_run.run_id, 'run_cancelled',
           jsonb_build_object('nodes_cancelled', cancelled, 'attempts_stopped', stopped, 'by', session_user));
   PERFORM pg_notify('adagio.run_finished', cancel_run.run_id::text);
-  IF coalesce(current_setting('adagio.notify_events', true), 'on') = 'on' THEN
-    PERFORM pg_notify('adagio.events', cancel_run.run_id::text);
-  END IF;
+  PERFORM adagio.notify_events(cancel_run.run_id);
   RETURN jsonb_build_object('run_id', cancel_run.run_id, 'nodes_cancelled', cancelled, 'attempts_stopped', stopped);
 END
 $$;
@@ -284,9 +294,7 @@ BEGIN
   LOOP
     PERFORM pg_notify('adagio.ready.' || runtime_name, '');
   END LOOP;
-  IF coalesce(current_setting('adagio.notify_events', true), 'on') = 'on' THEN
-    PERFORM pg_notify('adagio.events', retry_run.run_id::text);
-  END IF;
+  PERFORM adagio.notify_events(retry_run.run_id);
   RETURN jsonb_build_object('run_id', retry_run.run_id, 'nodes_reset', reset, 'nodes_ready', made_ready);
 END
 $$;
