@@ -2,7 +2,7 @@
 -- function read it, and retry_run starts a failed run again from where it failed.
 BEGIN;
 \ir helpers.psql
-SELECT plan(29);
+SELECT plan(33);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug","retry":{"error":{"max_attempts":2}}},{"name":"c","runtime":"debug"}],"edges":[{"source":"a","destination":"b"},{"source":"b","destination":"c"}]}') AS run \gset
@@ -66,6 +66,19 @@ SELECT is((SELECT count(*)::int FROM adagio.attempts t JOIN adagio.nodes n ON n.
            WHERE n.run_id = :run AND n.name = 'b'), 4, 'every attempt of both tries is kept');
 SELECT throws_ok(format('SELECT adagio.retry_run(%s)', :run), '55000',
   format('run %s cannot be retried: it is completed with success', :run), 'a successful run cannot be retried');
+
+-- An orphaned claim and a cancellation are on the timeline too.
+SELECT adagio.start_run('{"nodes":[{"name":"o","runtime":"debug","retry":{"error":{"max_attempts":2}}},{"name":"p","runtime":"debug"}]}') AS orph \gset
+SELECT adagio.claim(:agent, 2, interval '1 microsecond');
+SELECT adagio.sweep();
+SELECT is((SELECT string_agg(kind, ' ' ORDER BY id) FROM adagio.timeline(:orph) WHERE node = 'o' AND kind <> 'node_ready'),
+  'node_claimed node_orphaned node_retried', 'a lapsed lease: orphaned, then retried');
+SELECT ok((SELECT detail ->> 'reason' LIKE 'orphaned: tap (id %) missed its lease%' FROM adagio.timeline(:orph) WHERE kind = 'node_orphaned' AND node = 'o'),
+  'the orphaned event carries the reason');
+SELECT adagio.cancel_run(:orph);
+SELECT is((SELECT kind FROM adagio.timeline(:orph) ORDER BY id DESC LIMIT 1), 'run_cancelled', 'cancel_run logs run_cancelled');
+SELECT is((SELECT detail ->> 'nodes_cancelled' FROM adagio.timeline(:orph) WHERE kind = 'run_cancelled'), '1',
+  'with what it cancelled (o; p had already ended as an orphaned error with no retry)');
 
 -- Retention: purge_runs removes finished runs with everything that belongs to them.
 UPDATE adagio.runs SET finished_at = now() - interval '2 days' WHERE id = :run;
