@@ -54,23 +54,28 @@ struct Tally {
 // downstream and run counters drop. Locks are taken in id order (nodes held, then nodes
 // downstream, then runs) so that concurrent batches cannot deadlock on each other.
 void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, Tally& tally) {
-  std::vector<Value> tokens, outputs;
-  for (const Report* item : items) tokens.push_back(item->token), outputs.push_back(item->output);
+  std::vector<Value> tokens;
+  std::map<std::string, Value> output_of;
+  for (const Report* item : items) tokens.push_back(item->token), output_of[item->token] = item->output;
+  // Parameters arrive as text: an array cast used as a filter would parse the whole array again
+  // for every row, so arrays used in conditions go through a subquery (evaluated once).
+  auto locked = spi.query(
+      "SELECT n.id::text, n.claim_token::text FROM adagio.nodes n"
+      " WHERE n.claim_token = ANY ((SELECT $1::uuid[])::uuid[]) AND n.state = 'running'"
+      " ORDER BY n.id FOR UPDATE OF n",
+      {array_literal(tokens)});
+  // Node ids with their outputs, aligned, so that the update joins on the primary key alone.
+  std::vector<Value> ids, locked_tokens, outputs;
+  for (const Row& row : locked)
+    ids.push_back(row[0]), locked_tokens.push_back(row[1]), outputs.push_back(output_of[row.text(1)]);
   auto done = spi.query(
-      "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS i(token, output)),"
-      // Parameters arrive as text: an array cast used as a filter would parse the whole array again
-      // for every row, so arrays used in conditions go through a subquery (evaluated once).
-      " locked AS ("
-      "   SELECT n.id, n.claim_token FROM adagio.nodes n"
-      "   WHERE n.claim_token = ANY ((SELECT $1::uuid[])::uuid[]) AND n.state = 'running'"
-      "   ORDER BY n.id FOR UPDATE OF n),"
-      " held AS (SELECT l.id, i.token, i.output FROM locked l JOIN input i ON i.token = l.claim_token),"
-      " done AS ("
-      "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = h.output,"
+      "WITH done AS ("
+      "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
       "     claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
-      "   FROM held h WHERE n.id = h.id AND n.state = 'running'"
+      "   FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS i(id, token, output)"
+      "   WHERE n.id = i.id AND n.state = 'running'"
       "   RETURNING n.id, n.run_id, n.name, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at, n.finished_at,"
-      "     h.token, h.output),"
+      "     i.token, i.output),"
       " attempt AS ("
       "   INSERT INTO adagio.attempts"
       "     (node_id, run_id, attempt, conclusion, output, agent_id, claim_token, ready_at, started_at)"
@@ -82,7 +87,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "            'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000))"
       "   FROM done ORDER BY run_id, name)"
       " SELECT token::text, run_id::text, name, output FROM done",
-      {array_literal(tokens), array_literal(outputs)});
+      {array_literal(ids), array_literal(locked_tokens), array_literal(outputs)});
 
   std::set<std::string> held;
   std::vector<Value> run_ids, names, passed_outputs;

@@ -234,6 +234,7 @@ class Worker::Impl {
   void collect_done();
   void receive_notifications();
   void maybe_claim(clock::time_point now);
+  void take_claims(const std::string& text, std::size_t asked);
   void start(Claim claim);
   void heartbeat(clock::time_point now);
   void report_pending();
@@ -262,6 +263,7 @@ class Worker::Impl {
   bool notified_ = false;
   clock::time_point first_report_at_{};  // when the oldest unreported result came in
   bool batch_reports_ = true;      // cleared if the server has no adagio.complete_many()
+  bool claim_with_reports_ = true;  // cleared for one call after a combined call failed
   std::size_t report_singly_ = 0;  // reports at the front to send one by one (a batch failed)
   std::string last_sqlstate_;  // of the last failed db_call, if an SQL error
 
@@ -292,6 +294,12 @@ void Worker::Impl::connect(clock::time_point now) {
     s->conn.prepare("adagio_complete", "SELECT adagio.complete($1::uuid, $2::text, $3::text)::text");
     s->conn.prepare("adagio_complete_many",
                     "SELECT adagio.complete_many($1::uuid[], $2::text[], $3::text[])::text");
+    // Report and claim in one round trip and one transaction: the claim runs after the reports
+    // (the CTE is read first) and sees the nodes they made ready.
+    s->conn.prepare("adagio_complete_and_claim",
+                    "WITH reported AS MATERIALIZED ("
+                    "  SELECT adagio.complete_many($1::uuid[], $2::text[], $3::text[])::text AS summary)"
+                    " SELECT summary, adagio.claim($4::bigint, $5::int)::text FROM reported");
     s->conn.prepare("adagio_heartbeat", "SELECT adagio.heartbeat($1::bigint, $2::uuid[])::text");
     s->conn.prepare("adagio_deregister", "SELECT adagio.deregister_agent($1::bigint)");
     // notification_receiver issues LISTEN "<channel>" (quoted identifier).
@@ -397,6 +405,10 @@ void Worker::Impl::maybe_claim(clock::time_point now) {
     if (last_sqlstate_ == "42704" && db_) reregister();
     return;
   }
+  take_claims(text, free);
+}
+
+void Worker::Impl::take_claims(const std::string& text, std::size_t asked) {
   std::vector<Claim> claims;
   try {
     claims = parse_claims(json::parse(text));
@@ -404,9 +416,9 @@ void Worker::Impl::maybe_claim(clock::time_point now) {
     log::error("cannot parse the result of adagio.claim(): ", e.what());
     return;
   }
-  if (claims.size() >= free) maybe_more_ = true;  // there may be more ready work
+  if (claims.size() >= asked) maybe_more_ = true;  // there may be more ready work
   if (!claims.empty()) last_activity_ = clock::now();
-  log::debug("claim(", free, ") -> ", claims.size());
+  log::debug("claim(", asked, ") -> ", claims.size());
   for (auto& c : claims) start(std::move(c));
 }
 
@@ -544,10 +556,17 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
     outputs.push_back(sanitize_utf8(reports_[i].result.output));
   }
   const auto call_started = clock::now();
+  // Free slots are claimed in the same call: one round trip per hop of a chain, one per batch.
+  const std::size_t free = free_slots();
+  const bool claim_too = claim_with_reports_ && phase_ == Phase::running && agent_id_ != 0 && free > 0;
+  claim_with_reports_ = true;
   try {
     pqxx::nontransaction tx(db_->conn);
-    auto res = tx.exec_prepared("adagio_complete_many", pg_array_literal(tokens), pg_array_literal(conclusions),
-                                pg_array_literal(outputs));
+    auto res = claim_too ? tx.exec_prepared("adagio_complete_and_claim", pg_array_literal(tokens),
+                                            pg_array_literal(conclusions), pg_array_literal(outputs), agent_id_,
+                                            static_cast<int>(free))
+                         : tx.exec_prepared("adagio_complete_many", pg_array_literal(tokens),
+                                            pg_array_literal(conclusions), pg_array_literal(outputs));
     tx.commit();
     std::set<std::string> not_held;
     if (!res.empty() && !res[0][0].is_null()) {
@@ -562,13 +581,23 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
         log::info("reported run ", r.run_id, " node ", r.node, ": ", to_string(r.result.conclusion));
       reports_.pop_front();
     }
-    log::debug("reported ", n, " result(s) in one call (", std::chrono::duration_cast<milliseconds>(clock::now() - call_started).count(), " ms)");
+    log::debug("reported ", n, " result(s) in one call (",
+               std::chrono::duration_cast<milliseconds>(clock::now() - call_started).count(), " ms)");
+    if (claim_too) {
+      next_poll_ = clock::now() + opt_.poll_interval;
+      maybe_more_ = false;
+      take_claims(res[0][1].is_null() ? "[]" : res[0][1].c_str(), free);
+    }
     return ReportStatus::done;
   } catch (const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
     if (is_connection_sqlstate(state)) {
       connection_lost("complete_many", e.what());
       return ReportStatus::later;
+    }
+    if (claim_too) {  // the claim may be what failed (e.g. agent unknown): report alone, claim apart
+      claim_with_reports_ = false;
+      return ReportStatus::retry_now;
     }
     if (state == "42883") {  // an older extension: report one by one from now on
       log::info("adagio.complete_many() not available (", first_line(e.what()), "); reporting results one by one");
@@ -594,7 +623,7 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
 void Worker::Impl::report_pending() {
   if (!reports_due(clock::now())) return;
   while (db_ && !reports_.empty()) {
-    if (batch_reports_ && report_singly_ == 0 && reports_.size() > 1) {
+    if (batch_reports_ && report_singly_ == 0) {
       if (report_batch() == ReportStatus::later) return;
       continue;
     }
