@@ -65,7 +65,7 @@ struct Line {
 
 int report(const std::string& dir) {
   json doc = {{"adagio", json::object()}, {"graphile", json::object()}};
-  for (const char* w : {"flat", "flat_notify_off", "dag", "chain", "starts", "steady"}) {
+  for (const char* w : {"flat", "flat_notify_off", "flat_no_events", "dag", "chain", "starts", "steady"}) {
     json j = load(dir, std::string("adagio_") + w);
     j["resources"] = load_resources(dir, std::string("adagio_") + w);
     doc["adagio"][w] = j;
@@ -92,6 +92,8 @@ int report(const std::string& dir) {
       {"flat: nodes/s", flat, number(g["flat"], "nodes_per_s"), "", "%.0f", ">= 1.5", 1.5, false},
       {"flat, notify_events=off: nodes/s", number(a["flat_notify_off"], "nodes_per_s"), flat, "adagio flat (on)",
        "%.0f", "", 0, false},
+      {"flat, no event rows: nodes/s", number(a["flat_no_events"], "nodes_per_s"), flat, "adagio flat (with)", "%.0f",
+       "", 0, false},
       {"dag: nodes/s", number(a["dag"], "nodes_per_s"), flat, "adagio flat", "%.0f", ">= 0.7", 0.7, false},
       {"chain: hop P50 ms", number(a["chain"], "p50_ms"), number(g["chain"], "p50_ms"), "", "%.2f", "<= 0.5", 0.5,
        true},
