@@ -8,7 +8,7 @@
 import { Logger } from "@graphile/logger";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { run } from "graphile-worker";
+import { run, runMigrations } from "graphile-worker";
 import pg from "pg";
 
 const [workload, nArg, concurrencyArg] = process.argv.slice(2);
@@ -101,8 +101,7 @@ const quietLogger = new Logger(() => (level, message) => {
 const pool = new pg.Pool({ connectionString, max: 2 });
 try {
   // Installs or updates Graphile Worker's schema before anything is timed.
-  const migrate = await run({ connectionString, concurrency: 1, noHandleSignals: true, taskList: {}, logger: quietLogger });
-  await migrate.stop();
+  await runMigrations({ connectionString, logger: quietLogger });
   await pool.query("DELETE FROM graphile_worker._private_jobs");
   const result = workload === "flat" ? await flat(pool, Number(concurrencyArg || 24))
     : workload === "chain" ? await chain(pool)

@@ -427,7 +427,7 @@ void Worker::Impl::start(Claim c) {
     log::error("malformed claim", c.claim_token.empty() ? "" : " " + c.claim_token, ": ", c.error);
     if (!c.claim_token.empty())
       queue_report(Report{c.claim_token, c.task.run_id, c.task.node,
-                                Result{Conclusion::error, "worker: malformed claim: " + c.error}});
+                          Result{Conclusion::error, "worker: malformed claim: " + c.error}});
     return;
   }
   log::info("claimed run ", c.task.run_id, " node ", c.task.node, " runtime ", c.task.runtime, " attempt ",
@@ -436,7 +436,7 @@ void Worker::Impl::start(Claim c) {
   if (!fn) {
     log::error("no function for runtime \"", c.task.runtime, "\" (run ", c.task.run_id, " node ", c.task.node, ")");
     queue_report(Report{c.claim_token, c.task.run_id, c.task.node,
-                              Result{Conclusion::error, "worker: no function for runtime \"" + c.task.runtime + "\""}});
+                        Result{Conclusion::error, "worker: no function for runtime \"" + c.task.runtime + "\""}});
     return;
   }
   auto cancel = std::make_shared<std::atomic<bool>>(false);
