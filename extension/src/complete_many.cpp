@@ -1,6 +1,6 @@
 // Reporting many attempts in one call and one transaction. A worker that runs many small functions
 // spends most of its time on round trips and commits if it reports them one by one; here the
-// successes (the common case) are applied set-based in three statements whatever their number,
+// successes (the common case) are applied set-based in four statements whatever their number,
 // and the rest go through the same record_attempt() as complete(). Same fencing: only claims still
 // held count; a claim no longer held is returned as such instead of failing the whole batch.
 #include "args.hpp"
