@@ -4,13 +4,14 @@
 #   make           build the core, the worker and the extension
 #   make demo      run the example workflow on a throwaway cluster with two workers
 #   make test      unit + pgTAP + isolation (races) + integration + dashboard tests, each against a throwaway cluster
+#   make bench     adagio vs Graphile Worker on a throwaway cluster (BENCH_SCALE=small: ~2 min); not part of make test
 #   make install   install the extension and binaries system-wide (for real use)
 
 BUILD ?= build
 PG_CONFIG ?= pg_config
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test isolation-test integration-test dashboard-test install clean
+.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test isolation-test integration-test dashboard-test bench install clean
 
 all: build
 
@@ -59,6 +60,10 @@ test: deps build sandbox-tree
 	$(MAKE) isolation-test
 	$(MAKE) integration-test
 	$(MAKE) dashboard-test
+
+# Builds its own binaries (build/bench) and installs Graphile Worker from npm (bench/graphile).
+bench: deps build sandbox-tree
+	bench/run
 
 install: build
 	$(MAKE) -C extension install PG_CONFIG=$(PG_CONFIG)

@@ -181,6 +181,13 @@ CREATE FUNCTION adagio.complete(claim_token uuid, conclusion text, output text D
 COMMENT ON FUNCTION adagio.complete(uuid, text, text) IS
   'Reports an attempt (success, fail or error) for a held claim; raises 55000 if the claim is not held.';
 
+CREATE FUNCTION adagio.complete_many(claim_tokens uuid[], conclusions text[], outputs text[] DEFAULT NULL)
+  RETURNS jsonb
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_complete_many';
+COMMENT ON FUNCTION adagio.complete_many(uuid[], text[], text[]) IS
+  'Reports many attempts in one transaction (element i of each array is one report); claims no longer held are returned in not_held instead of failing the call.';
+
 CREATE FUNCTION adagio.sweep() RETURNS jsonb
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
   AS 'MODULE_PATHNAME', 'adagio_sweep';
@@ -601,7 +608,8 @@ GRANT EXECUTE ON FUNCTION adagio.validate_graph(jsonb), adagio.list_runs(timesta
   TO adagio_reader, adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.claim(bigint, int, interval),
-  adagio.complete(uuid, text, text), adagio.heartbeat(bigint, uuid[], interval),
+  adagio.complete(uuid, text, text), adagio.complete_many(uuid[], text[], text[]),
+  adagio.heartbeat(bigint, uuid[], interval),
   adagio.deregister_agent(bigint)
   TO adagio_worker;
 

@@ -37,9 +37,13 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
                      "register with adagio.register_agent(name, runtimes) first");
 
     auto claimed = spi.query(
+        // The runtimes come from an uncorrelated subquery (evaluated once) rather than a join, so
+        // the plan walks nodes_ready in (ready_at, id) order and stops after LIMIT rows instead of
+        // sorting every ready node on each claim.
         "WITH picked AS ("
-        "   SELECT n.id FROM adagio.nodes n, adagio.agents a"
-        "   WHERE a.id = $1::bigint AND n.state = 'ready' AND n.runtime = ANY (a.runtimes)"
+        "   SELECT n.id FROM adagio.nodes n"
+        "   WHERE n.state = 'ready'"
+        "     AND n.runtime = ANY ((SELECT a.runtimes FROM adagio.agents a WHERE a.id = $1::bigint)::text[])"
         "   ORDER BY n.ready_at, n.id"
         "   LIMIT $2::int"
         "   FOR UPDATE OF n SKIP LOCKED),"
@@ -49,11 +53,11 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         "       claimed_at = clock_timestamp(), lease_expires_at = clock_timestamp()"
         "         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), $3::interval),"
         "       attempt_count = n.attempt_count + 1"
-        "   FROM picked WHERE n.id = picked.id"
+        "   WHERE n.id = ANY (ARRAY(SELECT id FROM picked))"  // the primary key, not a hash of all nodes
         "   RETURNING n.*),"
         " started AS ("
         "   UPDATE adagio.runs r SET status = 'running', started_at = now()"
-        "   WHERE r.id IN (SELECT run_id FROM claimed) AND r.status = 'waiting'),"
+        "   WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'waiting'),"
         " logged AS ("
         "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
         "   SELECT run_id, name, 'node_claimed', $1::bigint, attempt_count,"

@@ -37,6 +37,11 @@ constexpr milliseconds initial_backoff{500};
 constexpr milliseconds max_backoff{10000};
 constexpr milliseconds force_wait{5000};    // after forced cancel, wait this long for executions
 constexpr milliseconds report_wait{10000};  // at shutdown, keep trying to report this long
+constexpr std::size_t max_batch_reports = 1000;  // results sent in one adagio.complete_many() call
+// How long a finished result may wait for others to share its report call. Short functions finish
+// in bursts (they were claimed together); one call per burst instead of one per result is what
+// keeps the database's cost per node low. Idle workers never wait (see reports_due()).
+constexpr milliseconds report_linger{2};
 
 std::string seconds_text(milliseconds d) {
   char buf[32];
@@ -195,6 +200,22 @@ class Worker::Impl {
     }
   }
 
+  // Report now: nothing else is running (no one to wait for), enough results for a good batch,
+  // the oldest result has waited report_linger, or the worker is stopping.
+  bool reports_due(clock::time_point now) const {
+    if (reports_.empty()) return false;
+    return inflight_.empty() || reports_.size() >= batch_size() || now - first_report_at_ >= report_linger ||
+           phase_ != Phase::running;
+  }
+  // Claims and reports in batches of half the slots: big enough to amortise a call, small enough
+  // that the executors never run dry while the dispatcher talks to the database.
+  std::size_t batch_size() const { return std::max<std::size_t>(1, static_cast<std::size_t>(opt_.concurrency) / 2); }
+
+  void queue_report(Report r) {
+    if (reports_.empty()) first_report_at_ = clock::now();
+    reports_.push_back(std::move(r));
+  }
+
   std::size_t free_slots() const {
     auto busy = inflight_.size();
     auto n = static_cast<std::size_t>(opt_.concurrency);
@@ -213,11 +234,13 @@ class Worker::Impl {
   void collect_done();
   void receive_notifications();
   void maybe_claim(clock::time_point now);
+  void take_claims(const std::string& text, std::size_t asked);
   void start(Claim claim);
   void heartbeat(clock::time_point now);
   void report_pending();
   enum class ReportStatus { done, retry_now, later };
   ReportStatus report(Report& r);
+  ReportStatus report_batch();
   bool shutdown_finished(clock::time_point now);
   // --once-idle counts idle time only while connected with nothing to do.
   bool idle_exit_armed() const {
@@ -238,6 +261,10 @@ class Worker::Impl {
   milliseconds backoff_ = initial_backoff;
   bool ever_connected_ = false;
   bool notified_ = false;
+  clock::time_point first_report_at_{};  // when the oldest unreported result came in
+  bool batch_reports_ = true;      // cleared if the server has no adagio.complete_many()
+  bool claim_with_reports_ = true;  // cleared for one call after a combined call failed
+  std::size_t report_singly_ = 0;  // reports at the front to send one by one (a batch failed)
   std::string last_sqlstate_;  // of the last failed db_call, if an SQL error
 
   std::unique_ptr<detail::ExecutorPool> pool_;
@@ -265,6 +292,14 @@ void Worker::Impl::connect(clock::time_point now) {
     s->conn.prepare("adagio_register", "SELECT adagio.register_agent($1::text, $2::text[], $3::jsonb)");
     s->conn.prepare("adagio_claim", "SELECT adagio.claim($1::bigint, $2::int)::text");
     s->conn.prepare("adagio_complete", "SELECT adagio.complete($1::uuid, $2::text, $3::text)::text");
+    s->conn.prepare("adagio_complete_many",
+                    "SELECT adagio.complete_many($1::uuid[], $2::text[], $3::text[])::text");
+    // Report and claim in one round trip and one transaction: the claim runs after the reports
+    // (the CTE is read first) and sees the nodes they made ready.
+    s->conn.prepare("adagio_complete_and_claim",
+                    "WITH reported AS MATERIALIZED ("
+                    "  SELECT adagio.complete_many($1::uuid[], $2::text[], $3::text[])::text AS summary)"
+                    " SELECT summary, adagio.claim($4::bigint, $5::int)::text FROM reported");
     s->conn.prepare("adagio_heartbeat", "SELECT adagio.heartbeat($1::bigint, $2::uuid[])::text");
     s->conn.prepare("adagio_deregister", "SELECT adagio.deregister_agent($1::bigint)");
     // notification_receiver issues LISTEN "<channel>" (quoted identifier).
@@ -354,6 +389,9 @@ void Worker::Impl::receive_notifications() {
 void Worker::Impl::maybe_claim(clock::time_point now) {
   const std::size_t free = free_slots();
   if (free == 0 || !(maybe_more_ || now >= next_poll_)) return;
+  // While results wait to be reported, claim only for a batch's worth of free slots: the report
+  // goes first, and the claim after it then picks up every slot freed meanwhile.
+  if (!inflight_.empty() && free < batch_size() && !reports_.empty()) return;
   std::string text;
   const bool ok = db_call("claim", [&] {
     pqxx::nontransaction tx(db_->conn);
@@ -367,6 +405,10 @@ void Worker::Impl::maybe_claim(clock::time_point now) {
     if (last_sqlstate_ == "42704" && db_) reregister();
     return;
   }
+  take_claims(text, free);
+}
+
+void Worker::Impl::take_claims(const std::string& text, std::size_t asked) {
   std::vector<Claim> claims;
   try {
     claims = parse_claims(json::parse(text));
@@ -374,9 +416,9 @@ void Worker::Impl::maybe_claim(clock::time_point now) {
     log::error("cannot parse the result of adagio.claim(): ", e.what());
     return;
   }
-  if (claims.size() >= free) maybe_more_ = true;  // there may be more ready work
+  if (claims.size() >= asked) maybe_more_ = true;  // there may be more ready work
   if (!claims.empty()) last_activity_ = clock::now();
-  log::debug("claim(", free, ") -> ", claims.size());
+  log::debug("claim(", asked, ") -> ", claims.size());
   for (auto& c : claims) start(std::move(c));
 }
 
@@ -384,8 +426,8 @@ void Worker::Impl::start(Claim c) {
   if (!c.error.empty()) {
     log::error("malformed claim", c.claim_token.empty() ? "" : " " + c.claim_token, ": ", c.error);
     if (!c.claim_token.empty())
-      reports_.push_back(Report{c.claim_token, c.task.run_id, c.task.node,
-                                Result{Conclusion::error, "worker: malformed claim: " + c.error}});
+      queue_report(Report{c.claim_token, c.task.run_id, c.task.node,
+                          Result{Conclusion::error, "worker: malformed claim: " + c.error}});
     return;
   }
   log::info("claimed run ", c.task.run_id, " node ", c.task.node, " runtime ", c.task.runtime, " attempt ",
@@ -393,8 +435,8 @@ void Worker::Impl::start(Claim c) {
   const Function* fn = registry_.find(c.task.runtime);
   if (!fn) {
     log::error("no function for runtime \"", c.task.runtime, "\" (run ", c.task.run_id, " node ", c.task.node, ")");
-    reports_.push_back(Report{c.claim_token, c.task.run_id, c.task.node,
-                              Result{Conclusion::error, "worker: no function for runtime \"" + c.task.runtime + "\""}});
+    queue_report(Report{c.claim_token, c.task.run_id, c.task.node,
+                        Result{Conclusion::error, "worker: no function for runtime \"" + c.task.runtime + "\""}});
     return;
   }
   auto cancel = std::make_shared<std::atomic<bool>>(false);
@@ -503,11 +545,92 @@ Worker::Impl::ReportStatus Worker::Impl::report(Report& r) {
   }
 }
 
+// Many results in one call and one transaction: with short functions, one round trip and one
+// commit per result would be most of the cost. Claims no longer held come back by token.
+Worker::Impl::ReportStatus Worker::Impl::report_batch() {
+  const std::size_t n = std::min(reports_.size(), max_batch_reports);
+  std::vector<std::string> tokens, conclusions, outputs;
+  for (std::size_t i = 0; i < n; ++i) {
+    tokens.push_back(reports_[i].token);
+    conclusions.push_back(to_string(reports_[i].result.conclusion));
+    outputs.push_back(sanitize_utf8(reports_[i].result.output));
+  }
+  const auto call_started = clock::now();
+  // Free slots are claimed in the same call: one round trip per hop of a chain, one per batch.
+  const std::size_t free = free_slots();
+  const bool claim_too = claim_with_reports_ && phase_ == Phase::running && agent_id_ != 0 && free > 0;
+  claim_with_reports_ = true;
+  try {
+    pqxx::nontransaction tx(db_->conn);
+    auto res = claim_too ? tx.exec_prepared("adagio_complete_and_claim", pg_array_literal(tokens),
+                                            pg_array_literal(conclusions), pg_array_literal(outputs), agent_id_,
+                                            static_cast<int>(free))
+                         : tx.exec_prepared("adagio_complete_many", pg_array_literal(tokens),
+                                            pg_array_literal(conclusions), pg_array_literal(outputs));
+    tx.commit();
+    std::set<std::string> not_held;
+    if (!res.empty() && !res[0][0].is_null()) {
+      const json summary = json::parse(res[0][0].c_str());
+      for (const auto& t : summary.value("not_held", json::array())) not_held.insert(t.get<std::string>());
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const Report& r = reports_.front();
+      if (not_held.count(r.token))
+        log::warn("result of run ", r.run_id, " node ", r.node, " dropped: claim no longer held");
+      else
+        log::info("reported run ", r.run_id, " node ", r.node, ": ", to_string(r.result.conclusion));
+      reports_.pop_front();
+    }
+    log::debug("reported ", n, " result(s) in one call (",
+               std::chrono::duration_cast<milliseconds>(clock::now() - call_started).count(), " ms)");
+    if (claim_too) {
+      next_poll_ = clock::now() + opt_.poll_interval;
+      maybe_more_ = false;
+      take_claims(res[0][1].is_null() ? "[]" : res[0][1].c_str(), free);
+    }
+    return ReportStatus::done;
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    if (is_connection_sqlstate(state)) {
+      connection_lost("complete_many", e.what());
+      return ReportStatus::later;
+    }
+    if (claim_too) {  // the claim may be what failed (e.g. agent unknown): report alone, claim apart
+      claim_with_reports_ = false;
+      return ReportStatus::retry_now;
+    }
+    if (state == "42883") {  // an older extension: report one by one from now on
+      log::info("adagio.complete_many() not available (", first_line(e.what()), "); reporting results one by one");
+      batch_reports_ = false;
+      return ReportStatus::retry_now;
+    }
+    if (state == "40P01" || state == "40001") return ReportStatus::retry_now;  // try the batch again
+    // Anything else: send these one by one, so one bad result cannot hold back the others.
+    log::warn("reporting ", n, " results in one call failed: ", first_line(e.what()), " (SQLSTATE ", state,
+              "); reporting them one by one");
+    report_singly_ = n;
+    return ReportStatus::retry_now;
+  } catch (const pqxx::failure& e) {
+    connection_lost("complete_many", e.what());
+    return ReportStatus::later;
+  } catch (const std::exception& e) {
+    log::warn("reporting ", n, " results in one call failed: ", e.what(), "; reporting them one by one");
+    report_singly_ = n;
+    return ReportStatus::retry_now;
+  }
+}
+
 void Worker::Impl::report_pending() {
+  if (!reports_due(clock::now())) return;
   while (db_ && !reports_.empty()) {
+    if (batch_reports_ && report_singly_ == 0) {
+      if (report_batch() == ReportStatus::later) return;
+      continue;
+    }
     switch (report(reports_.front())) {
       case ReportStatus::done:
         reports_.pop_front();
+        if (report_singly_ > 0) --report_singly_;
         break;
       case ReportStatus::retry_now:
         break;
@@ -515,6 +638,7 @@ void Worker::Impl::report_pending() {
         return;
     }
   }
+  first_report_at_ = clock::now();
 }
 
 void Worker::Impl::deregister() {
@@ -541,7 +665,7 @@ void Worker::Impl::collect_done() {
     if (f.lost) {
       log::warn("dropping result of run ", f.run_id, " node ", f.node, ": claim no longer held");
     } else {
-      reports_.push_back(Report{d.token, f.run_id, f.node, std::move(r)});
+      queue_report(Report{d.token, f.run_id, f.node, std::move(r)});
     }
     inflight_.erase(it);
     last_activity_ = clock::now();
@@ -594,7 +718,7 @@ bool Worker::Impl::shutdown_finished(clock::time_point now) {
     log::error(inflight_.size(), " execution(s) ignored cancellation; reporting them as errors and abandoning them");
     for (auto& [token, f] : inflight_)
       if (!f.lost)
-        reports_.push_back(Report{token, f.run_id, f.node, Result{Conclusion::error, "worker shutting down"}});
+        queue_report(Report{token, f.run_id, f.node, Result{Conclusion::error, "worker shutting down"}});
     abandoned_ = inflight_.size();
     inflight_.clear();
   }
@@ -621,7 +745,7 @@ void Worker::Impl::wait(clock::time_point now) {
       if (maybe_more_) consider(now);
       consider(next_poll_);
     }
-    if (!reports_.empty()) consider(now + milliseconds(100));
+    if (!reports_.empty()) consider(reports_due(now) ? now + milliseconds(100) : first_report_at_ + report_linger);
   }
   if (phase_ == Phase::draining) consider(grace_deadline_);
   if (phase_ == Phase::forced) consider(force_deadline_);

@@ -1,0 +1,236 @@
+// Reporting many attempts in one call and one transaction. A worker that runs many small functions
+// spends most of its time on round trips and commits if it reports them one by one; here the
+// successes (the common case) are applied set-based in four statements whatever their number,
+// and the rest go through the same record_attempt() as complete(). Same fencing: only claims still
+// held count; a claim no longer held is returned as such instead of failing the whole batch.
+#include "args.hpp"
+#include "attempts.hpp"
+#include "notify.hpp"
+#include "pg_guard.hpp"
+#include "spi.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace adagio::pg {
+namespace {
+
+// A Postgres array literal of the values, each quoted, so any text survives the round trip.
+std::string array_literal(const std::vector<Value>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+struct Report {
+  std::string token;
+  Conclusion conclusion;
+  Value output;
+};
+
+struct Tally {
+  long long succeeded = 0, retrying = 0, failed = 0;
+  std::vector<std::string> not_held;
+};
+
+// Successes, set-based: the nodes complete, attempts and events are written, outputs flow
+// downstream and run counters drop. Locks are taken in id order (nodes held, then nodes
+// downstream, then runs) so that concurrent batches cannot deadlock on each other.
+void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, Tally& tally) {
+  std::vector<Value> tokens;
+  std::map<std::string, Value> output_of;
+  for (const Report* item : items) tokens.push_back(item->token), output_of[item->token] = item->output;
+  // Parameters arrive as text: an array cast used as a filter would parse the whole array again
+  // for every row, so arrays used in conditions go through a subquery (evaluated once).
+  auto locked = spi.query(
+      "SELECT n.id::text, n.claim_token::text FROM adagio.nodes n"
+      " WHERE n.claim_token = ANY ((SELECT $1::uuid[])::uuid[]) AND n.state = 'running'"
+      " ORDER BY n.id FOR UPDATE OF n",
+      {array_literal(tokens)});
+  // Node ids with their outputs, aligned, so that the update joins on the primary key alone.
+  std::vector<Value> ids, locked_tokens, outputs;
+  for (const Row& row : locked)
+    ids.push_back(row[0]), locked_tokens.push_back(row[1]), outputs.push_back(output_of[row.text(1)]);
+  auto done = spi.query(
+      "WITH done AS ("
+      "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
+      "     claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
+      "   FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS i(id, token, output)"
+      "   WHERE n.id = i.id AND n.state = 'running'"
+      "   RETURNING n.id, n.run_id, n.name, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at, n.finished_at,"
+      "     i.token, i.output),"
+      " attempt AS ("
+      "   INSERT INTO adagio.attempts"
+      "     (node_id, run_id, attempt, conclusion, output, agent_id, claim_token, ready_at, started_at)"
+      "   SELECT id, run_id, attempt_count, 'success', output, claimed_by, token, ready_at, claimed_at FROM done),"
+      " logged AS ("
+      "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
+      "   SELECT run_id, name, 'attempt_finished', claimed_by, attempt_count,"
+      "          jsonb_build_object('conclusion', 'success',"
+      "            'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000))"
+      "   FROM done ORDER BY run_id, name)"
+      " SELECT token::text, run_id::text, name, output FROM done",
+      {array_literal(ids), array_literal(locked_tokens), array_literal(outputs)});
+
+  std::set<std::string> held;
+  std::vector<Value> run_ids, names, passed_outputs;
+  for (const Row& row : done) {
+    held.insert(row.text(0));
+    run_ids.push_back(row[1]), names.push_back(row[2]), passed_outputs.push_back(row[3]);
+  }
+  for (const Report* item : items)
+    if (!held.count(item->token)) tally.not_held.push_back(item->token);
+  if (done.empty()) return;
+  tally.succeeded += static_cast<long long>(done.size());
+
+  auto ready = spi.query(
+      "WITH finished AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS f(run_id, name, output)),"
+      " downstream AS ("
+      "   SELECT e.run_id, e.destination, count(*)::int AS arrived,"
+      "          jsonb_object_agg(f.name, coalesce(f.output, '')) AS outputs"
+      "   FROM finished f JOIN adagio.edges e ON e.run_id = f.run_id AND e.source = f.name"
+      "   GROUP BY e.run_id, e.destination),"
+      " locked AS ("
+      "   SELECT d.id, s.arrived, s.outputs FROM downstream s JOIN adagio.nodes d"
+      "     ON d.run_id = s.run_id AND d.name = s.destination AND d.state = 'waiting'"
+      "   ORDER BY d.id FOR UPDATE OF d),"
+      " passed AS ("
+      "   UPDATE adagio.nodes d"
+      "   SET upstream_pending = d.upstream_pending - l.arrived, inputs = d.inputs || l.outputs,"
+      "       state = CASE WHEN d.upstream_pending = l.arrived THEN 'ready' ELSE d.state END,"
+      "       ready_at = CASE WHEN d.upstream_pending = l.arrived THEN clock_timestamp() ELSE d.ready_at END"
+      "   FROM locked l WHERE d.id = l.id AND d.state = 'waiting'"
+      "   RETURNING d.run_id, d.name, d.runtime, d.state, d.position),"
+      " logged AS ("
+      "   INSERT INTO adagio.events (run_id, node, kind)"
+      "   SELECT run_id, name, 'node_ready' FROM passed WHERE state = 'ready' ORDER BY run_id, position)"
+      " SELECT DISTINCT runtime FROM passed WHERE state = 'ready'",
+      {array_literal(run_ids), array_literal(names), array_literal(passed_outputs)});
+
+  // Last, so the run rows stay locked as briefly as possible.
+  auto runs = spi.query(
+      "WITH finished AS (SELECT run_id, count(*)::int AS n FROM unnest($1::bigint[]) AS f(run_id) GROUP BY run_id),"
+      " locked AS ("
+      "   SELECT r.id FROM adagio.runs r WHERE r.id = ANY ((SELECT $1::bigint[])::bigint[]) ORDER BY r.id FOR UPDATE OF r),"
+      " counted AS ("
+      "   UPDATE adagio.runs r SET nodes_remaining = r.nodes_remaining - l.n,"
+      "     status = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN 'completed' ELSE r.status END,"
+      "     conclusion = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN"
+      "       CASE WHEN r.nodes_failed = 0 THEN 'success' ELSE 'failed' END ELSE r.conclusion END,"
+      "     finished_at = CASE WHEN r.nodes_remaining = l.n THEN now() ELSE r.finished_at END"
+      "   FROM locked k JOIN finished l ON l.run_id = k.id WHERE r.id = k.id"
+      "   RETURNING r.id, r.status, r.conclusion),"
+      " logged AS ("
+      "   INSERT INTO adagio.events (run_id, kind, detail)"
+      "   SELECT id, 'run_completed', jsonb_build_object('conclusion', conclusion) FROM counted"
+      "   WHERE status = 'completed' ORDER BY id)"
+      " SELECT id, status FROM counted",
+      {array_literal(run_ids)});
+
+  for (const Row& run : runs) {
+    const std::int64_t run_id = run.integer(0);
+    if (run.text(1) == "completed") notify_run_finished(run_id);
+    notify_events(run_id);
+  }
+  for (const Row& runtime : ready) notify_ready(runtime.text(0));
+}
+
+// Anything but success: one by one, exactly as complete() does it (retry rules, never_reached).
+void complete_one(SpiSession& spi, const Report& item, Tally& tally) {
+  auto held = spi.query(
+      "SELECT id, run_id, name, spec::text FROM adagio.nodes"
+      " WHERE claim_token = $1::uuid AND state = 'running' FOR UPDATE",
+      {item.token});
+  if (held.empty()) {
+    tally.not_held.push_back(item.token);
+    return;
+  }
+  const HeldNode node{held[0].text(0), held[0].text(1), held[0].text(2), node_spec_from(held[0].text(3))};
+  const AttemptOutcome result = record_attempt(spi, node, {item.conclusion, item.output, std::nullopt});
+  if (result.outcome == "succeeded") ++tally.succeeded;
+  else if (result.outcome == "retrying") ++tally.retrying;
+  else ++tally.failed;
+}
+
+}  // namespace
+}  // namespace adagio::pg
+
+using namespace adagio::pg;
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(adagio_complete_many);
+
+// adagio.complete_many(claim_tokens uuid[], conclusions text[], outputs text[]) -> jsonb summary.
+Datum adagio_complete_many(PG_FUNCTION_ARGS) {
+  return sql_entry([&]() -> Datum {
+    auto tokens = arg_as_text(fcinfo, 0);
+    auto conclusions = arg_as_text(fcinfo, 1);
+    if (!tokens || !conclusions)
+      throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "claim_tokens and conclusions must not be NULL");
+    auto outputs = arg_as_text(fcinfo, 2);
+
+    SpiSession spi;
+    // Postgres parses the arrays; a NULL outputs array means no output for any of them.
+    // The arrays are cast once, in the MATERIALIZED CTE: a cast in the select list would parse
+    // each whole array again for every row.
+    auto rows = spi.query(
+        "WITH a AS MATERIALIZED (SELECT $1::uuid[] AS tokens, $2::text[] AS conclusions, $3::text[] AS outputs)"
+        " SELECT t.token::text, t.conclusion, t.output,"
+        "        cardinality(a.tokens) = cardinality(a.conclusions)"
+        "        AND (a.outputs IS NULL OR cardinality(a.outputs) = cardinality(a.tokens))"
+        " FROM a, unnest(a.tokens, a.conclusions, a.outputs) AS t(token, conclusion, output)",
+        {tokens, conclusions, outputs});
+    if (rows.size() > 10000)
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                     "at most 10000 reports per call, got " + std::to_string(rows.size()));
+    std::vector<Report> items;
+    std::set<std::string> seen;
+    for (const Row& row : rows) {
+      if (row.text(3) != "t")
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim_tokens, conclusions and outputs differ in length");
+      if (!row[0]) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "a claim token must not be NULL");
+      auto conclusion = adagio::parse_conclusion(row.text(1));
+      if (!conclusion)
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + row[1].value_or("NULL") + "\"", {},
+                       "a conclusion is one of success, fail, error");
+      if (!seen.insert(row.text(0)).second)
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim " + row.text(0) + " is reported twice in one call");
+      items.push_back(Report{row.text(0), *conclusion, row[2]});
+    }
+
+    Tally tally;
+    std::vector<const Report*> successes;
+    for (const Report& item : items)
+      if (item.conclusion == adagio::Conclusion::success) successes.push_back(&item);
+    if (!successes.empty()) complete_successes(spi, successes, tally);
+    for (const Report& item : items)
+      if (item.conclusion != adagio::Conclusion::success) complete_one(spi, item, tally);
+    spi.finish();
+
+    nlohmann::json summary = {{"succeeded", tally.succeeded},
+                              {"retrying", tally.retrying},
+                              {"failed", tally.failed},
+                              {"not_held", tally.not_held}};
+    return jsonb_result(summary.dump());
+  });
+}
+
+}  // extern "C"
