@@ -2,14 +2,17 @@
 # to node through exec's environment, and a node that errors once and is retried.
 source "$(dirname "$0")/lib.sh"
 
-start_worker w1 --concurrency 2
-start_worker w2 --concurrency 2
+# One slot each, and roots that take half a second: while one worker runs a root, the other must
+# take the second one (a worker that reports claims in the same call, so with free slots one
+# worker could otherwise run a whole small graph by itself).
+start_worker w1 --concurrency 1
+start_worker w2 --concurrency 1
 
 mark="$artifacts/flaky-ran-once"
 graph=$(cat <<JSON
 {"nodes":[
-  {"name":"a","runtime":"exec","metadata":{"command":"sh","args":["-c","echo A"]}},
-  {"name":"b","runtime":"exec","metadata":{"command":"echo","args":["B"]}},
+  {"name":"a","runtime":"exec","metadata":{"command":"sh","args":["-c","sleep 0.5; echo A"]}},
+  {"name":"b","runtime":"exec","metadata":{"command":"sh","args":["-c","sleep 0.5; echo B"]}},
   {"name":"c","runtime":"exec","metadata":{"command":"sh","args":["-c","echo \"c<\$ADAGIO_INPUT_a>\""]}},
   {"name":"d","runtime":"exec","retry":{"error":{"max_attempts":2}},
    "metadata":{"command":"sh","args":["-c","if [ ! -e $mark ]; then touch $mark; echo first try >&2; exit 3; fi; echo \"d<\$ADAGIO_INPUT_a,\$ADAGIO_INPUT_b>\""]}},
