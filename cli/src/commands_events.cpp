@@ -1,6 +1,7 @@
 // adagio events [--run ID] [--follow]: the timeline, and the live tail of it.
 #include "adagio/cli/table.hpp"
 #include "commands.hpp"
+#include "wakeup.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,13 +20,6 @@ struct EventsOptions {
   bool follow = false;
   int limit = 0;
   std::string format = "text";
-};
-
-class Wakeup final : public pqxx::notification_receiver {
- public:
-  Wakeup(pqxx::connection_base& connection, const std::string& channel)
-      : pqxx::notification_receiver(connection, channel) {}
-  void operator()(const std::string&, int) override {}
 };
 
 std::string describe(const std::string& kind, const json& detail, const std::string& agent, long long attempt) {
@@ -89,49 +83,45 @@ std::pair<long long, bool> print_batch(pqxx::connection& connection, const Conte
 
 int show_events(const Context& context, const EventsOptions& o) {
   auto connection = context.connect();
-  try {
-    if (o.run_id > 0) {
-      pqxx::nontransaction tx(*connection);
-      if (tx.exec_params("SELECT 1 FROM adagio.runs WHERE id = $1", o.run_id).empty())
-        throw CliError(exit_code::not_found, "run " + std::to_string(o.run_id) + " does not exist");
-    }
-    if (!o.follow) {
-      long long after = o.after;
-      int limit = o.limit > 0 ? o.limit : 1000000;
-      if (o.run_id == 0 && o.after == 0) {
-        // The whole log can be long: by default show its last 50 events, like a log viewer.
-        limit = o.limit > 0 ? o.limit : 50;
-        pqxx::nontransaction tx(*connection);
-        after = tx.exec_params("SELECT coalesce(min(id) - 1, 0) FROM"
-                               " (SELECT id FROM adagio.events ORDER BY id DESC LIMIT $1) last",
-                               limit)[0][0].as<long long>();
-      }
-      print_batch(*connection, context, o, after, limit);
-      return exit_code::ok;
-    }
-    // Listen first, then read: an event written in between is seen by the read or wakes us.
-    Wakeup wakeup(*connection, "adagio.events");
+  if (o.run_id > 0) {
+    pqxx::nontransaction tx(*connection);
+    if (tx.exec_params("SELECT 1 FROM adagio.runs WHERE id = $1", o.run_id).empty())
+      throw CliError(exit_code::not_found, "run " + std::to_string(o.run_id) + " does not exist");
+  }
+  if (!o.follow) {
     long long after = o.after;
-    if (o.after == 0 && o.run_id == 0) {
-      // Following everything starts at the end of the log, like tail -f.
+    int limit = o.limit > 0 ? o.limit : 1000000;
+    if (o.run_id == 0 && o.after == 0) {
+      // The whole log can be long: by default show its last 50 events, like a log viewer.
+      limit = o.limit > 0 ? o.limit : 50;
       pqxx::nontransaction tx(*connection);
-      after = tx.exec("SELECT coalesce(max(id), 0) FROM adagio.events")[0][0].as<long long>();
+      after = tx.exec_params("SELECT coalesce(min(id) - 1, 0) FROM"
+                             " (SELECT id FROM adagio.events ORDER BY id DESC LIMIT $1) last",
+                             limit)[0][0].as<long long>();
     }
-    for (;;) {
-      auto [last, finished] = print_batch(*connection, context, o, after, 1000);
-      const bool more = last != after;
-      after = last;
-      if (finished) {
-        // Stop once the followed run is over (unless it is running again already).
-        pqxx::nontransaction tx(*connection);
-        const std::string status =
-            tx.exec_params("SELECT status FROM adagio.runs WHERE id = $1", o.run_id)[0][0].as<std::string>();
-        if (status == "completed" || status == "cancelled") return exit_code::ok;
-      }
-      if (!more) connection->await_notification(1, 0);  // poll every second even without NOTIFY
+    print_batch(*connection, context, o, after, limit);
+    return exit_code::ok;
+  }
+  // Listen first, then read: an event written in between is seen by the read or wakes us.
+  Wakeup wakeup(*connection, "adagio.events");
+  long long after = o.after;
+  if (o.after == 0 && o.run_id == 0) {
+    // Following everything starts at the end of the log, like tail -f.
+    pqxx::nontransaction tx(*connection);
+    after = tx.exec("SELECT coalesce(max(id), 0) FROM adagio.events")[0][0].as<long long>();
+  }
+  for (;;) {
+    auto [last, finished] = print_batch(*connection, context, o, after, 1000);
+    const bool more = last != after;
+    after = last;
+    if (finished) {
+      // Stop once the followed run is over (unless it is running again already).
+      pqxx::nontransaction tx(*connection);
+      const std::string status =
+          tx.exec_params("SELECT status FROM adagio.runs WHERE id = $1", o.run_id)[0][0].as<std::string>();
+      if (status == "completed" || status == "cancelled") return exit_code::ok;
     }
-  } catch (const pqxx::sql_error& e) {
-    throw_cli_error(e);
+    if (!more) connection->await_notification(1, 0);  // poll every second even without NOTIFY
   }
 }
 

@@ -20,12 +20,8 @@ using nlohmann::json;
 
 pqxx::result query(const Context& context, const std::string& sql) {
   auto connection = context.connect();
-  try {
-    pqxx::nontransaction tx(*connection);
-    return tx.exec(sql);
-  } catch (const pqxx::sql_error& e) {
-    throw_cli_error(e);
-  }
+  pqxx::nontransaction tx(*connection);
+  return tx.exec(sql);
 }
 
 int show_agents(const Context& context, const std::string& format, bool all) {
@@ -122,14 +118,10 @@ int define_workflow(const Context& context, const std::string& name, const std::
   if (json::parse(graph, nullptr, false).is_discarded())
     throw CliError(exit_code::invalid_input, (path == "-" ? std::string("standard input") : path) + " is not JSON");
   auto connection = context.connect();
-  try {
-    pqxx::nontransaction tx(*connection);
-    const int version = tx.exec_params("SELECT adagio.define_workflow($1, $2::jsonb)", name, graph)[0][0].as<int>();
-    std::cout << "workflow " << name << " version " << version << "\n";
-    return exit_code::ok;
-  } catch (const pqxx::sql_error& e) {
-    throw_cli_error(e);
-  }
+  pqxx::nontransaction tx(*connection);
+  const int version = tx.exec_params("SELECT adagio.define_workflow($1, $2::jsonb)", name, graph)[0][0].as<int>();
+  std::cout << "workflow " << name << " version " << version << "\n";
+  return exit_code::ok;
 }
 
 int list_workflows(const Context& context, const std::string& format) {

@@ -36,18 +36,16 @@ int start_run(const Context& context, const StartOptions& o) {
       throw CliError(exit_code::invalid_input, (o.file == "-" ? std::string("standard input") : o.file) + " is not JSON");
   }
   auto connection = context.connect();
-  long long run_id = 0;
-  try {
+  // The start's transaction ends here, before --wait opens its own on the same connection.
+  const long long run_id = [&] {
     pqxx::nontransaction tx(*connection);
     const pqxx::result r =
         o.file.empty()
             ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int)", o.workflow, inputs.dump(),
                              o.version > 0 ? std::optional<int>(o.version) : std::nullopt)
             : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb)", graph, inputs.dump());
-    run_id = r[0][0].as<long long>();
-  } catch (const pqxx::sql_error& e) {
-    throw_cli_error(e);
-  }
+    return r[0][0].as<long long>();
+  }();
   std::cout << run_id << std::endl;
   if (!o.wait) return exit_code::ok;
   return wait_for_run(*connection, context, run_id, o.timeout);
@@ -72,23 +70,18 @@ int list_runs(const Context& context, const ListOptions& o) {
   auto connection = context.connect();
   const auto [since_ago, since_at] = time_bound(o.since);
   const auto [until_ago, until_at] = time_bound(o.until);
-  pqxx::result r;
-  try {
-    pqxx::nontransaction tx(*connection);
-    r = tx.exec_params(
-        "SELECT id, coalesce(workflow, ''), status, coalesce(conclusion, ''), nodes, nodes - nodes_remaining,"
-        "       to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
-        "       extract(epoch FROM coalesce(finished_at, now()) - coalesce(started_at, created_at)) * 1000,"
-        "       created_at, started_at, finished_at"
-        " FROM adagio.list_runs("
-        "   since => coalesce(now() - make_interval(secs => $1::float8), $2::timestamptz),"
-        "   until => coalesce(now() - make_interval(secs => $3::float8), $4::timestamptz),"
-        "   max_runs => $5::int, status => $6)",
-        since_ago, since_at, until_ago, until_at, o.limit,
-        o.status.empty() ? std::nullopt : std::optional<std::string>(o.status));
-  } catch (const pqxx::sql_error& e) {
-    throw_cli_error(e);
-  }
+  pqxx::nontransaction tx(*connection);
+  const pqxx::result r = tx.exec_params(
+      "SELECT id, coalesce(workflow, ''), status, coalesce(conclusion, ''), nodes, nodes - nodes_remaining,"
+      "       to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
+      "       extract(epoch FROM coalesce(finished_at, now()) - coalesce(started_at, created_at)) * 1000,"
+      "       created_at, started_at, finished_at"
+      " FROM adagio.list_runs("
+      "   since => coalesce(now() - make_interval(secs => $1::float8), $2::timestamptz),"
+      "   until => coalesce(now() - make_interval(secs => $3::float8), $4::timestamptz),"
+      "   max_runs => $5::int, status => $6)",
+      since_ago, since_at, until_ago, until_at, o.limit,
+      o.status.empty() ? std::nullopt : std::optional<std::string>(o.status));
   if (o.format == "json") {
     json runs = json::array();
     for (const auto& row : r)
@@ -122,12 +115,8 @@ int list_runs(const Context& context, const ListOptions& o) {
 }
 
 json inspect(pqxx::connection& connection, long long run_id) {
-  try {
-    pqxx::nontransaction tx(connection);
-    return json::parse(tx.exec_params("SELECT adagio.inspect_run($1)::text", run_id)[0][0].as<std::string>());
-  } catch (const pqxx::sql_error& e) {
-    throw_cli_error(e);
-  }
+  pqxx::nontransaction tx(connection);
+  return json::parse(tx.exec_params("SELECT adagio.inspect_run($1)::text", run_id)[0][0].as<std::string>());
 }
 
 int show_run(const Context& context, long long run_id, const std::string& format) {
@@ -143,13 +132,9 @@ int show_run(const Context& context, long long run_id, const std::string& format
 // cancel and retry: one SQL function each, returning a JSON summary.
 json run_action(const Context& context, const char* function, long long run_id) {
   auto connection = context.connect();
-  try {
-    pqxx::nontransaction tx(*connection);
-    return json::parse(
-        tx.exec_params(std::string("SELECT adagio.") + function + "($1)::text", run_id)[0][0].as<std::string>());
-  } catch (const pqxx::sql_error& e) {
-    throw_cli_error(e);
-  }
+  pqxx::nontransaction tx(*connection);
+  return json::parse(
+      tx.exec_params(std::string("SELECT adagio.") + function + "($1)::text", run_id)[0][0].as<std::string>());
 }
 
 CLI::Option* add_run_id(CLI::App* command, long long& run_id) {

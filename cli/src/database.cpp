@@ -69,18 +69,18 @@ std::unique_ptr<pqxx::connection> connect(const ConnectionOptions& options) {
   }
 }
 
-void throw_cli_error(const pqxx::sql_error& error) {
+CliError to_cli_error(const pqxx::sql_error& error) {
   const std::string state = error.sqlstate();
   const std::string message = server_message(error.what());
   if (state == "3F000" || (state == "42883" && message.find("adagio.") != std::string::npos))
-    throw CliError(exit_code::database, message, "is the adagio extension installed? run: CREATE EXTENSION adagio");
-  if (state.rfind("22", 0) == 0) throw CliError(exit_code::invalid_input, message);
-  if (state == "42704") throw CliError(exit_code::not_found, message);
-  if (state == "55000") throw CliError(exit_code::wrong_state, message);
+    return CliError(exit_code::database, message, "is the adagio extension installed? run: CREATE EXTENSION adagio");
+  if (state.rfind("22", 0) == 0) return CliError(exit_code::invalid_input, message);
+  if (state == "42704") return CliError(exit_code::not_found, message);
+  if (state == "55000") return CliError(exit_code::wrong_state, message);
   if (state == "42501")
-    throw CliError(exit_code::database, message,
-                   "grant the connecting role adagio_reader (to look), adagio_operator (to start, cancel, retry)");
-  throw CliError(exit_code::database, message + (state.empty() ? "" : " (SQLSTATE " + state + ")"));
+    return CliError(exit_code::database, message,
+                    "grant the connecting role adagio_reader (to look), adagio_operator (to start, cancel, retry)");
+  return CliError(exit_code::database, message + (state.empty() ? "" : " (SQLSTATE " + state + ")"));
 }
 
 }  // namespace adagio::cli

@@ -46,9 +46,9 @@ std::string resolve_dsn(const ConnectionOptions& options);
 // Connects or throws CliError(database) naming where it tried to connect and why it failed.
 std::unique_ptr<pqxx::connection> connect(const ConnectionOptions& options);
 
-// Maps a server error to a CliError: 22xxx -> invalid_input, 42704 -> not_found, 55000 ->
+// The CliError for a server error: 22xxx -> invalid_input, 42704 -> not_found, 55000 ->
 // wrong_state, a missing adagio schema -> a hint to CREATE EXTENSION, the rest -> database.
-[[noreturn]] void throw_cli_error(const pqxx::sql_error& error);
+CliError to_cli_error(const pqxx::sql_error& error);
 
 // The first line of a server message, without the "ERROR:" prefix.
 std::string server_message(const std::string& what);

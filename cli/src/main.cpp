@@ -24,6 +24,14 @@ int run_worker(const adagio::cli::Context& context, std::vector<std::string> arg
   return adagio::worker::run_worker_main(static_cast<int>(owned.size()), argv.data(), registry);
 }
 
+// Prints "adagio: <message>" and its hint; returns the error's exit code.
+int report(const adagio::cli::Context& context, const adagio::cli::CliError& error) {
+  const adagio::cli::Style err = context.err();
+  std::cerr << err.red("adagio: ") << error.what() << "\n";
+  if (!error.hint().empty()) std::cerr << err.dim("hint: " + error.hint()) << "\n";
+  return error.code();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,21 +66,12 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : exit_code::usage;
   } catch (const CliError& e) {
-    const Style err = context.err();
-    std::cerr << err.red("adagio: ") << e.what() << "\n";
-    if (!e.hint().empty()) std::cerr << err.dim("hint: " + e.hint()) << "\n";
-    return e.code();
+    return report(context, e);
   } catch (const pqxx::broken_connection& e) {
     std::cerr << "adagio: lost the connection to the database: " << server_message(e.what()) << "\n";
     return exit_code::database;
   } catch (const pqxx::sql_error& e) {
-    try {
-      throw_cli_error(e);
-    } catch (const CliError& mapped) {
-      std::cerr << context.err().red("adagio: ") << mapped.what() << "\n";
-      if (!mapped.hint().empty()) std::cerr << context.err().dim("hint: " + mapped.hint()) << "\n";
-      return mapped.code();
-    }
+    return report(context, to_cli_error(e));
   } catch (const std::exception& e) {
     std::cerr << "adagio: " << e.what() << "\n";
     return exit_code::database;

@@ -1,4 +1,5 @@
 #include "wait_run.hpp"
+#include "wakeup.hpp"
 
 #include "adagio/cli/duration.hpp"
 #include "adagio/cli/progress.hpp"
@@ -11,13 +12,6 @@
 
 namespace adagio::cli {
 namespace {
-
-class Wakeup final : public pqxx::notification_receiver {
- public:
-  Wakeup(pqxx::connection_base& connection, const std::string& channel)
-      : pqxx::notification_receiver(connection, channel) {}
-  void operator()(const std::string&, int) override {}
-};
 
 struct Snapshot {
   RunProgress progress;
