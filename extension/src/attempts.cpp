@@ -63,6 +63,15 @@ NodeSpec node_spec_from(const std::string& spec_json) {
   return graph_from_json(graph).nodes.at(0);
 }
 
+std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token) {
+  auto held = spi.query(
+      "SELECT id, run_id, name, spec::text FROM adagio.nodes"
+      " WHERE claim_token = $1::uuid AND state = 'running' FOR UPDATE",
+      {token});
+  if (held.empty()) return std::nullopt;
+  return HeldNode{held[0].text(0), held[0].text(1), held[0].text(2), node_spec_from(held[0].text(3))};
+}
+
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report) {
   const std::string conclusion_name = to_string(report.conclusion);
   auto recorded = spi.query(

@@ -35,6 +35,10 @@ struct AttemptOutcome {
 
 NodeSpec node_spec_from(const std::string& spec_json);
 
+// The running node whose current claim is `token`, locked FOR UPDATE; nullopt when the token is
+// not (or no longer) held. The fence of complete() and complete_many().
+std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token);
+
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report);
 
 }  // namespace adagio::pg

@@ -7,6 +7,7 @@
 #include "settings.hpp"
 #include "spi.hpp"
 
+#include <algorithm>
 #include <string>
 
 using namespace adagio::pg;
@@ -73,14 +74,17 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         "        'agent_id', t.agent_id, 'started_at', t.started_at, 'finished_at', t.finished_at)"
         "        ORDER BY t.attempt) FROM adagio.attempts t WHERE t.node_id = c.id), '[]'::jsonb),"
         "   'claim_token', c.claim_token, 'lease_expires_at', c.lease_expires_at) ORDER BY c.ready_at, c.id),"
-        "   '[]'::jsonb)::text"
+        "   '[]'::jsonb)::text,"
+        "   string_agg(DISTINCT c.run_id::text, ',')"  // the runs whose timelines grew, to notify
         " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
-
         {std::to_string(*agent), std::to_string(max_nodes), *lease});
     std::string result = claimed.at(0).text(0);
-    std::set<std::int64_t> runs;
-    for (const auto& claim : nlohmann::json::parse(result)) runs.insert(claim.at("run_id").get<std::int64_t>());
-    for (std::int64_t run : runs) notify_events(run);
+    const std::string runs = claimed.at(0).text(1);
+    for (std::size_t start = 0; start < runs.size();) {
+      const std::size_t comma = std::min(runs.find(',', start), runs.size());
+      notify_events(std::stoll(runs.substr(start, comma - start)));
+      start = comma + 1;
+    }
     spi.finish();
     return jsonb_result(result);
   });

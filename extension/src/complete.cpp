@@ -51,12 +51,9 @@ Datum adagio_complete(PG_FUNCTION_ARGS) {
                      {}, "a conclusion is one of success, fail, error");
 
     SpiSession spi;
-    auto held = spi.query(
-        "SELECT id, run_id, name, spec::text FROM adagio.nodes"
-        " WHERE claim_token = $1::uuid AND state = 'running' FOR UPDATE",
-        {*token});
-    if (held.empty()) refuse_stale_claim(spi, *token);
-    const HeldNode node{held[0].text(0), held[0].text(1), held[0].text(2), node_spec_from(held[0].text(3))};
+    const std::optional<HeldNode> held = lock_held_node(spi, *token);
+    if (!held) refuse_stale_claim(spi, *token);
+    const HeldNode& node = *held;
     const AttemptOutcome result = record_attempt(spi, node, {*conclusion, arg_as_text(fcinfo, 2), std::nullopt});
     spi.finish();
 

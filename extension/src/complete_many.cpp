@@ -154,16 +154,12 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
 
 // Anything but success: one by one, exactly as complete() does it (retry rules, never_reached).
 void complete_one(SpiSession& spi, const Report& item, Tally& tally) {
-  auto held = spi.query(
-      "SELECT id, run_id, name, spec::text FROM adagio.nodes"
-      " WHERE claim_token = $1::uuid AND state = 'running' FOR UPDATE",
-      {item.token});
-  if (held.empty()) {
+  const std::optional<HeldNode> held = lock_held_node(spi, item.token);
+  if (!held) {
     tally.not_held.push_back(item.token);
     return;
   }
-  const HeldNode node{held[0].text(0), held[0].text(1), held[0].text(2), node_spec_from(held[0].text(3))};
-  const AttemptOutcome result = record_attempt(spi, node, {item.conclusion, item.output, std::nullopt});
+  const AttemptOutcome result = record_attempt(spi, *held, {item.conclusion, item.output, std::nullopt});
   if (result.outcome == "succeeded") ++tally.succeeded;
   else if (result.outcome == "retrying") ++tally.retrying;
   else ++tally.failed;
