@@ -63,19 +63,25 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
         "   SELECT run_id, name, 'node_claimed', $1::bigint, attempt_count,"
         "          jsonb_build_object('lease_expires_at', lease_expires_at) FROM claimed)"
-        " SELECT coalesce(jsonb_agg(jsonb_build_object("
+        // json, not jsonb: the result is handed out as text, and building jsonb values only to
+        // print them again cost more than the rest of the claim. The subqueries run only for the
+        // nodes that need them (metadata given, earlier attempts made).
+        " SELECT coalesce(json_agg(json_build_object("
         "   'node_id', c.id, 'run_id', c.run_id, 'name', c.name, 'runtime', c.runtime,"
-        "   'metadata', coalesce((SELECT jsonb_object_agg(m.key, m.value -> 'values')"
-        "                         FROM jsonb_each(c.spec -> 'metadata') m), '{}'::jsonb),"
+        "   'metadata', CASE WHEN c.spec ? 'metadata' THEN"
+        "     coalesce((SELECT jsonb_object_agg(m.key, m.value -> 'values')"
+        "               FROM jsonb_each(c.spec -> 'metadata') m), '{}'::jsonb) ELSE '{}'::jsonb END,"
         "   'retry', c.spec -> 'retry', 'inputs', c.inputs, 'run_inputs', r.inputs,"
         "   'attempt', c.attempt_count,"
-        "   'attempts', coalesce((SELECT jsonb_agg(jsonb_build_object("
+        "   'attempts', CASE WHEN c.attempt_count > 1 THEN"
+        "     coalesce((SELECT json_agg(json_build_object("
         "        'attempt', t.attempt, 'conclusion', t.conclusion, 'output', t.output, 'reason', t.reason,"
         "        'agent_id', t.agent_id, 'started_at', t.started_at, 'finished_at', t.finished_at)"
-        "        ORDER BY t.attempt) FROM adagio.attempts t WHERE t.node_id = c.id), '[]'::jsonb),"
+        "        ORDER BY t.attempt) FROM adagio.attempts t WHERE t.node_id = c.id), '[]'::json)"
+        "     ELSE '[]'::json END,"
         "   'claim_token', c.claim_token, 'lease_expires_at', c.lease_expires_at) ORDER BY c.ready_at, c.id),"
-        "   '[]'::jsonb)::text,"
-        "   string_agg(DISTINCT c.run_id::text, ',')"  // the runs whose timelines grew, to notify
+        "   '[]'::json)::text,"
+        "   string_agg(c.run_id::text, ',')"  // the runs whose timelines grew, to notify (NOTIFY dedups)
         " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
         {std::to_string(*agent), std::to_string(max_nodes), *lease});
     std::string result = claimed.at(0).text(0);
