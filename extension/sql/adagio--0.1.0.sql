@@ -72,7 +72,11 @@ CREATE TABLE adagio.agents (
 
 CREATE TABLE adagio.nodes (
   id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  run_id            bigint NOT NULL REFERENCES adagio.runs ON DELETE CASCADE,
+  -- No foreign keys from the per-run tables (nodes, edges, attempts, events) to their parents:
+  -- only the engine's functions write them, purge_runs() deletes a run with all its rows, and a
+  -- check per inserted row (ten nodes and their edges per run started, an attempt per report)
+  -- would cost a lookup and a row lock on the parent each time.
+  run_id            bigint NOT NULL,          -- runs.id
   name              text NOT NULL,
   position          int NOT NULL,             -- place in the run's topological order
   runtime           text NOT NULL,
@@ -108,7 +112,7 @@ CREATE INDEX nodes_scheduled ON adagio.nodes (ready_at) WHERE state = 'scheduled
 CREATE UNIQUE INDEX nodes_claim_token ON adagio.nodes (claim_token) WHERE claim_token IS NOT NULL;
 
 CREATE TABLE adagio.edges (
-  run_id       bigint NOT NULL REFERENCES adagio.runs ON DELETE CASCADE,
+  run_id       bigint NOT NULL,             -- runs.id (see nodes.run_id)
   source       text NOT NULL,
   destination  text NOT NULL,
   PRIMARY KEY (run_id, source, destination)
@@ -116,7 +120,7 @@ CREATE TABLE adagio.edges (
 
 -- Every attempt ever made, kept after the node finishes.
 CREATE TABLE adagio.attempts (
-  node_id      bigint NOT NULL REFERENCES adagio.nodes ON DELETE CASCADE,
+  node_id      bigint NOT NULL,             -- nodes.id (see nodes.run_id)
   attempt      int NOT NULL,
   run_id       bigint NOT NULL,
   conclusion   text NOT NULL CHECK (conclusion IN ('success', 'fail', 'error')),
@@ -325,6 +329,9 @@ BEGIN
     DELETE FROM adagio.runs r
     WHERE r.status IN ('completed', 'cancelled') AND r.finished_at < now() - older_than
     RETURNING r.id),
+  nodes_gone AS (DELETE FROM adagio.nodes n WHERE n.run_id IN (SELECT id FROM gone)),
+  edges_gone AS (DELETE FROM adagio.edges e WHERE e.run_id IN (SELECT id FROM gone)),
+  attempts_gone AS (DELETE FROM adagio.attempts a WHERE a.run_id IN (SELECT id FROM gone)),
   events_gone AS (DELETE FROM adagio.events v WHERE v.run_id IN (SELECT id FROM gone))
   SELECT count(*) INTO purged FROM gone;
   RETURN purged;

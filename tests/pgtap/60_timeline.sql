@@ -85,7 +85,8 @@ UPDATE adagio.runs SET finished_at = now() - interval '2 days' WHERE id = :run;
 SELECT throws_ok($$SELECT adagio.purge_runs('-1 day')$$, '22023', NULL, 'a negative age is refused');
 SELECT is(adagio.purge_runs('1 day'), 1::bigint, 'purge_runs deletes the run that finished two days ago');
 SELECT is((SELECT count(*)::int FROM adagio.events WHERE run_id = :run) + (SELECT count(*)::int FROM adagio.nodes WHERE run_id = :run)
-          + (SELECT count(*)::int FROM adagio.attempts WHERE run_id = :run), 0, 'with its events, nodes and attempts');
+          + (SELECT count(*)::int FROM adagio.attempts WHERE run_id = :run)
+          + (SELECT count(*)::int FROM adagio.edges WHERE run_id = :run), 0, 'with its events, nodes, attempts and edges');
 SELECT is((SELECT status FROM adagio.runs WHERE id = :other), 'running', 'an unfinished run is never purged');
 
 SELECT * FROM finish();
