@@ -174,6 +174,13 @@ CREATE FUNCTION adagio.start_workflow(name text, inputs jsonb DEFAULT '{}', vers
 COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int) IS
   'Starts a run of a stored workflow (newest version unless given); returns the run id.';
 
+CREATE FUNCTION adagio.start_runs(name text, inputs jsonb[], version int DEFAULT NULL)
+  RETURNS bigint[]
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_start_runs';
+COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int) IS
+  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table; returns the run ids in the order of inputs.';
+
 CREATE FUNCTION adagio.claim(agent_id bigint, max_nodes int DEFAULT 1, lease interval DEFAULT NULL)
   RETURNS jsonb
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
@@ -624,6 +631,7 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   TO adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb), adagio.start_workflow(text, jsonb, int),
+  adagio.start_runs(text, jsonb[], int),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.

@@ -36,4 +36,18 @@ Datum jsonb_result(const std::string& json) {
 
 Datum int64_result(std::int64_t value) { return Int64GetDatum(value); }
 
+Datum int64_array_result(const std::vector<std::int64_t>& values) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) literal += (i ? "," : "") + std::to_string(values[i]);
+  literal += "}";
+  Datum result = 0;
+  const char* raw = literal.c_str();
+  pg_guard([&] {
+    Oid input_function = InvalidOid, io_param = InvalidOid;
+    getTypeInputInfo(INT8ARRAYOID, &input_function, &io_param);
+    result = OidInputFunctionCall(input_function, const_cast<char*>(raw), io_param, -1);
+  });
+  return result;
+}
+
 }  // namespace adagio::pg

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace adagio::pg {
 
@@ -17,5 +18,6 @@ std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index);
 // Results are built in the caller's memory context: call these after SpiSession::finish().
 Datum jsonb_result(const std::string& json);
 Datum int64_result(std::int64_t value);
+Datum int64_array_result(const std::vector<std::int64_t>& values);
 
 }  // namespace adagio::pg

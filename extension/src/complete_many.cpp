@@ -19,26 +19,6 @@
 namespace adagio::pg {
 namespace {
 
-// A Postgres array literal of the values, each quoted, so any text survives the round trip.
-std::string array_literal(const std::vector<Value>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    if (!values[i]) {
-      out += "NULL";
-      continue;
-    }
-    out += '"';
-    for (char c : *values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
 struct Report {
   std::string token;
   Conclusion conclusion;

@@ -32,6 +32,25 @@ SPIPlanPtr plan_for(const char* sql, int nparams) {
 
 }  // namespace
 
+std::string array_literal(const std::vector<Value>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 long long Row::integer(std::size_t i) const {
   const Value& v = columns.at(i);
   return v ? std::stoll(*v) : 0;

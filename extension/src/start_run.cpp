@@ -12,12 +12,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <string>
 
 namespace adagio::pg {
 namespace {
+
+// A bound on one call, so that one statement cannot build an unbounded transaction by accident.
+constexpr long long max_runs_per_call = 10000;
 
 struct ValidatedGraph {
   Graph graph;
@@ -31,25 +35,41 @@ ValidatedGraph validated(const std::string& json_text) {
   return v;
 }
 
-std::string checked_inputs(const std::optional<std::string>& inputs) {
-  if (!inputs) return "{}";
-  auto parsed = nlohmann::json::parse(*inputs);
-  if (!parsed.is_object())
+// Runs of one graph, one per element of `inputs` (a jsonb[] literal; a NULL element means no
+// inputs), written set-based: one statement each for the runs, their nodes with the events, and
+// their edges, however many runs. Returns the run ids in the order of `inputs`.
+std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, const std::string& inputs,
+                                      const std::optional<std::string>& workflow_name,
+                                      const std::optional<std::string>& workflow_version) {
+  // One parse of the array for both checks (size and shape), before anything is written.
+  auto checked = spi.query(
+      "SELECT coalesce(cardinality(a.inputs), 0),"
+      "       (SELECT i.ord FROM unnest(a.inputs) WITH ORDINALITY AS i(inputs, ord)"
+      "        WHERE jsonb_typeof(i.inputs) <> 'object' ORDER BY i.ord LIMIT 1)"
+      " FROM (SELECT $1::jsonb[] AS inputs) a",
+      {inputs});
+  if (checked.at(0).integer(0) > max_runs_per_call)
+    throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                   "at most " + std::to_string(max_runs_per_call) + " runs per call, got " + checked.at(0).text(0));
+  if (checked.at(0)[1])
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "run inputs must be a JSON object",
-                   "got: " + parsed.dump().substr(0, 200));
-  return *inputs;
-}
+                   "element " + checked.at(0).text(1) + " of the inputs is not one");
 
-std::int64_t create_run(SpiSession& spi, const ValidatedGraph& v, const std::string& inputs,
-                        const std::optional<std::string>& workflow_name,
-                        const std::optional<std::string>& workflow_version) {
   const auto& nodes = v.graph.nodes;
   const std::string node_count = std::to_string(nodes.size());
-  auto run = spi.query(
+  auto inserted = spi.query(
       "INSERT INTO adagio.runs (graph, inputs, node_count, nodes_remaining, workflow_name, workflow_version)"
-      " VALUES ($1::jsonb, $2::jsonb, $3::int, $3::int, $4, $5::int) RETURNING id",
+      " SELECT $1::jsonb, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int"
+      " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id",
       {to_json(v.graph).dump(), inputs, node_count, workflow_name, workflow_version});
-  const std::string run_id = run.at(0).text(0);
+  // Identity values are handed out in insertion order, which is the order of the inputs.
+  std::vector<std::int64_t> run_ids;
+  std::vector<Value> id_texts;
+  for (const Row& row : inserted) run_ids.push_back(row.integer(0));
+  std::sort(run_ids.begin(), run_ids.end());
+  if (run_ids.empty()) return run_ids;
+  for (std::int64_t id : run_ids) id_texts.push_back(std::to_string(id));
+  const std::string ids = array_literal(id_texts);
 
   nlohmann::json rows = nlohmann::json::array();
   std::set<std::string> ready_runtimes;
@@ -65,41 +85,61 @@ std::int64_t create_run(SpiSession& spi, const ValidatedGraph& v, const std::str
                     {"upstream", upstream}});
   }
   spi.query(
-      "WITH inserted AS ("
+      "WITH r AS (SELECT id FROM unnest($1::bigint[]) AS r(id)),"
+      " inserted AS ("
       "   INSERT INTO adagio.nodes (run_id, name, position, runtime, spec, state, upstream_pending, ready_at)"
-      "   SELECT $1::bigint, n.name, n.position, n.runtime, n.spec,"
+      "   SELECT r.id, n.name, n.position, n.runtime, n.spec,"
       "          CASE WHEN n.upstream = 0 THEN 'ready' ELSE 'waiting' END, n.upstream,"
       "          CASE WHEN n.upstream = 0 THEN clock_timestamp() END"
-      "   FROM jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
-      "   RETURNING name, state, position)"
+      "   FROM r CROSS JOIN jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
+      "   ORDER BY r.id, n.position"
+      "   RETURNING run_id, name, state, position)"
+      // Each run's run_started comes first in its timeline, then its roots' node_ready.
       " INSERT INTO adagio.events (run_id, node, kind, detail)"
-      " SELECT $1::bigint, NULL, 'run_started', jsonb_strip_nulls(jsonb_build_object('nodes', $3::int, 'workflow', $4::text))"
-      " UNION ALL"
-      " SELECT $1::bigint, name, 'node_ready', NULL FROM (SELECT name FROM inserted WHERE state = 'ready' ORDER BY position) r",
-      {run_id, rows.dump(), node_count, workflow_name});
+      " SELECT e.run_id, e.node, e.kind, e.detail FROM ("
+      "   SELECT r.id AS run_id, NULL::text AS node, 'run_started' AS kind, -1 AS position,"
+      "          jsonb_strip_nulls(jsonb_build_object('nodes', $3::int, 'workflow', $4::text)) AS detail FROM r"
+      "   UNION ALL"
+      "   SELECT run_id, name, 'node_ready', position, NULL FROM inserted WHERE state = 'ready') e"
+      " ORDER BY e.run_id, e.position",
+      {ids, rows.dump(), node_count, workflow_name});
 
   if (!v.graph.edges.empty()) {
     nlohmann::json edges = nlohmann::json::array();
     for (const Edge& e : v.graph.edges) edges.push_back({{"source", e.source}, {"destination", e.destination}});
     spi.query(
         "INSERT INTO adagio.edges (run_id, source, destination)"
-        " SELECT $1::bigint, e.source, e.destination"
-        " FROM jsonb_to_recordset($2::jsonb) AS e(source text, destination text)",
-        {run_id, edges.dump()});
+        " SELECT r.id, e.source, e.destination"
+        " FROM unnest($1::bigint[]) AS r(id) CROSS JOIN jsonb_to_recordset($2::jsonb) AS e(source text, destination text)",
+        {ids, edges.dump()});
   }
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
-  notify_events(std::stoll(run_id));
-  return std::stoll(run_id);
+  for (std::int64_t id : run_ids) notify_events(id);
+  return run_ids;
 }
 
-Datum start(FunctionCallInfo fcinfo, const std::string& graph_json, const std::optional<std::string>& inputs,
-            const std::optional<std::string>& workflow_name, const std::optional<std::string>& workflow_version,
-            SpiSession& spi) {
+// The newest version of a stored workflow (or the one asked for): its graph and version.
+Row stored_workflow(SpiSession& spi, const std::string& name, std::optional<std::int32_t> version) {
+  auto found = spi.query(
+      "SELECT graph::text, version::text FROM adagio.workflows"
+      " WHERE name = $1 AND ($2::int IS NULL OR version = $2::int)"
+      " ORDER BY version DESC LIMIT 1",
+      {name, version ? std::optional<std::string>(std::to_string(*version)) : std::nullopt});
+  if (found.empty()) {
+    throw SqlError(ERRCODE_UNDEFINED_OBJECT,
+                   version ? "workflow \"" + name + "\" has no version " + std::to_string(*version)
+                           : "workflow \"" + name + "\" does not exist",
+                   {}, "define it first with adagio.define_workflow(name, graph)");
+  }
+  return found[0];
+}
+
+// One run: its inputs as a one-element array (NULL stays NULL: no inputs).
+std::int64_t start_one(SpiSession& spi, const std::string& graph_json, const std::optional<std::string>& inputs,
+                       const std::optional<std::string>& workflow_name,
+                       const std::optional<std::string>& workflow_version) {
   const ValidatedGraph v = validated(graph_json);
-  const std::int64_t run_id = create_run(spi, v, checked_inputs(inputs), workflow_name, workflow_version);
-  spi.finish();
-  (void)fcinfo;
-  return int64_result(run_id);
+  return create_runs(spi, v, array_literal({inputs}), workflow_name, workflow_version).at(0);
 }
 
 }  // namespace
@@ -112,6 +152,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(adagio_validate_graph);
 PG_FUNCTION_INFO_V1(adagio_start_run);
 PG_FUNCTION_INFO_V1(adagio_start_workflow);
+PG_FUNCTION_INFO_V1(adagio_start_runs);
 
 // adagio.validate_graph(graph jsonb) -> jsonb: the canonical form, or an error naming the problem.
 Datum adagio_validate_graph(PG_FUNCTION_ARGS) {
@@ -128,9 +169,10 @@ Datum adagio_start_run(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto graph = arg_as_text(fcinfo, 0);
     if (!graph) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "graph must not be NULL");
-    auto inputs = arg_as_text(fcinfo, 1);
     SpiSession spi;
-    return start(fcinfo, *graph, inputs, std::nullopt, std::nullopt, spi);
+    const std::int64_t run_id = start_one(spi, *graph, arg_as_text(fcinfo, 1), std::nullopt, std::nullopt);
+    spi.finish();
+    return int64_result(run_id);
   });
 }
 
@@ -140,21 +182,28 @@ Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto name = arg_as_text(fcinfo, 0);
     if (!name) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "workflow name must not be NULL");
-    auto inputs = arg_as_text(fcinfo, 1);
-    auto version = arg_int32(fcinfo, 2);
     SpiSession spi;
-    auto found = spi.query(
-        "SELECT graph::text, version::text FROM adagio.workflows"
-        " WHERE name = $1 AND ($2::int IS NULL OR version = $2::int)"
-        " ORDER BY version DESC LIMIT 1",
-        {*name, version ? std::optional<std::string>(std::to_string(*version)) : std::nullopt});
-    if (found.empty()) {
-      throw SqlError(ERRCODE_UNDEFINED_OBJECT,
-                     version ? "workflow \"" + *name + "\" has no version " + std::to_string(*version)
-                             : "workflow \"" + *name + "\" does not exist",
-                     {}, "define it first with adagio.define_workflow(name, graph)");
-    }
-    return start(fcinfo, found[0].text(0), inputs, *name, found[0].text(1), spi);
+    const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
+    const std::int64_t run_id = start_one(spi, workflow.text(0), arg_as_text(fcinfo, 1), *name, workflow.text(1));
+    spi.finish();
+    return int64_result(run_id);
+  });
+}
+
+// adagio.start_runs(name text, inputs jsonb[], version int) -> bigint[]: one run of the stored
+// workflow per element of inputs, its graph parsed and validated once, all written set-based.
+Datum adagio_start_runs(PG_FUNCTION_ARGS) {
+  return sql_entry([&]() -> Datum {
+    auto name = arg_as_text(fcinfo, 0);
+    if (!name) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "workflow name must not be NULL");
+    auto inputs = arg_as_text(fcinfo, 1);
+    if (!inputs) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "inputs must not be NULL (one element per run)");
+    SpiSession spi;
+    const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
+    const std::vector<std::int64_t> run_ids =
+        create_runs(spi, validated(workflow.text(0)), *inputs, *name, workflow.text(1));
+    spi.finish();
+    return int64_array_result(run_ids);
   });
 }
 
