@@ -10,7 +10,8 @@
 //   chain-hops RUN_ID           hop latency: a node's function start minus its upstream's end
 //   starts SECONDS BATCH        10-node workflow runs started per second, one at a time and batched
 //   graphile-adds SECONDS BATCH the same for Graphile Worker jobs (database in GRAPHILE_DB)
-//   steady SECONDS BACKLOG WINDOW   keep BACKLOG nodes ready while workers drain; sample per WINDOW
+//   steady SECONDS BACKLOG WINDOW   keep BACKLOG nodes ready while workers drain; sample per WINDOW;
+//                                   purge_runs() keeps 30 s of finished runs, as a pg_cron job would
 //   report DIR                  merge DIR/*.json into one document and print the table
 #include "report.hpp"
 
@@ -213,18 +214,33 @@ long long scalar(pqxx::connection& c, const std::string& sql) {
 // both calls; every WINDOW seconds the throughput (started - still unfinished) is sampled.
 json steady_state(double seconds, long backlog, double window) {
   std::atomic<bool> stop{false};
-  std::atomic<long long> started{0};
+  std::atomic<long long> started{0}, purged{0};
+  // Retention as an operator would schedule it (pg_cron): finished runs older than this go.
+  const int retention_s = 30, purge_every_s = 5;
   auto produce = [&] {
     pqxx::connection c;
-    const json graph = single_node_graph("noop");
+    {
+      pqxx::work tx(c);
+      tx.exec_params("SELECT adagio.define_workflow('bench.single', $1::jsonb)", single_node_graph("noop").dump());
+      tx.commit();
+    }
+    auto last_purge = steady::now();
     while (!stop) {
       const long long ready = scalar(c, "SELECT count(*) FROM adagio.nodes WHERE state = 'ready'");
       if (ready < backlog) {
         const long batch = std::min<long>(2000, backlog - ready);
-        start_runs(c, graph, batch);
+        pqxx::work tx(c);
+        tx.exec_params("SELECT adagio.start_runs('bench.single', array_fill('{}'::jsonb, ARRAY[$1::int]))", batch);
+        tx.commit();
         started += batch;
       } else {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (std::chrono::duration<double>(steady::now() - last_purge).count() >= purge_every_s) {
+        pqxx::work tx(c);
+        purged += tx.exec_params("SELECT adagio.purge_runs(make_interval(secs => $1))", retention_s)[0][0].as<long long>();
+        tx.commit();
+        last_purge = steady::now();
       }
     }
   };
@@ -311,10 +327,13 @@ json steady_state(double seconds, long backlog, double window) {
               {"backlog", backlog},
               {"span_s", span},
               {"nodes_started", started.load()},
+              {"retention_s", retention_s},
+              {"runs_purged", purged.load()},
               {"first", {{"nodes_per_s", average(true, "nodes_per_s")}, {"claim_p50_ms", average(true, "claim_p50_ms")}}},
               {"last", {{"nodes_per_s", average(false, "nodes_per_s")}, {"claim_p50_ms", average(false, "claim_p50_ms")}}},
               {"samples", samples}};
-  out["rows"] = {{"nodes", scalar(c, "SELECT count(*) FROM adagio.nodes")},
+  out["rows"] = {{"runs", scalar(c, "SELECT count(*) FROM adagio.runs")},
+                 {"nodes", scalar(c, "SELECT count(*) FROM adagio.nodes")},
                  {"attempts", scalar(c, "SELECT count(*) FROM adagio.attempts")},
                  {"events", scalar(c, "SELECT count(*) FROM adagio.events")}};
   return out;
