@@ -159,10 +159,10 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
           "INSERT INTO adagio.events (run_id, kind, detail)"
           " VALUES ($1::bigint, 'run_completed', jsonb_build_object('conclusion', $2::text))",
           {node.run_id, result.run_conclusion});
-      notify_run_finished(std::stoll(node.run_id));
+      notify_runs_finished({std::stoll(node.run_id)});
     }
   }
-  notify_events(std::stoll(node.run_id));
+  notify_events({std::stoll(node.run_id)});
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   return result;
 }

@@ -8,6 +8,7 @@
 #include "spi.hpp"
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 using namespace adagio::pg;
@@ -81,16 +82,18 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         "     ELSE '[]'::json END,"
         "   'claim_token', c.claim_token, 'lease_expires_at', c.lease_expires_at) ORDER BY c.ready_at, c.id),"
         "   '[]'::json)::text,"
-        "   string_agg(c.run_id::text, ',')"  // the runs whose timelines grew, to notify (NOTIFY dedups)
+        "   string_agg(c.run_id::text, ',')"  // the runs whose timelines grew, to notify
         " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
         {std::to_string(*agent), std::to_string(max_nodes), *lease});
     std::string result = claimed.at(0).text(0);
     const std::string runs = claimed.at(0).text(1);
+    std::set<std::int64_t> run_ids;  // a run appears once per node claimed
     for (std::size_t start = 0; start < runs.size();) {
       const std::size_t comma = std::min(runs.find(',', start), runs.size());
-      notify_events(std::stoll(runs.substr(start, comma - start)));
+      run_ids.insert(std::stoll(runs.substr(start, comma - start)));
       start = comma + 1;
     }
+    notify_events(std::vector<std::int64_t>(run_ids.begin(), run_ids.end()));
     spi.finish();
     return jsonb_result(result);
   });

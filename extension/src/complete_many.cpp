@@ -124,11 +124,13 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       " SELECT id, status FROM counted",
       {array_literal(run_ids)});
 
+  std::vector<std::int64_t> touched, finished;
   for (const Row& run : runs) {
-    const std::int64_t run_id = run.integer(0);
-    if (run.text(1) == "completed") notify_run_finished(run_id);
-    notify_events(run_id);
+    touched.push_back(run.integer(0));
+    if (run.text(1) == "completed") finished.push_back(run.integer(0));
   }
+  notify_runs_finished(finished);
+  notify_events(touched);
   for (const Row& runtime : ready) notify_ready(runtime.text(0));
 }
 

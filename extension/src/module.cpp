@@ -28,7 +28,7 @@ void _PG_init(void) {
   DefineCustomIntVariable("adagio.sweep_interval", "Time between two sweeps of the sweeper background worker.",
                           nullptr, &sweep_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
                           nullptr, nullptr);
-  DefineCustomBoolVariable("adagio.notify_events", "Whether changes NOTIFY channel adagio.events with the run id.",
+  DefineCustomBoolVariable("adagio.notify_events", "Whether changes NOTIFY channel adagio.events with the ids of the runs whose timelines grew.",
                            "Followers of the timeline (adagio events --follow, the dashboard) wake on it and also poll,"
                            " so turning it off only delays them.",
                            &event_notifications, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);

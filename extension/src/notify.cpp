@@ -4,6 +4,33 @@
 #include "settings.hpp"
 
 namespace adagio::pg {
+namespace {
+
+constexpr std::size_t max_payload = 7900;  // NOTIFY payloads must stay below 8000 bytes
+
+void notify_all(const char* channel, const std::vector<std::int64_t>& run_ids) {
+  for (const std::string& payload : run_id_payloads(run_ids)) {
+    const char* raw = payload.c_str();
+    pg_guard([&] { Async_Notify(channel, raw); });
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> run_id_payloads(const std::vector<std::int64_t>& run_ids) {
+  std::vector<std::string> payloads;
+  std::string current;
+  for (std::int64_t id : run_ids) {
+    const std::string text = std::to_string(id);
+    if (!current.empty() && current.size() + 1 + text.size() > max_payload) {
+      payloads.push_back(current);
+      current.clear();
+    }
+    current += (current.empty() ? "" : ",") + text;
+  }
+  if (!current.empty()) payloads.push_back(current);
+  return payloads;
+}
 
 void notify_ready(const std::string& runtime) {
   const std::string channel = "adagio.ready." + runtime;
@@ -11,17 +38,10 @@ void notify_ready(const std::string& runtime) {
   pg_guard([&] { Async_Notify(raw, ""); });
 }
 
-void notify_run_finished(std::int64_t run_id) {
-  const std::string payload = std::to_string(run_id);
-  const char* raw = payload.c_str();
-  pg_guard([&] { Async_Notify("adagio.run_finished", raw); });
-}
+void notify_runs_finished(const std::vector<std::int64_t>& run_ids) { notify_all("adagio.run_finished", run_ids); }
 
-void notify_events(std::int64_t run_id) {
-  if (!event_notifications) return;
-  const std::string payload = std::to_string(run_id);
-  const char* raw = payload.c_str();
-  pg_guard([&] { Async_Notify("adagio.events", raw); });
+void notify_events(const std::vector<std::int64_t>& run_ids) {
+  if (event_notifications) notify_all("adagio.events", run_ids);
 }
 
 }  // namespace adagio::pg

@@ -114,7 +114,7 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
         {ids, edges.dump()});
   }
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
-  for (std::int64_t id : run_ids) notify_events(id);
+  notify_events(run_ids);
   return run_ids;
 }
 

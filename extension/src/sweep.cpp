@@ -59,7 +59,7 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
       runs.insert(row.integer(1));
     }
     for (const std::string& runtime : runtimes) notify_ready(runtime);
-    for (std::int64_t run : runs) notify_events(run);
+    notify_events(std::vector<std::int64_t>(runs.begin(), runs.end()));
     spi.finish();
 
     nlohmann::json summary = {
