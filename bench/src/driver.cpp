@@ -184,7 +184,7 @@ json starts(double seconds, long batch) {
               {"nodes_per_run", 10}};
   // The runs are not to be executed: leave the database as clean as the next workload expects.
   pqxx::work tx(c);
-  tx.exec("TRUNCATE adagio.runs, adagio.nodes, adagio.edges, adagio.attempts, adagio.events");
+  tx.exec("TRUNCATE adagio.runs, adagio.nodes, adagio.graphs, adagio.attempts, adagio.events");
   tx.commit();
   return out;
 }

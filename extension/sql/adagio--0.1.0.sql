@@ -34,11 +34,22 @@ CREATE TABLE adagio.workflows (
   PRIMARY KEY (name, version)
 );
 
+-- Each distinct graph once, by the digest of its canonical form: the runs of a workflow (or of the
+-- same ad-hoc graph) share one row, so a run costs no copy of its graph and no edge rows, and the
+-- engine keeps the parsed graph in memory by id (rows are never changed, so the cache cannot go
+-- stale). Kept when runs are purged: a graph is small and new runs of it are likely.
+CREATE TABLE adagio.graphs (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  digest      bytea NOT NULL UNIQUE,         -- sha256(convert_to(graph::text, 'UTF8'))
+  graph       jsonb NOT NULL,                -- canonical GraphSpec, as validated
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE TABLE adagio.runs (
   id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   workflow_name    text,
   workflow_version int,
-  graph            jsonb NOT NULL,            -- canonical GraphSpec, as validated
+  graph_id         bigint NOT NULL,           -- graphs.id (graphs are never deleted: no check needed)
   inputs           jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(inputs) = 'object'),
   status           text NOT NULL DEFAULT 'waiting'
                    CHECK (status IN ('waiting', 'running', 'completed', 'cancelled')),
@@ -72,11 +83,13 @@ CREATE TABLE adagio.agents (
 
 CREATE TABLE adagio.nodes (
   id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  -- No foreign keys from the per-run tables (nodes, edges, attempts, events) to their parents:
-  -- only the engine's functions write them, purge_runs() deletes a run with all its rows, and a
-  -- check per inserted row (ten nodes and their edges per run started, an attempt per report)
-  -- would cost a lookup and a row lock on the parent each time.
+  -- No foreign keys from the per-run tables (nodes, attempts, events) to their parents: only the
+  -- engine's functions write them, purge_runs() deletes a run with all its rows, and a check per
+  -- inserted row (ten nodes per run started, an attempt per report) would cost a lookup and a
+  -- row lock on the parent each time.
   run_id            bigint NOT NULL,          -- runs.id
+  graph_id          bigint NOT NULL,          -- the run's graph: completions find the nodes
+                                              -- downstream without reading the run row
   name              text NOT NULL,
   position          int NOT NULL,             -- place in the run's topological order
   runtime           text NOT NULL,
@@ -111,12 +124,13 @@ CREATE INDEX nodes_running_lease ON adagio.nodes (lease_expires_at) WHERE state 
 CREATE INDEX nodes_scheduled ON adagio.nodes (ready_at) WHERE state = 'scheduled';
 CREATE UNIQUE INDEX nodes_claim_token ON adagio.nodes (claim_token) WHERE claim_token IS NOT NULL;
 
-CREATE TABLE adagio.edges (
-  run_id       bigint NOT NULL,             -- runs.id (see nodes.run_id)
-  source       text NOT NULL,
-  destination  text NOT NULL,
-  PRIMARY KEY (run_id, source, destination)
-);
+-- A run's edges are its graph's: a view, for SQL users and the SQL functions; the engine itself
+-- reads the graph once per session and follows edges in memory.
+CREATE VIEW adagio.edges AS
+  SELECT r.id AS run_id, e.source, e.destination
+  FROM adagio.runs r
+  JOIN adagio.graphs g ON g.id = r.graph_id
+  CROSS JOIN LATERAL jsonb_to_recordset(coalesce(g.graph -> 'edges', '[]')) AS e(source text, destination text);
 
 -- Every attempt ever made, kept after the node finishes.
 CREATE TABLE adagio.attempts (
@@ -283,12 +297,14 @@ BEGIN
   END IF;
   -- Every node that did not succeed starts over: it keeps the outputs it already received, waits
   -- for the upstream nodes that have not succeeded, and its retry policy counts afresh.
-  WITH again AS (
-    SELECT n.id,
-           (SELECT count(*) FROM adagio.edges e JOIN adagio.nodes u ON u.run_id = e.run_id AND u.name = e.source
-            WHERE e.run_id = n.run_id AND e.destination = n.name
-              AND u.conclusion IS DISTINCT FROM 'success')::int AS pending
-    FROM adagio.nodes n
+  WITH pending AS (
+    SELECT e.destination, count(*)::int AS upstream
+    FROM adagio.edges e JOIN adagio.nodes u ON u.run_id = e.run_id AND u.name = e.source
+    WHERE e.run_id = retry_run.run_id AND u.conclusion IS DISTINCT FROM 'success'
+    GROUP BY e.destination),
+  again AS (
+    SELECT n.id, coalesce(p.upstream, 0) AS pending
+    FROM adagio.nodes n LEFT JOIN pending p ON p.destination = n.name
     WHERE n.run_id = retry_run.run_id AND n.conclusion IS DISTINCT FROM 'success'),
   updated AS (
     UPDATE adagio.nodes n
@@ -337,7 +353,6 @@ BEGIN
     WHERE r.status IN ('completed', 'cancelled') AND r.finished_at < now() - older_than
     RETURNING r.id),
   nodes_gone AS (DELETE FROM adagio.nodes n WHERE n.run_id IN (SELECT id FROM gone)),
-  edges_gone AS (DELETE FROM adagio.edges e WHERE e.run_id IN (SELECT id FROM gone)),
   attempts_gone AS (DELETE FROM adagio.attempts a WHERE a.run_id IN (SELECT id FROM gone)),
   events_gone AS (DELETE FROM adagio.events v WHERE v.run_id IN (SELECT id FROM gone))
   SELECT count(*) INTO purged FROM gone;
@@ -345,7 +360,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adagio.purge_runs(interval) IS
-  'Deletes finished runs (with their nodes, edges, attempts and events) that finished longer ago than older_than; returns how many.';
+  'Deletes finished runs (with their nodes, attempts and events) that finished longer ago than older_than; returns how many.';
 
 -- Timeline --------------------------------------------------------------------------------------
 
@@ -506,6 +521,9 @@ CREATE FUNCTION adagio.inspect_run(run_id bigint) RETURNS jsonb
 DECLARE
   doc jsonb;
 BEGIN
+  -- Edges come from the run's graph: expanded once here, not once per node.
+  WITH edge AS (SELECT e.source, e.destination FROM adagio.edges e WHERE e.run_id = inspect_run.run_id),
+  upstream AS (SELECT e.destination, jsonb_agg(e.source ORDER BY e.source) AS names FROM edge e GROUP BY e.destination)
   SELECT jsonb_build_object(
     'id', r.id, 'workflow', r.workflow_name, 'workflow_version', r.workflow_version,
     'status', r.status, 'conclusion', r.conclusion, 'inputs', r.inputs,
@@ -518,8 +536,7 @@ BEGIN
                 'claimed_by', n.claimed_by, 'agent', (SELECT a.name FROM adagio.agents a WHERE a.id = n.claimed_by),
                 'claimed_at', n.claimed_at, 'lease_expires_at', n.lease_expires_at,
                 'ready_at', n.ready_at, 'finished_at', n.finished_at,
-                'upstream', coalesce((SELECT jsonb_agg(e.source ORDER BY e.source) FROM adagio.edges e
-                                      WHERE e.run_id = n.run_id AND e.destination = n.name), '[]'::jsonb),
+                'upstream', coalesce(u.names, '[]'::jsonb),
                 'attempts', coalesce((SELECT jsonb_agg(jsonb_build_object(
                     'attempt', t.attempt, 'conclusion', t.conclusion, 'output', t.output,
                     'reason', t.reason, 'agent_id', t.agent_id,
@@ -529,10 +546,10 @@ BEGIN
                     'duration_ms', round(extract(epoch FROM t.finished_at - t.started_at) * 1000)) ORDER BY t.attempt)
                   FROM adagio.attempts t WHERE t.node_id = n.id), '[]'::jsonb))
                 ORDER BY n.position)
-              FROM adagio.nodes n WHERE n.run_id = r.id),
+              FROM adagio.nodes n LEFT JOIN upstream u ON u.destination = n.name WHERE n.run_id = r.id),
     'edges', coalesce((SELECT jsonb_agg(jsonb_build_object('source', e.source, 'destination', e.destination)
                                ORDER BY e.source, e.destination)
-                       FROM adagio.edges e WHERE e.run_id = r.id), '[]'::jsonb))
+                       FROM edge e), '[]'::jsonb))
   INTO doc
   FROM adagio.runs r WHERE r.id = inspect_run.run_id;
   IF doc IS NULL THEN

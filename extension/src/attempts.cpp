@@ -1,5 +1,6 @@
 #include "attempts.hpp"
 
+#include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
 
@@ -14,26 +15,28 @@ namespace adagio::pg {
 namespace {
 
 // Marks every node downstream of `node` never reached; returns how many.
-long long mark_never_reached(SpiSession& spi, const std::string& run_id, const std::string& node) {
+long long mark_never_reached(SpiSession& spi, const HeldNode& node) {
+  std::vector<Value> names;
+  for (const std::string& name : stored_graph(spi, node.graph_id).descendants(node.name)) names.push_back(name);
+  if (names.empty()) return 0;
   auto rows = spi.query(
-      "WITH RECURSIVE downstream(name) AS ("
-      "   SELECT destination FROM adagio.edges WHERE run_id = $1::bigint AND source = $2"
-      "   UNION SELECT e.destination FROM adagio.edges e JOIN downstream d"
-      "         ON e.run_id = $1::bigint AND e.source = d.name),"
-      " marked AS ("
+      "WITH marked AS ("
       "   UPDATE adagio.nodes SET state = 'completed', conclusion = 'never_reached', finished_at = clock_timestamp()"
-      "   WHERE run_id = $1::bigint AND name IN (SELECT name FROM downstream) AND state = 'waiting'"
+      "   WHERE run_id = $1::bigint AND name = ANY ((SELECT $3::text[])::text[]) AND state = 'waiting'"
       "   RETURNING name, position)"
       " INSERT INTO adagio.events (run_id, node, kind, detail)"
       " SELECT $1::bigint, name, 'node_never_reached', jsonb_build_object('because', $2::text)"
       " FROM (SELECT name FROM marked ORDER BY position) m RETURNING node",
-      {run_id, node});
+      {node.run_id, node.name, array_literal(names)});
   return static_cast<long long>(rows.size());
 }
 
 // Hands the output to every downstream node; returns the runtimes of nodes that became ready.
-std::set<std::string> pass_output_downstream(SpiSession& spi, const std::string& run_id, const std::string& node,
+std::set<std::string> pass_output_downstream(SpiSession& spi, const HeldNode& node,
                                              const std::optional<std::string>& output) {
+  std::vector<Value> names;
+  for (const std::string& name : stored_graph(spi, node.graph_id).downstream(node.name)) names.push_back(name);
+  if (names.empty()) return {};
   auto rows = spi.query(
       "WITH passed AS ("
       "   UPDATE adagio.nodes d"
@@ -41,15 +44,13 @@ std::set<std::string> pass_output_downstream(SpiSession& spi, const std::string&
       "       inputs = d.inputs || jsonb_build_object($2::text, coalesce($3, '')),"
       "       state = CASE WHEN d.upstream_pending = 1 THEN 'ready' ELSE d.state END,"
       "       ready_at = CASE WHEN d.upstream_pending = 1 THEN clock_timestamp() ELSE d.ready_at END"
-      "   FROM adagio.edges e"
-      "   WHERE e.run_id = $1::bigint AND e.source = $2 AND d.run_id = $1::bigint AND d.name = e.destination"
-      "     AND d.state = 'waiting'"
+      "   WHERE d.run_id = $1::bigint AND d.name = ANY ((SELECT $4::text[])::text[]) AND d.state = 'waiting'"
       "   RETURNING d.name, d.runtime, d.state),"
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind) SELECT $1::bigint, name, 'node_ready' FROM passed"
       "   WHERE state = 'ready')"
       " SELECT runtime, state FROM passed",
-      {run_id, node, output});
+      {node.run_id, node.name, output, array_literal(names)});
   std::set<std::string> ready;
   for (const Row& row : rows)
     if (row.text(1) == "ready") ready.insert(row.text(0));
@@ -65,11 +66,11 @@ NodeSpec node_spec_from(const std::string& spec_json) {
 
 std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token) {
   auto held = spi.query(
-      "SELECT id, run_id, name, spec::text FROM adagio.nodes"
+      "SELECT id, run_id, name, spec::text, graph_id FROM adagio.nodes"
       " WHERE claim_token = $1::uuid AND state = 'running' FOR UPDATE",
       {token});
   if (held.empty()) return std::nullopt;
-  return HeldNode{held[0].text(0), held[0].text(1), held[0].text(2), node_spec_from(held[0].text(3))};
+  return HeldNode{held[0].text(0), held[0].text(1), held[0].integer(4), held[0].text(2), node_spec_from(held[0].text(3))};
 }
 
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report) {
@@ -102,7 +103,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
           "UPDATE adagio.nodes SET state = 'completed', conclusion = 'success', output = $2,"
           " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
           {node.node_id, report.output});
-      ready_runtimes = pass_output_downstream(spi, node.run_id, node.name, report.output);
+      ready_runtimes = pass_output_downstream(spi, node, report.output);
       finished = 1;
       result.outcome = "succeeded";
       break;
@@ -134,7 +135,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
           "UPDATE adagio.nodes SET state = 'completed', conclusion = $2, output = $3,"
           " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
           {node.node_id, conclusion_name, report.output});
-      finished = 1 + mark_never_reached(spi, node.run_id, node.name);
+      finished = 1 + mark_never_reached(spi, node);
       not_succeeded = finished;
       result.outcome = "failed";
       break;

@@ -7,6 +7,7 @@
 #include "adagio/conclusion.hpp"
 #include "adagio/graph.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,7 @@ namespace adagio::pg {
 struct HeldNode {
   std::string node_id;
   std::string run_id;
+  std::int64_t graph_id;
   std::string name;
   NodeSpec spec;
 };

@@ -5,6 +5,7 @@
 // held count; a claim no longer held is returned as such instead of failing the whole batch.
 #include "args.hpp"
 #include "attempts.hpp"
+#include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
 #include "spi.hpp"
@@ -54,8 +55,8 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "     claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
       "   FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS i(id, token, output)"
       "   WHERE n.id = i.id AND n.state = 'running'"
-      "   RETURNING n.id, n.run_id, n.name, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at, n.finished_at,"
-      "     i.token, i.output),"
+      "   RETURNING n.id, n.run_id, n.graph_id, n.name, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at,"
+      "     n.finished_at, i.token, i.output),"
       " attempt AS ("
       "   INSERT INTO adagio.attempts"
       "     (node_id, run_id, attempt, conclusion, output, agent_id, claim_token, ready_at, started_at)"
@@ -66,26 +67,32 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "          jsonb_build_object('conclusion', 'success',"
       "            'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000))"
       "   FROM done ORDER BY run_id, name)"
-      " SELECT token::text, run_id::text, name, output FROM done",
+      " SELECT token::text, run_id::text, graph_id, name, output FROM done",
       {array_literal(ids), array_literal(locked_tokens), array_literal(outputs)});
 
   std::set<std::string> held;
-  std::vector<Value> run_ids, names, passed_outputs;
+  std::vector<Value> run_ids;
+  // One element per edge leaving a finished node: the graph (cached) says where outputs go.
+  std::vector<Value> edge_runs, edge_sources, edge_destinations, edge_outputs;
   for (const Row& row : done) {
     held.insert(row.text(0));
-    run_ids.push_back(row[1]), names.push_back(row[2]), passed_outputs.push_back(row[3]);
+    run_ids.push_back(row[1]);
+    for (const std::string& destination : stored_graph(spi, row.integer(2)).downstream(row.text(3))) {
+      edge_runs.push_back(row[1]), edge_sources.push_back(row[3]), edge_destinations.push_back(destination);
+      edge_outputs.push_back(row[4]);
+    }
   }
   for (const Report* item : items)
     if (!held.count(item->token)) tally.not_held.push_back(item->token);
   if (done.empty()) return;
   tally.succeeded += static_cast<long long>(done.size());
 
-  auto ready = spi.query(
-      "WITH finished AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS f(run_id, name, output)),"
-      " downstream AS ("
+  std::vector<Row> ready;
+  if (!edge_runs.empty()) ready = spi.query(
+      "WITH downstream AS ("
       "   SELECT e.run_id, e.destination, count(*)::int AS arrived,"
-      "          jsonb_object_agg(f.name, coalesce(f.output, '')) AS outputs"
-      "   FROM finished f JOIN adagio.edges e ON e.run_id = f.run_id AND e.source = f.name"
+      "          jsonb_object_agg(e.source, coalesce(e.output, '')) AS outputs"
+      "   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS e(run_id, source, destination, output)"
       "   GROUP BY e.run_id, e.destination),"
       " locked AS ("
       "   SELECT d.id, s.arrived, s.outputs FROM downstream s JOIN adagio.nodes d"
@@ -102,7 +109,8 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   INSERT INTO adagio.events (run_id, node, kind)"
       "   SELECT run_id, name, 'node_ready' FROM passed WHERE state = 'ready' ORDER BY run_id, position)"
       " SELECT DISTINCT runtime FROM passed WHERE state = 'ready'",
-      {array_literal(run_ids), array_literal(names), array_literal(passed_outputs)});
+      {array_literal(edge_runs), array_literal(edge_sources), array_literal(edge_destinations),
+       array_literal(edge_outputs)});
 
   // Last, so the run rows stay locked as briefly as possible.
   auto runs = spi.query(

@@ -1,7 +1,8 @@
 // Starting runs: the graph is parsed and validated by the core before anything is written, so a
-// rejected graph leaves no rows behind; the run, its nodes and edges are then written in three
-// statements within the caller's transaction.
+// rejected graph leaves no rows behind; the graph (stored once, shared by its runs), the runs and
+// their nodes are then written within the caller's transaction.
 #include "args.hpp"
+#include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
 #include "spi.hpp"
@@ -36,8 +37,8 @@ ValidatedGraph validated(const std::string& json_text) {
 }
 
 // Runs of one graph, one per element of `inputs` (a jsonb[] literal; a NULL element means no
-// inputs), written set-based: one statement each for the runs, their nodes with the events, and
-// their edges, however many runs. Returns the run ids in the order of `inputs`.
+// inputs), written set-based: one statement for the runs and one for their nodes with the events,
+// however many runs (edges are the graph's, stored once). Returns the run ids in the order of `inputs`.
 std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, const std::string& inputs,
                                       const std::optional<std::string>& workflow_name,
                                       const std::optional<std::string>& workflow_version) {
@@ -57,11 +58,12 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
 
   const auto& nodes = v.graph.nodes;
   const std::string node_count = std::to_string(nodes.size());
+  const std::string graph_id = std::to_string(store_graph(spi, to_json(v.graph).dump(), v.graph, v.topology));
   auto inserted = spi.query(
-      "INSERT INTO adagio.runs (graph, inputs, node_count, nodes_remaining, workflow_name, workflow_version)"
-      " SELECT $1::jsonb, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int"
+      "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version)"
+      " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int"
       " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id",
-      {to_json(v.graph).dump(), inputs, node_count, workflow_name, workflow_version});
+      {graph_id, inputs, node_count, workflow_name, workflow_version});
   // Identity values are handed out in insertion order, which is the order of the inputs.
   std::vector<std::int64_t> run_ids;
   std::vector<Value> id_texts;
@@ -87,8 +89,8 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   spi.query(
       "WITH r AS (SELECT id FROM unnest($1::bigint[]) AS r(id)),"
       " inserted AS ("
-      "   INSERT INTO adagio.nodes (run_id, name, position, runtime, spec, state, upstream_pending, ready_at)"
-      "   SELECT r.id, n.name, n.position, n.runtime, n.spec,"
+      "   INSERT INTO adagio.nodes (run_id, graph_id, name, position, runtime, spec, state, upstream_pending, ready_at)"
+      "   SELECT r.id, $5::bigint, n.name, n.position, n.runtime, n.spec,"
       "          CASE WHEN n.upstream = 0 THEN 'ready' ELSE 'waiting' END, n.upstream,"
       "          CASE WHEN n.upstream = 0 THEN clock_timestamp() END"
       "   FROM r CROSS JOIN jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
@@ -102,17 +104,8 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
       "   UNION ALL"
       "   SELECT run_id, name, 'node_ready', position, NULL FROM inserted WHERE state = 'ready') e"
       " ORDER BY e.run_id, e.position",
-      {ids, rows.dump(), node_count, workflow_name});
+      {ids, rows.dump(), node_count, workflow_name, graph_id});
 
-  if (!v.graph.edges.empty()) {
-    nlohmann::json edges = nlohmann::json::array();
-    for (const Edge& e : v.graph.edges) edges.push_back({{"source", e.source}, {"destination", e.destination}});
-    spi.query(
-        "INSERT INTO adagio.edges (run_id, source, destination)"
-        " SELECT r.id, e.source, e.destination"
-        " FROM unnest($1::bigint[]) AS r(id) CROSS JOIN jsonb_to_recordset($2::jsonb) AS e(source text, destination text)",
-        {ids, edges.dump()});
-  }
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   notify_events(run_ids);
   return run_ids;

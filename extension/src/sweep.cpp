@@ -25,13 +25,13 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     // SKIP LOCKED: a node locked right now is being reported or heartbeated; it is not orphaned.
     auto lapsed = spi.query(
         "SELECT n.id, n.run_id, n.name, n.spec::text, coalesce(a.name, 'agent ' || n.claimed_by),"
-        "       n.claimed_by, n.lease_expires_at"
+        "       n.claimed_by, n.lease_expires_at, n.graph_id"
         " FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by"
         " WHERE n.state = 'running' AND n.lease_expires_at < clock_timestamp()"
         " ORDER BY n.lease_expires_at LIMIT 1000"
         " FOR UPDATE OF n SKIP LOCKED");
     for (const Row& row : lapsed) {
-      const HeldNode node{row.text(0), row.text(1), row.text(2), node_spec_from(row.text(3))};
+      const HeldNode node{row.text(0), row.text(1), row.integer(7), row.text(2), node_spec_from(row.text(3))};
       const std::string reason = "orphaned: " + row.text(4) + " (id " + row.text(5) +
                                  ") missed its lease, which expired at " + row.text(6);
       record_attempt(spi, node, {adagio::Conclusion::error, std::nullopt, reason});

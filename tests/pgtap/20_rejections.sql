@@ -32,8 +32,8 @@ SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"deb
   '22023', 'run inputs must be a JSON object', 'run inputs must be an object');
 SELECT throws_ok($$SELECT adagio.start_run(NULL)$$, '22004', 'graph must not be NULL', 'a NULL graph is rejected');
 
-SELECT is((SELECT count(*) FROM adagio.runs) + (SELECT count(*) FROM adagio.nodes) + (SELECT count(*) FROM adagio.edges),
-  0::bigint, 'rejected graphs wrote nothing');
+SELECT is((SELECT count(*) FROM adagio.runs) + (SELECT count(*) FROM adagio.nodes) + (SELECT count(*) FROM adagio.graphs),
+  0::bigint, 'rejected graphs wrote nothing (no run, node or stored graph)');
 
 SELECT throws_like($$SELECT adagio.validate_graph('{"nodes":[{"name":"a","runtime":"has space"}]}')$$,
   '%runtime%', 'validate_graph applies the same rules without starting anything');

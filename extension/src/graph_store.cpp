@@ -1,0 +1,78 @@
+#include "graph_store.hpp"
+
+#include "pg_guard.hpp"
+
+#include "adagio/graph_json.hpp"
+
+#include <memory>
+
+namespace adagio::pg {
+namespace {
+
+// Bounded: a session that meets very many distinct graphs starts over rather than growing.
+constexpr std::size_t max_cached_graphs = 512;
+
+std::unordered_map<std::int64_t, std::unique_ptr<StoredGraph>>& cache() {
+  static std::unordered_map<std::int64_t, std::unique_ptr<StoredGraph>> graphs;
+  return graphs;
+}
+
+const StoredGraph& remember(std::int64_t graph_id, Graph graph, Topology topology) {
+  auto& graphs = cache();
+  if (auto found = graphs.find(graph_id); found != graphs.end()) return *found->second;
+  if (graphs.size() >= max_cached_graphs) graphs.clear();
+  auto stored = std::make_unique<StoredGraph>();
+  stored->graph = std::move(graph);
+  stored->topology = std::move(topology);
+  for (std::size_t i = 0; i < stored->graph.nodes.size(); ++i) stored->index.emplace(stored->graph.nodes[i].name, i);
+  return *graphs.emplace(graph_id, std::move(stored)).first->second;
+}
+
+}  // namespace
+
+std::vector<std::string> StoredGraph::downstream(const std::string& node) const {
+  std::vector<std::string> names;
+  auto found = index.find(node);
+  if (found == index.end()) return names;
+  for (std::size_t i : topology.downstream[found->second]) names.push_back(graph.nodes[i].name);
+  return names;
+}
+
+std::vector<std::string> StoredGraph::descendants(const std::string& node) const {
+  std::vector<std::string> names;
+  auto found = index.find(node);
+  if (found == index.end()) return names;
+  for (std::size_t i : adagio::descendants(topology, found->second)) names.push_back(graph.nodes[i].name);
+  return names;
+}
+
+std::int64_t store_graph(SpiSession& spi, const std::string& canonical, const Graph& graph, const Topology& topology) {
+  // Found in one index look-up when known (the common case: runs of a stored workflow).
+  auto found = spi.query("SELECT id FROM adagio.graphs WHERE digest = sha256(convert_to($1::jsonb::text, 'UTF8'))", {canonical});
+  std::int64_t id = 0;
+  if (!found.empty()) {
+    id = found[0].integer(0);
+  } else {
+    // Two sessions storing the same new graph at once: the second waits for the first and then
+    // takes its row (the no-op update returns it), so both runs point at one graph.
+    auto stored = spi.query(
+        "INSERT INTO adagio.graphs (digest, graph) VALUES (sha256(convert_to($1::jsonb::text, 'UTF8')), $1::jsonb)"
+        " ON CONFLICT (digest) DO UPDATE SET digest = excluded.digest RETURNING id",
+        {canonical});
+    id = stored.at(0).integer(0);
+  }
+  remember(id, graph, topology);
+  return id;
+}
+
+const StoredGraph& stored_graph(SpiSession& spi, std::int64_t graph_id) {
+  auto& graphs = cache();
+  if (auto found = graphs.find(graph_id); found != graphs.end()) return *found->second;
+  auto rows = spi.query("SELECT graph::text FROM adagio.graphs WHERE id = $1::bigint", {std::to_string(graph_id)});
+  if (rows.empty()) throw SqlError(ERRCODE_DATA_CORRUPTED, "graph " + std::to_string(graph_id) + " is missing");
+  Graph graph = parse_graph(rows[0].text(0));
+  Topology topology = build_topology(graph);
+  return remember(graph_id, std::move(graph), std::move(topology));
+}
+
+}  // namespace adagio::pg
