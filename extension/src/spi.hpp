@@ -32,8 +32,14 @@ class SpiSession {
   SpiSession& operator=(const SpiSession&) = delete;
   void finish();
 
+  // once: planned on first use in the backend and kept (a generic plan); for the hot paths.
+  // each_call: planned afresh on every call, for the current table sizes; for statements that
+  // run rarely (the sweep), where a plan kept from when a table was empty could cost a scan of
+  // every row until the next ANALYZE.
+  enum class Planning { once, each_call };
+
   // Runs a statement; `sql` must be a string literal: its address keys the plan cache.
-  std::vector<Row> query(const char* sql, const Params& params = {});
+  std::vector<Row> query(const char* sql, const Params& params = {}, Planning planning = Planning::once);
 
  private:
   bool finished_ = false;

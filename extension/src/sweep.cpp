@@ -29,7 +29,8 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
         " FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by"
         " WHERE n.state = 'running' AND n.lease_expires_at < clock_timestamp()"
         " ORDER BY n.lease_expires_at LIMIT 1000"
-        " FOR UPDATE OF n SKIP LOCKED");
+        " FOR UPDATE OF n SKIP LOCKED",
+        {}, SpiSession::Planning::each_call);
     for (const Row& row : lapsed) {
       const HeldNode node{row.text(0), row.text(1), row.integer(7), row.text(2), node_spec_from(row.text(3))};
       const std::string reason = "orphaned: " + row.text(4) + " (id " + row.text(5) +
@@ -40,7 +41,7 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     auto gone = spi.query(
         "UPDATE adagio.agents SET status = 'gone'"
         " WHERE status = 'active' AND last_seen_at < now() - make_interval(secs => $1::int) RETURNING id",
-        {std::to_string(agent_timeout_seconds)});
+        {std::to_string(agent_timeout_seconds)}, SpiSession::Planning::each_call);
 
     auto due = spi.query(
         "WITH due AS ("
@@ -51,7 +52,8 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
         " logged AS ("
         "   INSERT INTO adagio.events (run_id, node, kind, detail)"
         "   SELECT run_id, name, 'node_ready', '{\"after\": \"backoff\"}'::jsonb FROM due)"
-        " SELECT runtime, run_id FROM due");
+        " SELECT runtime, run_id FROM due",
+        {}, SpiSession::Planning::each_call);
     std::set<std::string> runtimes;
     std::set<std::int64_t> runs;
     for (const Row& row : due) {
