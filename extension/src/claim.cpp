@@ -30,22 +30,18 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
     if (!lease) lease = std::to_string(default_lease_seconds) + " seconds";
 
     SpiSession spi;
-    auto agent_row = spi.query(
-        "UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
-        " WHERE id = $1::bigint RETURNING id",
-        {std::to_string(*agent)});
-    if (agent_row.empty())
-      throw SqlError(ERRCODE_UNDEFINED_OBJECT, "agent " + std::to_string(*agent) + " is not registered", {},
-                     "register with adagio.register_agent(name, runtimes) first");
-
     auto claimed = spi.query(
-        // The runtimes come from an uncorrelated subquery (evaluated once) rather than a join, so
-        // the plan walks nodes_ready in (ready_at, id) order and stops after LIMIT rows instead of
-        // sorting every ready node on each claim.
-        "WITH picked AS ("
+        // The agent is seen (and its runtimes read) in the same statement. The runtimes come from
+        // an uncorrelated subquery (evaluated once) rather than a join, so the plan walks
+        // nodes_ready in (ready_at, id) order and stops after LIMIT rows instead of sorting every
+        // ready node on each claim.
+        "WITH agent AS ("
+        "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
+        "   WHERE id = $1::bigint RETURNING runtimes),"
+        " picked AS ("
         "   SELECT n.id FROM adagio.nodes n"
         "   WHERE n.state = 'ready'"
-        "     AND n.runtime = ANY ((SELECT a.runtimes FROM adagio.agents a WHERE a.id = $1::bigint)::text[])"
+        "     AND n.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
         "   ORDER BY n.ready_at, n.id"
         "   LIMIT $2::int"
         "   FOR UPDATE OF n SKIP LOCKED),"
@@ -82,9 +78,13 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         "     ELSE '[]'::json END,"
         "   'claim_token', c.claim_token, 'lease_expires_at', c.lease_expires_at) ORDER BY c.ready_at, c.id),"
         "   '[]'::json)::text,"
-        "   string_agg(c.run_id::text, ',')"  // the runs whose timelines grew, to notify
+        "   string_agg(c.run_id::text, ','),"  // the runs whose timelines grew, to notify
+        "   (SELECT count(*) FROM agent)"
         " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
         {std::to_string(*agent), std::to_string(max_nodes), *lease});
+    if (claimed.at(0).integer(2) == 0)
+      throw SqlError(ERRCODE_UNDEFINED_OBJECT, "agent " + std::to_string(*agent) + " is not registered", {},
+                     "register with adagio.register_agent(name, runtimes) first");
     std::string result = claimed.at(0).text(0);
     const std::string runs = claimed.at(0).text(1);
     std::set<std::int64_t> run_ids;  // a run appears once per node claimed

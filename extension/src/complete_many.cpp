@@ -1,6 +1,6 @@
 // Reporting many attempts in one call and one transaction. A worker that runs many small functions
 // spends most of its time on round trips and commits if it reports them one by one; here the
-// successes (the common case) are applied set-based in four statements whatever their number,
+// successes (the common case) are applied set-based in two statements whatever their number,
 // and the rest go through the same record_attempt() as complete(). Same fencing: only claims still
 // held count; a claim no longer held is returned as such instead of failing the whole batch.
 #include "args.hpp"
@@ -31,9 +31,11 @@ struct Tally {
   std::vector<std::string> not_held;
 };
 
-// Successes, set-based: the nodes complete, attempts and events are written, outputs flow
-// downstream and run counters drop. Locks are taken in id order (nodes held, then nodes
-// downstream, then runs) so that concurrent batches cannot deadlock on each other.
+// Successes, set-based, in two statements whatever their number: one locks the nodes still held
+// (in id order, so concurrent batches cannot deadlock on each other), the other applies
+// everything: the nodes complete, attempts and events are written, outputs flow downstream (the
+// graph, cached, says where) and run counters drop. Locks are taken in the order nodes held,
+// nodes downstream, runs.
 void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, Tally& tally) {
   std::vector<Value> tokens;
   std::map<std::string, Value> output_of;
@@ -41,60 +43,48 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
   // Parameters arrive as text: an array cast used as a filter would parse the whole array again
   // for every row, so arrays used in conditions go through a subquery (evaluated once).
   auto locked = spi.query(
-      "SELECT n.id::text, n.claim_token::text FROM adagio.nodes n"
+      "SELECT n.id::text, n.claim_token::text, n.run_id::text, n.graph_id, n.name FROM adagio.nodes n"
       " WHERE n.claim_token = ANY ((SELECT $1::uuid[])::uuid[]) AND n.state = 'running'"
       " ORDER BY n.id FOR UPDATE OF n",
       {array_literal(tokens)});
-  // Node ids with their outputs, aligned, so that the update joins on the primary key alone.
+
+  std::set<std::string> held;
+  // Node ids with their outputs, aligned, so that the update joins on the primary key alone; and
+  // one element per edge leaving a finished node.
   std::vector<Value> ids, locked_tokens, outputs;
-  for (const Row& row : locked)
-    ids.push_back(row[0]), locked_tokens.push_back(row[1]), outputs.push_back(output_of[row.text(1)]);
-  auto done = spi.query(
+  std::vector<Value> edge_runs, edge_sources, edge_destinations, edge_outputs;
+  for (const Row& row : locked) {
+    const Value& output = output_of[row.text(1)];
+    held.insert(row.text(1));
+    ids.push_back(row[0]), locked_tokens.push_back(row[1]), outputs.push_back(output);
+    for (const std::string& destination : stored_graph(spi, row.integer(3)).downstream(row.text(4))) {
+      edge_runs.push_back(row[2]), edge_sources.push_back(row[4]), edge_destinations.push_back(destination);
+      edge_outputs.push_back(output);
+    }
+  }
+  for (const Report* item : items)
+    if (!held.count(item->token)) tally.not_held.push_back(item->token);
+  if (locked.empty()) return;
+  tally.succeeded += static_cast<long long>(locked.size());
+
+  auto applied = spi.query(
       "WITH done AS ("
       "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
       "     claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
       "   FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS i(id, token, output)"
       "   WHERE n.id = i.id AND n.state = 'running'"
-      "   RETURNING n.id, n.run_id, n.graph_id, n.name, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at,"
+      "   RETURNING n.id, n.run_id, n.name, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at,"
       "     n.finished_at, i.token, i.output),"
       " attempt AS ("
       "   INSERT INTO adagio.attempts"
       "     (node_id, run_id, attempt, conclusion, output, agent_id, claim_token, ready_at, started_at)"
       "   SELECT id, run_id, attempt_count, 'success', output, claimed_by, token, ready_at, claimed_at FROM done),"
-      " logged AS ("
-      "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
-      "   SELECT run_id, name, 'attempt_finished', claimed_by, attempt_count,"
-      "          jsonb_build_object('conclusion', 'success',"
-      "            'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000))"
-      "   FROM done ORDER BY run_id, name)"
-      " SELECT token::text, run_id::text, graph_id, name, output FROM done",
-      {array_literal(ids), array_literal(locked_tokens), array_literal(outputs)});
-
-  std::set<std::string> held;
-  std::vector<Value> run_ids;
-  // One element per edge leaving a finished node: the graph (cached) says where outputs go.
-  std::vector<Value> edge_runs, edge_sources, edge_destinations, edge_outputs;
-  for (const Row& row : done) {
-    held.insert(row.text(0));
-    run_ids.push_back(row[1]);
-    for (const std::string& destination : stored_graph(spi, row.integer(2)).downstream(row.text(3))) {
-      edge_runs.push_back(row[1]), edge_sources.push_back(row[3]), edge_destinations.push_back(destination);
-      edge_outputs.push_back(row[4]);
-    }
-  }
-  for (const Report* item : items)
-    if (!held.count(item->token)) tally.not_held.push_back(item->token);
-  if (done.empty()) return;
-  tally.succeeded += static_cast<long long>(done.size());
-
-  std::vector<Row> ready;
-  if (!edge_runs.empty()) ready = spi.query(
-      "WITH downstream AS ("
+      " downstream AS ("
       "   SELECT e.run_id, e.destination, count(*)::int AS arrived,"
       "          jsonb_object_agg(e.source, coalesce(e.output, '')) AS outputs"
-      "   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS e(run_id, source, destination, output)"
+      "   FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS e(run_id, source, destination, output)"
       "   GROUP BY e.run_id, e.destination),"
-      " locked AS ("
+      " locked_downstream AS ("
       "   SELECT d.id, s.arrived, s.outputs FROM downstream s JOIN adagio.nodes d"
       "     ON d.run_id = s.run_id AND d.name = s.destination AND d.state = 'waiting'"
       "   ORDER BY d.id FOR UPDATE OF d),"
@@ -103,43 +93,53 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   SET upstream_pending = d.upstream_pending - l.arrived, inputs = d.inputs || l.outputs,"
       "       state = CASE WHEN d.upstream_pending = l.arrived THEN 'ready' ELSE d.state END,"
       "       ready_at = CASE WHEN d.upstream_pending = l.arrived THEN clock_timestamp() ELSE d.ready_at END"
-      "   FROM locked l WHERE d.id = l.id AND d.state = 'waiting'"
+      "   FROM locked_downstream l WHERE d.id = l.id AND d.state = 'waiting'"
       "   RETURNING d.run_id, d.name, d.runtime, d.state, d.position),"
-      " logged AS ("
-      "   INSERT INTO adagio.events (run_id, node, kind)"
-      "   SELECT run_id, name, 'node_ready' FROM passed WHERE state = 'ready' ORDER BY run_id, position)"
-      " SELECT DISTINCT runtime FROM passed WHERE state = 'ready'",
-      {array_literal(edge_runs), array_literal(edge_sources), array_literal(edge_destinations),
-       array_literal(edge_outputs)});
-
-  // Last, so the run rows stay locked as briefly as possible.
-  auto runs = spi.query(
-      "WITH finished AS (SELECT run_id, count(*)::int AS n FROM unnest($1::bigint[]) AS f(run_id) GROUP BY run_id),"
-      " locked AS ("
-      "   SELECT r.id FROM adagio.runs r WHERE r.id = ANY ((SELECT $1::bigint[])::bigint[]) ORDER BY r.id FOR UPDATE OF r),"
+      " finished AS (SELECT run_id, count(*)::int AS n FROM done GROUP BY run_id),"
+      " locked_runs AS ("
+      "   SELECT r.id FROM adagio.runs r WHERE r.id IN (SELECT run_id FROM finished) ORDER BY r.id FOR UPDATE OF r),"
       " counted AS ("
       "   UPDATE adagio.runs r SET nodes_remaining = r.nodes_remaining - l.n,"
       "     status = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN 'completed' ELSE r.status END,"
       "     conclusion = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN"
       "       CASE WHEN r.nodes_failed = 0 THEN 'success' ELSE 'failed' END ELSE r.conclusion END,"
       "     finished_at = CASE WHEN r.nodes_remaining = l.n THEN now() ELSE r.finished_at END"
-      "   FROM locked k JOIN finished l ON l.run_id = k.id WHERE r.id = k.id"
+      "   FROM locked_runs k JOIN finished l ON l.run_id = k.id WHERE r.id = k.id"
       "   RETURNING r.id, r.status, r.conclusion),"
+      // One insertion for every event, sorted, so each run's timeline reads: the attempts, the
+      // nodes they made ready, the run's completion.
       " logged AS ("
-      "   INSERT INTO adagio.events (run_id, kind, detail)"
-      "   SELECT id, 'run_completed', jsonb_build_object('conclusion', conclusion) FROM counted"
-      "   WHERE status = 'completed' ORDER BY id)"
-      " SELECT id, status FROM counted",
-      {array_literal(run_ids)});
+      "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
+      "   SELECT e.run_id, e.node, e.kind, e.agent_id, e.attempt, e.detail FROM ("
+      "     SELECT 1 AS step, run_id, name AS node, 'attempt_finished' AS kind, claimed_by AS agent_id,"
+      "            attempt_count AS attempt, 0 AS position,"
+      "            jsonb_build_object('conclusion', 'success',"
+      "              'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000)) AS detail"
+      "     FROM done"
+      "     UNION ALL"
+      "     SELECT 2, run_id, name, 'node_ready', NULL, NULL, position, NULL FROM passed WHERE state = 'ready'"
+      "     UNION ALL"
+      "     SELECT 3, id, NULL, 'run_completed', NULL, NULL, 0, jsonb_build_object('conclusion', conclusion)"
+      "     FROM counted WHERE status = 'completed') e"
+      "   ORDER BY e.step, e.run_id, e.position, e.node)"
+      " SELECT 'ready', runtime FROM passed WHERE state = 'ready'"
+      " UNION ALL SELECT status, id::text FROM counted",
+      {array_literal(ids), array_literal(locked_tokens), array_literal(outputs), array_literal(edge_runs),
+       array_literal(edge_sources), array_literal(edge_destinations), array_literal(edge_outputs)});
 
+  std::set<std::string> ready_runtimes;
   std::vector<std::int64_t> touched, finished;
-  for (const Row& run : runs) {
-    touched.push_back(run.integer(0));
-    if (run.text(1) == "completed") finished.push_back(run.integer(0));
+  for (const Row& row : applied) {
+    if (row.text(0) == "ready") {
+      ready_runtimes.insert(row.text(1));
+      continue;
+    }
+    touched.push_back(row.integer(1));
+    if (row.text(0) == "completed") finished.push_back(row.integer(1));
   }
   notify_runs_finished(finished);
   notify_events(touched);
-  for (const Row& runtime : ready) notify_ready(runtime.text(0));
+  for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
 }
 
 // Anything but success: one by one, exactly as complete() does it (retry rules, never_reached).

@@ -3,7 +3,7 @@
 -- claim no longer held is returned instead of failing the batch.
 BEGIN;
 \ir helpers.psql
-SELECT plan(17);
+SELECT plan(19);
 
 SELECT adagio.register_agent('batcher', '{debug}') AS agent \gset
 SELECT adagio.start_run(:'example') AS run \gset
@@ -55,6 +55,16 @@ SELECT is(adagio.complete_many(ARRAY[pg_temp.token_of(:run2, 'r')], ARRAY['succe
           '1', 'and succeeds');
 SELECT is((SELECT status || '/' || conclusion FROM adagio.runs WHERE id = :run2), 'completed/failed',
           'the run completes once its last node is reported');
+
+-- The rest of the first run in batches: its timeline ends with the last attempt, then the run.
+SELECT adagio.complete_many(ARRAY[:'tok_d', :'tok_f']::uuid[], ARRAY['success', 'success'], NULL);
+SELECT is(pg_temp.claim_names(:agent), 'e', 'e became ready once c and d succeeded');
+SELECT adagio.complete_many(ARRAY[pg_temp.token_of(:run, 'e')], ARRAY['success'], NULL);
+SELECT pg_temp.claim_names(:agent);
+SELECT adagio.complete_many(ARRAY[pg_temp.token_of(:run, 'g')], ARRAY['success'], ARRAY['the end']);
+SELECT is((SELECT string_agg(kind || coalesce(':' || node, ''), ' ' ORDER BY id) FROM
+            (SELECT * FROM adagio.events WHERE run_id = :run ORDER BY id DESC LIMIT 3) last),
+          'node_claimed:g attempt_finished:g run_completed', 'a batch that ends a run logs the attempt, then the run''s completion');
 
 -- Bad calls are rejected whole.
 SELECT throws_ok($$SELECT adagio.complete_many(ARRAY[gen_random_uuid()], ARRAY['great'])$$, '22023',
