@@ -167,6 +167,16 @@ CREATE TABLE adagio.events (
 );
 CREATE INDEX events_run ON adagio.events (run_id, id);
 
+-- No statistics on the payload columns: no query filters or joins on them, and with autovacuum
+-- analyzing a busy queue every few seconds, sorting sampled JSON documents and outputs was a
+-- large part of the server's work.
+ALTER TABLE adagio.runs ALTER COLUMN inputs SET STATISTICS 0;
+ALTER TABLE adagio.nodes ALTER COLUMN spec SET STATISTICS 0, ALTER COLUMN inputs SET STATISTICS 0,
+  ALTER COLUMN output SET STATISTICS 0;
+ALTER TABLE adagio.attempts ALTER COLUMN output SET STATISTICS 0, ALTER COLUMN reason SET STATISTICS 0;
+ALTER TABLE adagio.events ALTER COLUMN detail SET STATISTICS 0;
+ALTER TABLE adagio.graphs ALTER COLUMN graph SET STATISTICS 0;
+
 -- Engine functions (C++) ------------------------------------------------------------------------
 -- They plan their statements once per session (generic plans) and run with random_page_cost =
 -- 1.1: the rows they touch are hot in shared buffers, and with the default of 4 the planner chose
