@@ -6,6 +6,7 @@
 #include "inputs.hpp"
 #include "wait_run.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -23,11 +24,62 @@ struct StartOptions {
   std::vector<std::string> input_pairs;
   bool wait = false;
   double timeout = 0;
+  long count = 1;
+  std::string inputs_lines;
 };
+
+// A jsonb[] literal: each document quoted, so any JSON survives as one element.
+std::string jsonb_array_literal(std::vector<json>::const_iterator first, std::vector<json>::const_iterator last) {
+  std::string out = "{";
+  for (auto it = first; it != last; ++it) {
+    if (it != first) out += ',';
+    out += '"';
+    for (char c : it->dump()) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// Many runs of a stored workflow through adagio.start_runs(), in calls of at most 10000 runs and
+// one transaction: all of them start, or none. Prints one run id per line, in input order.
+int start_many_runs(const Context& context, const StartOptions& o, const std::vector<json>& inputs) {
+  constexpr std::size_t per_call = 10000;  // start_runs() takes at most this many
+  auto connection = context.connect();
+  pqxx::work tx(*connection);
+  std::vector<long long> ids;
+  for (std::size_t start = 0; start < inputs.size(); start += per_call) {
+    const auto last = inputs.begin() + static_cast<long>(std::min(inputs.size(), start + per_call));
+    const pqxx::result r = tx.exec_params("SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int))", o.workflow,
+                                          jsonb_array_literal(inputs.begin() + static_cast<long>(start), last),
+                                          o.version > 0 ? std::optional<int>(o.version) : std::nullopt);
+    for (const auto& row : r) ids.push_back(row[0].as<long long>());
+  }
+  tx.commit();
+  for (long long id : ids) std::cout << id << '\n';
+  std::cout.flush();
+  return exit_code::ok;
+}
 
 int start_run(const Context& context, const StartOptions& o) {
   if (o.file.empty() == o.workflow.empty())
     throw CliError(exit_code::usage, "give either a graph FILE (or - for stdin) or --workflow NAME");
+  if (o.count < 1) throw CliError(exit_code::usage, "--count must be at least 1");
+  const bool many = o.count > 1 || !o.inputs_lines.empty();
+  if (many) {
+    if (o.workflow.empty())
+      throw CliError(exit_code::usage, "--count and --inputs-lines start runs of a stored workflow: give --workflow NAME",
+                     "store the graph first: adagio workflow define NAME FILE");
+    if (o.wait) throw CliError(exit_code::usage, "--wait follows one run; start many without it and watch them with adagio run ls");
+    if (!o.inputs_lines.empty() && (o.count > 1 || !o.inputs_json.empty() || !o.input_pairs.empty()))
+      throw CliError(exit_code::usage, "give either --inputs-lines FILE or --count N with --inputs/--input, not both");
+    return start_many_runs(context, o,
+                           o.inputs_lines.empty()
+                               ? std::vector<json>(static_cast<std::size_t>(o.count), run_inputs(o.inputs_json, o.input_pairs))
+                               : run_inputs_lines(o.inputs_lines));
+  }
   const json inputs = run_inputs(o.inputs_json, o.input_pairs);
   std::string graph;
   if (!o.file.empty()) {
@@ -155,6 +207,11 @@ void add_run_commands(CLI::App& app, Context& context) {
       ->check(CLI::PositiveNumber);
   start->add_option("--inputs", start_options->inputs_json, "run inputs as a JSON object, or @FILE");
   start->add_option("--input,-i", start_options->input_pairs, "one run input KEY=VALUE (repeatable; VALUE may be JSON)");
+  start->add_option("--count,-n", start_options->count,
+                    "with --workflow: start N runs with the same inputs in one call; prints one id per line")
+      ->check(CLI::Range(1L, 1000000L));
+  start->add_option("--inputs-lines", start_options->inputs_lines,
+                    "with --workflow: start one run per line of FILE (- for stdin), each a JSON object of inputs");
   start->add_flag("--wait", start_options->wait,
                   "show progress until the run finishes; exit 1 if it failed or was cancelled");
   start->add_option("--timeout", start_options->timeout, "with --wait: give up after SECONDS (exit 7)")

@@ -44,4 +44,18 @@ nlohmann::json run_inputs(const std::string& inputs_json, const std::vector<std:
   return inputs;
 }
 
+std::vector<nlohmann::json> run_inputs_lines(const std::string& path) {
+  std::istringstream text(read_file_or_stdin(path));
+  std::vector<nlohmann::json> all;
+  std::string line;
+  for (long number = 1; std::getline(text, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json inputs = nlohmann::json::parse(line, nullptr, false);
+    if (inputs.is_discarded() || !inputs.is_object())
+      throw CliError(exit_code::usage, path + " line " + std::to_string(number) + ": expected a JSON object of run inputs");
+    all.push_back(std::move(inputs));
+  }
+  return all;
+}
+
 }  // namespace adagio::cli

@@ -15,4 +15,8 @@ std::string read_file_or_stdin(const std::string& path);
 // as JSON when it is JSON, else taken as a string). Throws CliError(usage) naming the bad part.
 nlohmann::json run_inputs(const std::string& inputs_json, const std::vector<std::string>& pairs);
 
+// The inputs of many runs: one JSON object per line of a file (or of standard input for "-"),
+// blank lines skipped. Throws CliError(usage) naming the first bad line.
+std::vector<nlohmann::json> run_inputs_lines(const std::string& path);
+
 }  // namespace adagio::cli

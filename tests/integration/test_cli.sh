@@ -141,6 +141,22 @@ expect_exit 0 "run start --workflow --input --wait" -- "$adagio" run start --wor
 run_wf=$(head -1 "$out")
 expect_eq "$(sql -c "SELECT workflow_name || ' ' || inputs::text FROM adagio.runs WHERE id = $run_wf")" \
   'nightly {"day": "2026-11-22", "count": 3}' "inputs typed as JSON where they are JSON"
+# Many runs of a workflow in one call (adagio.start_runs): the same inputs N times, or a line each.
+expect_exit 0 "run start --workflow --count" -- "$adagio" run start --workflow nightly --count 3 -i batch=yes
+expect_eq "$(wc -l <"$out")" 3 "prints one id per run"
+expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs WHERE id IN ($(paste -sd, "$out")) AND workflow_name = 'nightly'
+                     AND inputs = '{\"batch\": \"yes\"}'")" 3 "three runs of the workflow, each with the inputs"
+printf '{"day": 1}\n\n{"day": 2}\n' >"$artifacts/inputs.jsonl"
+expect_exit 0 "run start --inputs-lines" -- "$adagio" run start --workflow nightly --inputs-lines "$artifacts/inputs.jsonl"
+expect_eq "$(sql -c "SELECT string_agg(inputs ->> 'day', ' ' ORDER BY id) FROM adagio.runs WHERE id IN ($(paste -sd, "$out"))")" \
+  "1 2" "one run per line, in order (blank lines skipped)"
+printf '{"day": 1}\n[2]\n' >"$artifacts/bad.jsonl"
+runs_before=$(sql -c "SELECT count(*) FROM adagio.runs")
+expect_exit 2 "a line that is not an object is refused" -- "$adagio" run start --workflow nightly --inputs-lines "$artifacts/bad.jsonl"
+expect_in "$err" "line 2" "naming the line"
+expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs")" "$runs_before" "and nothing is started"
+expect_exit 2 "--count needs --workflow" -- "$adagio" run start "$root/examples/seed-graph.json" --count 2
+expect_exit 2 "--count with --wait is refused" -- "$adagio" run start --workflow nightly --count 2 --wait
 expect_exit 0 "agents" -- "$adagio" agents
 expect_in "$out" "cli-w1" "lists the workers"
 expect_exit 0 "stats --format json" -- "$adagio" stats --format json
