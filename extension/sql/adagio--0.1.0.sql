@@ -62,7 +62,9 @@ CREATE TABLE adagio.runs (
   started_at       timestamptz,
   finished_at      timestamptz,
   created_by       name NOT NULL DEFAULT session_user,
-  FOREIGN KEY (workflow_name, workflow_version) REFERENCES adagio.workflows (name, version),
+  -- workflow_name/version name the workflow a run was started from, without a foreign key:
+  -- workflows are never deleted, a run needs only its graph, and the check would take a share
+  -- lock on the workflow's row for every run started (a MultiXact once starters overlap).
   CHECK ((status = 'completed') = (conclusion IS NOT NULL))
 ) WITH (fillfactor = 80);
 -- The only index besides the key, on columns that never change: a run's row is updated at its
