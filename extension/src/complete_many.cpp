@@ -71,8 +71,10 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "WITH done AS ("
       "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
       "     claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
+      // By primary key alone: the rows were locked as running by the statement before, so no
+      // condition on state is needed, and one would let the plan read every running node.
       "   FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS i(id, token, output)"
-      "   WHERE n.id = i.id AND n.state = 'running'"
+      "   WHERE n.id = i.id"
       "   RETURNING n.id, n.run_id, n.name, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at,"
       "     n.finished_at, i.token, i.output),"
       " attempt AS ("
@@ -96,15 +98,17 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   FROM locked_downstream l WHERE d.id = l.id AND d.state = 'waiting'"
       "   RETURNING d.run_id, d.name, d.runtime, d.state, d.position),"
       " finished AS (SELECT run_id, count(*)::int AS n FROM done GROUP BY run_id),"
+      // Each locked run carries its count, so the update joins one list on the primary key (a
+      // join of two lists here was planned as a nested loop: quadratic in the batch).
       " locked_runs AS ("
-      "   SELECT r.id FROM adagio.runs r WHERE r.id IN (SELECT run_id FROM finished) ORDER BY r.id FOR UPDATE OF r),"
+      "   SELECT r.id, f.n FROM finished f JOIN adagio.runs r ON r.id = f.run_id ORDER BY r.id FOR UPDATE OF r),"
       " counted AS ("
       "   UPDATE adagio.runs r SET nodes_remaining = r.nodes_remaining - l.n,"
       "     status = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN 'completed' ELSE r.status END,"
       "     conclusion = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN"
       "       CASE WHEN r.nodes_failed = 0 THEN 'success' ELSE 'failed' END ELSE r.conclusion END,"
       "     finished_at = CASE WHEN r.nodes_remaining = l.n THEN now() ELSE r.finished_at END"
-      "   FROM locked_runs k JOIN finished l ON l.run_id = k.id WHERE r.id = k.id"
+      "   FROM locked_runs l WHERE r.id = l.id"
       "   RETURNING r.id, r.status, r.conclusion),"
       // One insertion for every event, sorted, so each run's timeline reads: the attempts, the
       // nodes they made ready, the run's completion.
