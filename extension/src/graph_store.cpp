@@ -17,6 +17,31 @@ std::unordered_map<std::int64_t, std::unique_ptr<StoredGraph>>& cache() {
   return graphs;
 }
 
+// Ids are only stable while adagio.graphs is the same table: the extension dropped and created
+// again (or the table truncated) hands out the same ids for other graphs. The cache is emptied on
+// any relation-cache invalidation of that table, which Postgres sends for both, in this session
+// as in others.
+Oid cached_table = InvalidOid;  // adagio.graphs as of the cached entries; InvalidOid: unknown
+
+void forget_graphs(Datum, Oid relid) noexcept {
+  if (relid != InvalidOid && relid != cached_table) return;
+  cache().clear();
+  cached_table = InvalidOid;
+}
+
+// Before the cache is used: the table it belongs to is known, and the callback is registered.
+void check_cache_table(SpiSession& spi) {
+  static bool callback_registered = false;
+  if (!callback_registered) {
+    pg_guard([] { CacheRegisterRelcacheCallback(forget_graphs, static_cast<Datum>(0)); });
+    callback_registered = true;
+  }
+  if (cached_table != InvalidOid) return;
+  cache().clear();
+  auto rows = spi.query("SELECT 'adagio.graphs'::regclass::oid");
+  cached_table = static_cast<Oid>(std::stoul(rows.at(0).text(0)));
+}
+
 const StoredGraph& remember(std::int64_t graph_id, Graph graph, Topology topology) {
   auto& graphs = cache();
   if (auto found = graphs.find(graph_id); found != graphs.end()) return *found->second;
@@ -47,6 +72,7 @@ std::vector<std::string> StoredGraph::descendants(const std::string& node) const
 }
 
 std::int64_t store_graph(SpiSession& spi, const std::string& canonical, const Graph& graph, const Topology& topology) {
+  check_cache_table(spi);
   // Found in one index look-up when known (the common case: runs of a stored workflow).
   auto found = spi.query("SELECT id FROM adagio.graphs WHERE digest = sha256(convert_to($1::jsonb::text, 'UTF8'))", {canonical});
   std::int64_t id = 0;
@@ -66,6 +92,7 @@ std::int64_t store_graph(SpiSession& spi, const std::string& canonical, const Gr
 }
 
 const StoredGraph& stored_graph(SpiSession& spi, std::int64_t graph_id) {
+  check_cache_table(spi);
   auto& graphs = cache();
   if (auto found = graphs.find(graph_id); found != graphs.end()) return *found->second;
   auto rows = spi.query("SELECT graph::text FROM adagio.graphs WHERE id = $1::bigint", {std::to_string(graph_id)});
