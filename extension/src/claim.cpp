@@ -52,7 +52,8 @@ Datum adagio_claim(PG_FUNCTION_ARGS) {
         "         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), $3::interval),"
         "       attempt_count = n.attempt_count + 1"
         "   WHERE n.id = ANY (ARRAY(SELECT id FROM picked))"  // the primary key, not a hash of all nodes
-        "   RETURNING n.*),"
+        "   RETURNING n.id, n.run_id, n.name, n.runtime, n.spec, n.inputs, n.attempt_count, n.claim_token,"
+        "     n.lease_expires_at, n.ready_at),"
         " started AS ("
         "   UPDATE adagio.runs r SET status = 'running', started_at = now()"
         "   WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'waiting'),"
