@@ -16,8 +16,7 @@ namespace {
 
 // Marks every node downstream of `node` never reached; returns how many.
 long long mark_never_reached(SpiSession& spi, const HeldNode& node) {
-  std::vector<Value> names;
-  for (const std::string& name : stored_graph(spi, node.graph_id).descendants(node.name)) names.push_back(name);
+  const std::vector<std::string> names = stored_graph(spi, node.graph_id).descendants(node.name);
   if (names.empty()) return 0;
   auto rows = spi.query(
       "WITH marked AS ("
@@ -34,8 +33,7 @@ long long mark_never_reached(SpiSession& spi, const HeldNode& node) {
 // Hands the output to every downstream node; returns the runtimes of nodes that became ready.
 std::set<std::string> pass_output_downstream(SpiSession& spi, const HeldNode& node,
                                              const std::optional<std::string>& output) {
-  std::vector<Value> names;
-  for (const std::string& name : stored_graph(spi, node.graph_id).downstream(node.name)) names.push_back(name);
+  const std::vector<std::string> names = stored_graph(spi, node.graph_id).downstream(node.name);
   if (names.empty()) return {};
   auto rows = spi.query(
       "WITH passed AS ("

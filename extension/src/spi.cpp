@@ -14,14 +14,20 @@ std::unordered_map<const char*, SPIPlanPtr>& plan_cache() {
   return plans;
 }
 
+// Every parameter travels as text (cast in the statement); palloc'd, so call it under pg_guard.
+Oid* text_parameter_types(int nparams) {
+  Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * (nparams > 0 ? nparams : 1)));
+  for (int i = 0; i < nparams; ++i) types[i] = TEXTOID;
+  return types;
+}
+
 SPIPlanPtr plan_for(const char* sql, int nparams) {
   auto& plans = plan_cache();
   auto found = plans.find(sql);
   if (found != plans.end()) return found->second;
   SPIPlanPtr plan = nullptr;
   pg_guard([&] {
-    Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * (nparams > 0 ? nparams : 1)));
-    for (int i = 0; i < nparams; ++i) types[i] = TEXTOID;
+    Oid* types = text_parameter_types(nparams);
     // Generic plans only: the engine's statements run with different values every time, and
     // planning each call afresh (a custom plan, which the plan cache otherwise keeps choosing
     // because it can see how long the arrays are) cost a third of a chain hop. The statements are
@@ -53,6 +59,10 @@ std::string array_literal(const std::vector<Value>& values) {
   }
   out += '}';
   return out;
+}
+
+std::string array_literal(const std::vector<std::string>& values) {
+  return array_literal(std::vector<Value>(values.begin(), values.end()));
 }
 
 long long Row::integer(std::size_t i) const {
@@ -98,9 +108,7 @@ std::vector<Row> SpiSession::query(const char* sql, const Params& params, Planni
     if (plan != nullptr) {
       rc = SPI_execute_plan(plan, values, nulls, false, 0);
     } else {
-      Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * (nparams > 0 ? nparams : 1)));
-      for (int i = 0; i < nparams; ++i) types[i] = TEXTOID;
-      rc = SPI_execute_with_args(sql, nparams, types, values, nulls, false, 0);
+      rc = SPI_execute_with_args(sql, nparams, text_parameter_types(nparams), values, nulls, false, 0);
     }
     if (rc < 0) elog(ERROR, "adagio: executing a statement failed (%s)", SPI_result_code_string(rc));
     if (SPI_tuptable == nullptr) return;

@@ -22,6 +22,7 @@ struct Row {
 // A Postgres array literal of the values, each quoted, so any text survives the round trip: how an
 // array travels as one text parameter (cast with $n::type[] in the statement).
 std::string array_literal(const std::vector<Value>& values);
+std::string array_literal(const std::vector<std::string>& values);
 
 // One SPI connection for the life of a SQL-callable function. finish() must be called on the
 // success path before returning a value; on an error the aborting transaction cleans up.
