@@ -231,6 +231,14 @@ CREATE FUNCTION adagio.complete_many(claim_tokens uuid[], conclusions text[], ou
 COMMENT ON FUNCTION adagio.complete_many(uuid[], text[], text[]) IS
   'Reports many attempts in one transaction (element i of each array is one report); claims no longer held are returned in not_held instead of failing the call.';
 
+CREATE FUNCTION adagio.complete_and_claim(agent_id bigint, max_nodes int, claim_tokens uuid[], conclusions text[],
+                                          outputs text[] DEFAULT NULL, lease interval DEFAULT NULL)
+  RETURNS jsonb
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
+  AS 'MODULE_PATHNAME', 'adagio_complete_and_claim';
+COMMENT ON FUNCTION adagio.complete_and_claim(bigint, int, uuid[], text[], text[], interval) IS
+  'complete_many() for an agent''s reports, then up to max_nodes claims for it in the same transaction: first the nodes the reports made ready that it runs (handed over directly), then the oldest ready nodes; returns the summary with "claims".';
+
 CREATE FUNCTION adagio.sweep() RETURNS jsonb
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_sweep';
@@ -658,6 +666,7 @@ GRANT EXECUTE ON FUNCTION adagio.validate_graph(jsonb), adagio.list_runs(timesta
 
 GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.claim(bigint, int, interval),
   adagio.complete(uuid, text, text), adagio.complete_many(uuid[], text[], text[]),
+  adagio.complete_and_claim(bigint, int, uuid[], text[], text[], interval),
   adagio.heartbeat(bigint, uuid[], interval),
   adagio.deregister_agent(bigint)
   TO adagio_worker;

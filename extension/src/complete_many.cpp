@@ -3,8 +3,15 @@
 // successes (the common case) are applied set-based in two statements whatever their number,
 // and the rest go through the same record_attempt() as complete(). Same fencing: only claims still
 // held count; a claim no longer held is returned as such instead of failing the whole batch.
+//
+// complete_and_claim() is the same report followed by a claim for the reporting agent's free
+// slots. The nodes its report makes ready that the agent can run are handed to it in the report's
+// own statement (as Temporal hands a worker the activities its workflow task scheduled): each goes
+// from waiting to running in one update, without a trip through the queue, and a chain's next
+// node is already claimed when the call returns. Older ready nodes fill the slots left.
 #include "args.hpp"
 #include "attempts.hpp"
+#include "claims.hpp"
 #include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
@@ -29,14 +36,24 @@ struct Report {
 struct Tally {
   long long succeeded = 0, retrying = 0, failed = 0;
   std::vector<std::string> not_held;
+  Claims handed;  // nodes the reports made ready, claimed for the reporting agent
+};
+
+// Who gets the nodes a report makes ready, and how many at most.
+struct HandOff {
+  std::int64_t agent = 0;
+  int max_nodes = 0;
+  std::string lease;
 };
 
 // Successes, set-based, in two statements whatever their number: one locks the nodes still held
 // (in id order, so concurrent batches cannot deadlock on each other), the other applies
 // everything: the nodes complete, attempts and events are written, outputs flow downstream (the
 // graph, cached, says where) and run counters drop. Locks are taken in the order nodes held,
-// nodes downstream, runs.
-void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, Tally& tally) {
+// nodes downstream, runs. With a hand-off, downstream nodes that become ready and that the agent
+// runs are claimed for it, up to its limit, in the same update.
+void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, const HandOff* handoff,
+                        Tally& tally) {
   std::vector<Value> tokens;
   std::map<std::string, Value> output_of;
   for (const Report* item : items) tokens.push_back(item->token), output_of[item->token] = item->output;
@@ -81,22 +98,40 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   INSERT INTO adagio.attempts"
       "     (node_id, run_id, attempt, conclusion, output, agent_id, claim_token, ready_at, started_at)"
       "   SELECT id, run_id, attempt_count, 'success', output, claimed_by, token, ready_at, claimed_at FROM done),"
+      // The agent a hand-off goes to ($8 NULL: none), seen as a claim would see it.
+      " agent AS ("
+      "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
+      "   WHERE id = $8::bigint RETURNING runtimes),"
       " downstream AS ("
       "   SELECT e.run_id, e.destination, count(*)::int AS arrived,"
       "          jsonb_object_agg(e.source, coalesce(e.output, '')) AS outputs"
       "   FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS e(run_id, source, destination, output)"
       "   GROUP BY e.run_id, e.destination),"
       " locked_downstream AS ("
-      "   SELECT d.id, s.arrived, s.outputs FROM downstream s JOIN adagio.nodes d"
+      "   SELECT d.id, d.runtime, d.upstream_pending = s.arrived AS ready, s.arrived, s.outputs"
+      "   FROM downstream s JOIN adagio.nodes d"
       "     ON d.run_id = s.run_id AND d.name = s.destination AND d.state = 'waiting'"
       "   ORDER BY d.id FOR UPDATE OF d),"
+      " eligible AS ("
+      "   SELECT l.*, coalesce(l.ready AND l.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[]), false)"
+      "     AS runnable FROM locked_downstream l),"
+      " handing AS ("
+      "   SELECT e.*, e.runnable AND row_number() OVER (PARTITION BY e.runnable ORDER BY e.id) <= $9::int AS handed"
+      "   FROM eligible e),"
       " passed AS ("
       "   UPDATE adagio.nodes d"
       "   SET upstream_pending = d.upstream_pending - l.arrived, inputs = d.inputs || l.outputs,"
-      "       state = CASE WHEN d.upstream_pending = l.arrived THEN 'ready' ELSE d.state END,"
-      "       ready_at = CASE WHEN d.upstream_pending = l.arrived THEN clock_timestamp() ELSE d.ready_at END"
-      "   FROM locked_downstream l WHERE d.id = l.id AND d.state = 'waiting'"
-      "   RETURNING d.run_id, d.name, d.runtime, d.state, d.position),"
+      "       state = CASE WHEN l.handed THEN 'running' WHEN l.ready THEN 'ready' ELSE d.state END,"
+      "       ready_at = CASE WHEN l.ready THEN clock_timestamp() ELSE d.ready_at END,"
+      "       claim_token = CASE WHEN l.handed THEN gen_random_uuid() END,"
+      "       claimed_by = CASE WHEN l.handed THEN $8::bigint ELSE d.claimed_by END,"
+      "       claimed_at = CASE WHEN l.handed THEN clock_timestamp() ELSE d.claimed_at END,"
+      "       lease_expires_at = CASE WHEN l.handed THEN clock_timestamp()"
+      "         + coalesce(make_interval(secs => (d.spec ->> 'lease_seconds')::float8), $10::interval) END,"
+      "       attempt_count = d.attempt_count + CASE WHEN l.handed THEN 1 ELSE 0 END"
+      "   FROM handing l WHERE d.id = l.id AND d.state = 'waiting'"
+      "   RETURNING d.id, d.run_id, d.name, d.runtime, d.state, d.position, d.spec, d.inputs, d.attempt_count,"
+      "     d.claim_token, d.lease_expires_at),"
       " finished AS (SELECT run_id, count(*)::int AS n FROM done GROUP BY run_id),"
       // Each locked run carries its count, so the update joins one list on the primary key (a
       // join of two lists here was planned as a nested loop: quadratic in the batch).
@@ -111,7 +146,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   FROM locked_runs l WHERE r.id = l.id"
       "   RETURNING r.id, r.status, r.conclusion),"
       // One insertion for every event, sorted, so each run's timeline reads: the attempts, the
-      // nodes they made ready, the run's completion.
+      // nodes they made ready (and, handed off, claimed), the run's completion.
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
       "   SELECT e.run_id, e.node, e.kind, e.agent_id, e.attempt, e.detail FROM ("
@@ -121,21 +156,32 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "              'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000)) AS detail"
       "     FROM done"
       "     UNION ALL"
-      "     SELECT 2, run_id, name, 'node_ready', NULL, NULL, position, NULL FROM passed WHERE state = 'ready'"
+      "     SELECT 2, run_id, name, 'node_ready', NULL, NULL, position, NULL FROM passed WHERE state <> 'waiting'"
       "     UNION ALL"
-      "     SELECT 3, id, NULL, 'run_completed', NULL, NULL, 0, jsonb_build_object('conclusion', conclusion)"
+      "     SELECT 3, run_id, name, 'node_claimed', $8::bigint, attempt_count, position,"
+      "            jsonb_build_object('lease_expires_at', lease_expires_at) FROM passed WHERE state = 'running'"
+      "     UNION ALL"
+      "     SELECT 4, id, NULL, 'run_completed', NULL, NULL, 0, jsonb_build_object('conclusion', conclusion)"
       "     FROM counted WHERE status = 'completed') e"
       "   ORDER BY e.step, e.run_id, e.position, e.node)"
-      " SELECT 'ready', runtime FROM passed WHERE state = 'ready'"
-      " UNION ALL SELECT status, id::text FROM counted",
+      " SELECT 'ready', runtime, NULL::bigint FROM passed WHERE state = 'ready'"
+      " UNION ALL SELECT status, id::text, NULL FROM counted"
+      " UNION ALL SELECT 'handed', json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.id)::text, count(*)"
+      "   FROM passed c JOIN adagio.runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0",
       {array_literal(ids), array_literal(locked_tokens), array_literal(outputs), array_literal(edge_runs),
-       array_literal(edge_sources), array_literal(edge_destinations), array_literal(edge_outputs)});
+       array_literal(edge_sources), array_literal(edge_destinations), array_literal(edge_outputs),
+       handoff ? Value(std::to_string(handoff->agent)) : Value(), std::to_string(handoff ? handoff->max_nodes : 0),
+       handoff ? Value(handoff->lease) : Value()});
 
   std::set<std::string> ready_runtimes;
   std::vector<std::int64_t> touched, finished;
   for (const Row& row : applied) {
     if (row.text(0) == "ready") {
       ready_runtimes.insert(row.text(1));
+      continue;
+    }
+    if (row.text(0) == "handed") {
+      tally.handed = Claims{row.text(1), row.integer(2)};
       continue;
     }
     touched.push_back(row.integer(1));
@@ -159,6 +205,59 @@ void complete_one(SpiSession& spi, const Report& item, Tally& tally) {
   else ++tally.failed;
 }
 
+// The reports of one call, read and checked before anything is applied. Postgres parses the
+// arrays; a NULL outputs array means no output for any of them.
+std::vector<Report> read_reports(SpiSession& spi, const Value& tokens, const Value& conclusions, const Value& outputs) {
+  if (!tokens || !conclusions)
+    throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "claim_tokens and conclusions must not be NULL");
+  // The arrays are cast once, in the MATERIALIZED CTE: a cast in the select list would parse
+  // each whole array again for every row.
+  auto rows = spi.query(
+      "WITH a AS MATERIALIZED (SELECT $1::uuid[] AS tokens, $2::text[] AS conclusions, $3::text[] AS outputs)"
+      " SELECT t.token::text, t.conclusion, t.output,"
+      "        cardinality(a.tokens) = cardinality(a.conclusions)"
+      "        AND (a.outputs IS NULL OR cardinality(a.outputs) = cardinality(a.tokens))"
+      " FROM a, unnest(a.tokens, a.conclusions, a.outputs) AS t(token, conclusion, output)",
+      {tokens, conclusions, outputs});
+  if (rows.size() > 10000)
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "at most 10000 reports per call, got " + std::to_string(rows.size()));
+  std::vector<Report> items;
+  std::set<std::string> seen;
+  for (const Row& row : rows) {
+    if (row.text(3) != "t")
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim_tokens, conclusions and outputs differ in length");
+    if (!row[0]) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "a claim token must not be NULL");
+    auto conclusion = adagio::parse_conclusion(row.text(1));
+    if (!conclusion)
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + row[1].value_or("NULL") + "\"", {},
+                     "a conclusion is one of success, fail, error");
+    if (!seen.insert(row.text(0)).second)
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim " + row.text(0) + " is reported twice in one call");
+    items.push_back(Report{row.text(0), *conclusion, row[2]});
+  }
+  return items;
+}
+
+// Successes first, set-based (with the hand-off, if any); then the rest one by one.
+Tally apply_reports(SpiSession& spi, const std::vector<Report>& items, const HandOff* handoff) {
+  Tally tally;
+  std::vector<const Report*> successes;
+  for (const Report& item : items)
+    if (item.conclusion == adagio::Conclusion::success) successes.push_back(&item);
+  if (!successes.empty()) complete_successes(spi, successes, handoff, tally);
+  for (const Report& item : items)
+    if (item.conclusion != adagio::Conclusion::success) complete_one(spi, item, tally);
+  return tally;
+}
+
+std::string summary_json(const Tally& tally) {
+  return nlohmann::json{{"succeeded", tally.succeeded},
+                        {"retrying", tally.retrying},
+                        {"failed", tally.failed},
+                        {"not_held", tally.not_held}}
+      .dump();
+}
+
 }  // namespace
 }  // namespace adagio::pg
 
@@ -167,59 +266,48 @@ using namespace adagio::pg;
 extern "C" {
 
 PG_FUNCTION_INFO_V1(adagio_complete_many);
+PG_FUNCTION_INFO_V1(adagio_complete_and_claim);
 
 // adagio.complete_many(claim_tokens uuid[], conclusions text[], outputs text[]) -> jsonb summary.
 Datum adagio_complete_many(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto tokens = arg_as_text(fcinfo, 0);
     auto conclusions = arg_as_text(fcinfo, 1);
-    if (!tokens || !conclusions)
-      throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "claim_tokens and conclusions must not be NULL");
     auto outputs = arg_as_text(fcinfo, 2);
+    SpiSession spi;
+    const Tally tally = apply_reports(spi, read_reports(spi, tokens, conclusions, outputs), nullptr);
+    spi.finish();
+    return jsonb_result(summary_json(tally));
+  });
+}
+
+// adagio.complete_and_claim(agent_id bigint, max_nodes int, claim_tokens uuid[], conclusions text[],
+// outputs text[], lease interval) -> jsonb: complete_many()'s summary plus "claims", as claim()'s.
+Datum adagio_complete_and_claim(PG_FUNCTION_ARGS) {
+  return sql_entry([&]() -> Datum {
+    auto agent = arg_int64(fcinfo, 0);
+    if (!agent) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "agent_id must not be NULL");
+    const int max_nodes = arg_int32(fcinfo, 1).value_or(1);
+    if (max_nodes < 0 || max_nodes > 10000)
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                     "max_nodes must be between 0 and 10000, got " + std::to_string(max_nodes));
+    auto tokens = arg_as_text(fcinfo, 2);
+    auto conclusions = arg_as_text(fcinfo, 3);
+    auto outputs = arg_as_text(fcinfo, 4);
+    const HandOff handoff{*agent, max_nodes, lease_or_default(arg_as_text(fcinfo, 5))};
 
     SpiSession spi;
-    // Postgres parses the arrays; a NULL outputs array means no output for any of them.
-    // The arrays are cast once, in the MATERIALIZED CTE: a cast in the select list would parse
-    // each whole array again for every row.
-    auto rows = spi.query(
-        "WITH a AS MATERIALIZED (SELECT $1::uuid[] AS tokens, $2::text[] AS conclusions, $3::text[] AS outputs)"
-        " SELECT t.token::text, t.conclusion, t.output,"
-        "        cardinality(a.tokens) = cardinality(a.conclusions)"
-        "        AND (a.outputs IS NULL OR cardinality(a.outputs) = cardinality(a.tokens))"
-        " FROM a, unnest(a.tokens, a.conclusions, a.outputs) AS t(token, conclusion, output)",
-        {tokens, conclusions, outputs});
-    if (rows.size() > 10000)
-      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                     "at most 10000 reports per call, got " + std::to_string(rows.size()));
-    std::vector<Report> items;
-    std::set<std::string> seen;
-    for (const Row& row : rows) {
-      if (row.text(3) != "t")
-        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim_tokens, conclusions and outputs differ in length");
-      if (!row[0]) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "a claim token must not be NULL");
-      auto conclusion = adagio::parse_conclusion(row.text(1));
-      if (!conclusion)
-        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + row[1].value_or("NULL") + "\"", {},
-                       "a conclusion is one of success, fail, error");
-      if (!seen.insert(row.text(0)).second)
-        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim " + row.text(0) + " is reported twice in one call");
-      items.push_back(Report{row.text(0), *conclusion, row[2]});
-    }
-
-    Tally tally;
-    std::vector<const Report*> successes;
-    for (const Report& item : items)
-      if (item.conclusion == adagio::Conclusion::success) successes.push_back(&item);
-    if (!successes.empty()) complete_successes(spi, successes, tally);
-    for (const Report& item : items)
-      if (item.conclusion != adagio::Conclusion::success) complete_one(spi, item, tally);
+    const Tally tally = apply_reports(spi, read_reports(spi, tokens, conclusions, outputs), &handoff);
+    // The queue fills the slots the hand-off left. Run even for none left when nothing was handed:
+    // it sees the agent, and refuses one that is not registered (the reports roll back with it).
+    Claims claims = tally.handed;
+    if (claims.count == 0 || claims.count < max_nodes)
+      claims = concatenate(claims, claim_ready_nodes(spi, *agent, max_nodes - static_cast<int>(claims.count),
+                                                     handoff.lease));
     spi.finish();
-
-    nlohmann::json summary = {{"succeeded", tally.succeeded},
-                              {"retrying", tally.retrying},
-                              {"failed", tally.failed},
-                              {"not_held", tally.not_held}};
-    return jsonb_result(summary.dump());
+    std::string result = summary_json(tally);
+    result.pop_back();  // the summary's closing brace: the claims go in as they were built
+    return jsonb_result(result + ", \"claims\": " + claims.json + "}");
   });
 }
 

@@ -234,7 +234,8 @@ class Worker::Impl {
   void collect_done();
   void receive_notifications();
   void maybe_claim(clock::time_point now);
-  void take_claims(const std::string& text, std::size_t asked);
+  // `claims`: a claim array, as adagio.claim() and adagio.complete_and_claim() hand them out.
+  void take_claims(const json& claims, std::size_t asked);
   void start(Claim claim);
   void heartbeat(clock::time_point now);
   void report_pending();
@@ -294,12 +295,10 @@ void Worker::Impl::connect(clock::time_point now) {
     s->conn.prepare("adagio_complete", "SELECT adagio.complete($1::uuid, $2::text, $3::text)::text");
     s->conn.prepare("adagio_complete_many",
                     "SELECT adagio.complete_many($1::uuid[], $2::text[], $3::text[])::text");
-    // Report and claim in one round trip and one transaction: the claim runs after the reports
-    // (the CTE is read first) and sees the nodes they made ready.
+    // Report and claim in one round trip and one transaction: the nodes the reports made ready
+    // come back already claimed for us, and the queue fills the slots left.
     s->conn.prepare("adagio_complete_and_claim",
-                    "WITH reported AS MATERIALIZED ("
-                    "  SELECT adagio.complete_many($1::uuid[], $2::text[], $3::text[])::text AS summary)"
-                    " SELECT summary, adagio.claim($4::bigint, $5::int)::text FROM reported");
+                    "SELECT adagio.complete_and_claim($4::bigint, $5::int, $1::uuid[], $2::text[], $3::text[])::text");
     s->conn.prepare("adagio_heartbeat", "SELECT adagio.heartbeat($1::bigint, $2::uuid[])::text");
     s->conn.prepare("adagio_deregister", "SELECT adagio.deregister_agent($1::bigint)");
     // notification_receiver issues LISTEN "<channel>" (quoted identifier).
@@ -405,15 +404,22 @@ void Worker::Impl::maybe_claim(clock::time_point now) {
     if (last_sqlstate_ == "42704" && db_) reregister();
     return;
   }
-  take_claims(text, free);
-}
-
-void Worker::Impl::take_claims(const std::string& text, std::size_t asked) {
-  std::vector<Claim> claims;
+  json claims;
   try {
-    claims = parse_claims(json::parse(text));
+    claims = json::parse(text);
   } catch (const std::exception& e) {
     log::error("cannot parse the result of adagio.claim(): ", e.what());
+    return;
+  }
+  take_claims(claims, free);
+}
+
+void Worker::Impl::take_claims(const json& handed, std::size_t asked) {
+  std::vector<Claim> claims;
+  try {
+    claims = parse_claims(handed);
+  } catch (const std::exception& e) {
+    log::error("cannot read the claims handed out: ", e.what());
     return;
   }
   if (claims.size() >= asked) maybe_more_ = true;  // there may be more ready work
@@ -569,8 +575,9 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
                                             pg_array_literal(conclusions), pg_array_literal(outputs));
     tx.commit();
     std::set<std::string> not_held;
+    json summary = json::object();
     if (!res.empty() && !res[0][0].is_null()) {
-      const json summary = json::parse(res[0][0].c_str());
+      summary = json::parse(res[0][0].c_str());
       for (const auto& t : summary.value("not_held", json::array())) not_held.insert(t.get<std::string>());
     }
     for (std::size_t i = 0; i < n; ++i) {
@@ -586,7 +593,7 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
     if (claim_too) {
       next_poll_ = clock::now() + opt_.poll_interval;
       maybe_more_ = false;
-      take_claims(res[0][1].is_null() ? "[]" : res[0][1].c_str(), free);
+      take_claims(summary.value("claims", json::array()), free);
     }
     return ReportStatus::done;
   } catch (const pqxx::sql_error& e) {

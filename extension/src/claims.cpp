@@ -1,0 +1,79 @@
+#include "claims.hpp"
+
+#include "notify.hpp"
+#include "pg_guard.hpp"
+#include "settings.hpp"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+namespace adagio::pg {
+
+std::string lease_or_default(const std::optional<std::string>& lease) {
+  return lease ? *lease : std::to_string(default_lease_seconds) + " seconds";
+}
+
+// One statement picks up to N ready nodes of the agent's runtimes with FOR UPDATE SKIP LOCKED, so
+// concurrent claimers never wait on each other and never get the same node; each claim gets a
+// fresh token that fences off reports from anyone but its holder.
+Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, const std::string& lease) {
+  auto claimed = spi.query(
+      // The agent is seen (and its runtimes read) in the same statement. The runtimes come from
+      // an uncorrelated subquery (evaluated once) rather than a join, so the plan walks
+      // nodes_ready in (ready_at, id) order and stops after LIMIT rows instead of sorting every
+      // ready node on each claim.
+      "WITH agent AS ("
+      "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
+      "   WHERE id = $1::bigint RETURNING runtimes),"
+      " picked AS ("
+      "   SELECT n.id FROM adagio.nodes n"
+      "   WHERE n.state = 'ready'"
+      "     AND n.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
+      "   ORDER BY n.ready_at, n.id"
+      "   LIMIT $2::int"
+      "   FOR UPDATE OF n SKIP LOCKED),"
+      " claimed AS ("
+      "   UPDATE adagio.nodes n"
+      "   SET state = 'running', claim_token = gen_random_uuid(), claimed_by = $1::bigint,"
+      "       claimed_at = clock_timestamp(), lease_expires_at = clock_timestamp()"
+      "         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), $3::interval),"
+      "       attempt_count = n.attempt_count + 1"
+      "   WHERE n.id = ANY (ARRAY(SELECT id FROM picked))"  // the primary key, not a hash of all nodes
+      "   RETURNING n.id, n.run_id, n.name, n.runtime, n.spec, n.inputs, n.attempt_count, n.claim_token,"
+      "     n.lease_expires_at, n.ready_at),"
+      " started AS ("
+      "   UPDATE adagio.runs r SET status = 'running', started_at = now()"
+      "   WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'waiting'),"
+      " logged AS ("
+      "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
+      "   SELECT run_id, name, 'node_claimed', $1::bigint, attempt_count,"
+      "          jsonb_build_object('lease_expires_at', lease_expires_at) FROM claimed)"
+      " SELECT coalesce(json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.ready_at, c.id), '[]'::json)::text,"
+      "   string_agg(c.run_id::text, ','),"  // the runs whose timelines grew, to notify
+      "   (SELECT count(*) FROM agent), count(*)"
+      " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
+      {std::to_string(agent), std::to_string(max_nodes), lease});
+  if (claimed.at(0).integer(2) == 0)
+    throw SqlError(ERRCODE_UNDEFINED_OBJECT, "agent " + std::to_string(agent) + " is not registered", {},
+                   "register with adagio.register_agent(name, runtimes) first");
+  const std::string runs = claimed.at(0).text(1);
+  std::set<std::int64_t> run_ids;  // a run appears once per node claimed
+  for (std::size_t start = 0; start < runs.size();) {
+    const std::size_t comma = std::min(runs.find(',', start), runs.size());
+    run_ids.insert(std::stoll(runs.substr(start, comma - start)));
+    start = comma + 1;
+  }
+  notify_events(std::vector<std::int64_t>(run_ids.begin(), run_ids.end()));
+  return Claims{claimed.at(0).text(0), claimed.at(0).integer(3)};
+}
+
+Claims concatenate(const Claims& first, const Claims& second) {
+  if (first.count == 0) return second;
+  if (second.count == 0) return first;
+  // "[a, b]" and "[c]" make "[a, b, c]": both are json_agg() arrays, brackets at either end.
+  return Claims{first.json.substr(0, first.json.size() - 1) + ", " + second.json.substr(1),
+                first.count + second.count};
+}
+
+}  // namespace adagio::pg
