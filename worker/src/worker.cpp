@@ -265,6 +265,7 @@ class Worker::Impl {
   clock::time_point first_report_at_{};  // when the oldest unreported result came in
   bool batch_reports_ = true;      // cleared if the server has no adagio.complete_many()
   bool claim_with_reports_ = true;  // cleared for one call after a combined call failed
+  bool complete_and_claim_ = true;  // cleared if the server has no adagio.complete_and_claim()
   std::size_t report_singly_ = 0;  // reports at the front to send one by one (a batch failed)
   std::string last_sqlstate_;  // of the last failed db_call, if an SQL error
 
@@ -564,7 +565,8 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
   const auto call_started = clock::now();
   // Free slots are claimed in the same call: one round trip per hop of a chain, one per batch.
   const std::size_t free = free_slots();
-  const bool claim_too = claim_with_reports_ && phase_ == Phase::running && agent_id_ != 0 && free > 0;
+  const bool claim_too =
+      complete_and_claim_ && claim_with_reports_ && phase_ == Phase::running && agent_id_ != 0 && free > 0;
   claim_with_reports_ = true;
   try {
     pqxx::nontransaction tx(db_->conn);
@@ -604,6 +606,10 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
     }
     if (claim_too) {  // the claim may be what failed (e.g. agent unknown): report alone, claim apart
       claim_with_reports_ = false;
+      if (state == "42883") {  // an older extension: report and claim in separate calls from now on
+        log::info("adagio.complete_and_claim() not available (", first_line(e.what()), "); claiming apart");
+        complete_and_claim_ = false;
+      }
       return ReportStatus::retry_now;
     }
     if (state == "42883") {  // an older extension: report one by one from now on
