@@ -1,5 +1,6 @@
 #include "claims.hpp"
 
+#include "args.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
 #include "settings.hpp"
@@ -10,8 +11,15 @@
 
 namespace adagio::pg {
 
-std::string lease_or_default(const std::optional<std::string>& lease) {
-  return lease ? *lease : std::to_string(default_lease_seconds) + " seconds";
+ClaimRequest read_claim_request(FunctionCallInfo fcinfo, int lease_index, int min_nodes) {
+  auto agent = arg_int64(fcinfo, 0);
+  if (!agent) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "agent_id must not be NULL");
+  const int max_nodes = arg_int32(fcinfo, 1).value_or(1);
+  if (max_nodes < min_nodes || max_nodes > 10000)
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "max_nodes must be between " + std::to_string(min_nodes) +
+                                                        " and 10000, got " + std::to_string(max_nodes));
+  auto lease = arg_as_text(fcinfo, lease_index);
+  return ClaimRequest{*agent, max_nodes, lease ? *lease : std::to_string(default_lease_seconds) + " seconds"};
 }
 
 // One statement picks up to N ready nodes of the agent's runtimes with FOR UPDATE SKIP LOCKED, so

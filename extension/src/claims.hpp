@@ -3,10 +3,10 @@
 // that report made ready. Both build the same claim document, from this one definition.
 #pragma once
 
+#include "pg_includes.hpp"
 #include "spi.hpp"
 
 #include <cstdint>
-#include <optional>
 #include <string>
 
 namespace adagio::pg {
@@ -39,8 +39,15 @@ struct Claims {
   long long count = 0;
 };
 
-// The lease a claim gets when the caller names none: adagio.default_lease.
-std::string lease_or_default(const std::optional<std::string>& lease);
+// Who claims, how many nodes at most, and for how long: the arguments claim() and
+// complete_and_claim() share (agent_id and max_nodes first, the lease where each has it).
+struct ClaimRequest {
+  std::int64_t agent = 0;
+  int max_nodes = 0;
+  std::string lease;  // adagio.default_lease when the caller names none
+};
+// Raises 22004 for a NULL agent and 22023 for max_nodes outside min_nodes..10000.
+ClaimRequest read_claim_request(FunctionCallInfo fcinfo, int lease_index, int min_nodes);
 
 // Claims up to max_nodes (0 allowed: the agent is only seen) of the oldest ready nodes of the
 // agent's runtimes. Raises 42704 if the agent is not registered.

@@ -39,12 +39,6 @@ struct Tally {
   Claims handed;  // nodes the reports made ready, claimed for the reporting agent
 };
 
-// Who gets the nodes a report makes ready, and how many at most.
-struct HandOff {
-  std::int64_t agent = 0;
-  int max_nodes = 0;
-  std::string lease;
-};
 
 // Successes, set-based, in two statements whatever their number: one locks the nodes still held
 // (in id order, so concurrent batches cannot deadlock on each other), the other applies
@@ -52,7 +46,7 @@ struct HandOff {
 // graph, cached, says where) and run counters drop. Locks are taken in the order nodes held,
 // nodes downstream, runs. With a hand-off, downstream nodes that become ready and that the agent
 // runs are claimed for it, up to its limit, in the same update.
-void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, const HandOff* handoff,
+void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, const ClaimRequest* handoff,
                         Tally& tally) {
   std::vector<Value> tokens;
   std::map<std::string, Value> output_of;
@@ -239,7 +233,7 @@ std::vector<Report> read_reports(SpiSession& spi, const Value& tokens, const Val
 }
 
 // Successes first, set-based (with the hand-off, if any); then the rest one by one.
-Tally apply_reports(SpiSession& spi, const std::vector<Report>& items, const HandOff* handoff) {
+Tally apply_reports(SpiSession& spi, const std::vector<Report>& items, const ClaimRequest* handoff) {
   Tally tally;
   std::vector<const Report*> successes;
   for (const Report& item : items)
@@ -285,25 +279,20 @@ Datum adagio_complete_many(PG_FUNCTION_ARGS) {
 // outputs text[], lease interval) -> jsonb: complete_many()'s summary plus "claims", as claim()'s.
 Datum adagio_complete_and_claim(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
-    auto agent = arg_int64(fcinfo, 0);
-    if (!agent) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "agent_id must not be NULL");
-    const int max_nodes = arg_int32(fcinfo, 1).value_or(1);
-    if (max_nodes < 0 || max_nodes > 10000)
-      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                     "max_nodes must be between 0 and 10000, got " + std::to_string(max_nodes));
+    // 0 slots allowed: the reports of a worker whose slots are all busy.
+    const ClaimRequest handoff = read_claim_request(fcinfo, 5, 0);
     auto tokens = arg_as_text(fcinfo, 2);
     auto conclusions = arg_as_text(fcinfo, 3);
     auto outputs = arg_as_text(fcinfo, 4);
-    const HandOff handoff{*agent, max_nodes, lease_or_default(arg_as_text(fcinfo, 5))};
 
     SpiSession spi;
     const Tally tally = apply_reports(spi, read_reports(spi, tokens, conclusions, outputs), &handoff);
     // The queue fills the slots the hand-off left. Run even for none left when nothing was handed:
     // it sees the agent, and refuses one that is not registered (the reports roll back with it).
     Claims claims = tally.handed;
-    if (claims.count == 0 || claims.count < max_nodes)
-      claims = concatenate(claims, claim_ready_nodes(spi, *agent, max_nodes - static_cast<int>(claims.count),
-                                                     handoff.lease));
+    if (claims.count == 0 || claims.count < handoff.max_nodes)
+      claims = concatenate(claims, claim_ready_nodes(spi, handoff.agent,
+                                                     handoff.max_nodes - static_cast<int>(claims.count), handoff.lease));
     spi.finish();
     std::string result = summary_json(tally);
     result.pop_back();  // the summary's closing brace: the claims go in as they were built
