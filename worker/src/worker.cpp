@@ -236,7 +236,8 @@ class Worker::Impl {
   void maybe_claim(clock::time_point now);
   // `claims`: a claim array, as adagio.claim() and adagio.complete_and_claim() hand them out.
   void take_claims(const json& claims, std::size_t asked);
-  void start(Claim claim);
+  // Checks a claim and adds its job to `batch` (handed to the executors at once by the caller).
+  void start(Claim claim, std::vector<detail::ExecutorPool::Job>& batch);
   void heartbeat(clock::time_point now);
   void report_pending();
   enum class ReportStatus { done, retry_now, later };
@@ -426,10 +427,13 @@ void Worker::Impl::take_claims(const json& handed, std::size_t asked) {
   if (claims.size() >= asked) maybe_more_ = true;  // there may be more ready work
   if (!claims.empty()) last_activity_ = clock::now();
   log::debug("claim(", asked, ") -> ", claims.size());
-  for (auto& c : claims) start(std::move(c));
+  std::vector<detail::ExecutorPool::Job> batch;
+  batch.reserve(claims.size());
+  for (auto& c : claims) start(std::move(c), batch);
+  pool_->submit(std::move(batch));
 }
 
-void Worker::Impl::start(Claim c) {
+void Worker::Impl::start(Claim c, std::vector<detail::ExecutorPool::Job>& batch) {
   if (!c.error.empty()) {
     log::error("malformed claim", c.claim_token.empty() ? "" : " " + c.claim_token, ": ", c.error);
     if (!c.claim_token.empty())
@@ -460,7 +464,7 @@ void Worker::Impl::start(Claim c) {
     log::error("duplicate claim token ", c.claim_token, "; ignoring");
     return;
   }
-  pool_->submit(detail::ExecutorPool::Job{it->first, std::move(task), fn, std::move(cancel)});
+  batch.push_back(detail::ExecutorPool::Job{it->first, std::move(task), fn, std::move(cancel)});
 }
 
 void Worker::Impl::heartbeat(clock::time_point now) {
