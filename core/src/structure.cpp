@@ -34,15 +34,16 @@ Structure resolve_structure(const Graph& graph) {
   seen.reserve(graph.edges.size());
   for (std::size_t k = 0; k < graph.edges.size(); ++k) {
     const Edge& e = graph.edges[k];
-    const std::string label = "edge " + e.source + " -> " + e.destination;
+    // Built only for a message: a string per edge was a good part of loading a large graph.
+    auto label = [&] { return "edge " + e.source + " -> " + e.destination; };
     auto source = index.find(e.source);
-    if (source == index.end()) invalid(label + ": source " + in_quotes(e.source) + " is not a node");
+    if (source == index.end()) invalid(label() + ": source " + in_quotes(e.source) + " is not a node");
     auto destination = index.find(e.destination);
-    if (destination == index.end()) invalid(label + ": destination " + in_quotes(e.destination) + " is not a node");
+    if (destination == index.end()) invalid(label() + ": destination " + in_quotes(e.destination) + " is not a node");
     const std::size_t u = source->second, v = destination->second;
     auto [first, inserted] = seen.emplace(static_cast<std::uint64_t>(u) * n + v, k);
     if (!inserted)
-      invalid("duplicate " + label + " (edges[" + std::to_string(first->second) + "] and edges[" +
+      invalid("duplicate " + label() + " (edges[" + std::to_string(first->second) + "] and edges[" +
               std::to_string(k) + "])");
     s.downstream[u].push_back(v);
     s.upstream[v].push_back(u);

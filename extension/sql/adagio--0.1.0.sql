@@ -42,6 +42,9 @@ CREATE TABLE adagio.graphs (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   digest      bytea NOT NULL UNIQUE,         -- sha256(convert_to(graph::text, 'UTF8'))
   graph       jsonb NOT NULL,                -- canonical GraphSpec, as validated
+  -- Node names and edges alone, as the engine loads them into each backend (the JSON of a large
+  -- graph is slow to read back): core/include/adagio/graph_shape.hpp.
+  shape       text NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now()
 );
 
@@ -177,7 +180,7 @@ ALTER TABLE adagio.nodes ALTER COLUMN spec SET STATISTICS 0, ALTER COLUMN inputs
   ALTER COLUMN output SET STATISTICS 0;
 ALTER TABLE adagio.attempts ALTER COLUMN output SET STATISTICS 0, ALTER COLUMN reason SET STATISTICS 0;
 ALTER TABLE adagio.events ALTER COLUMN detail SET STATISTICS 0;
-ALTER TABLE adagio.graphs ALTER COLUMN graph SET STATISTICS 0;
+ALTER TABLE adagio.graphs ALTER COLUMN graph SET STATISTICS 0, ALTER COLUMN shape SET STATISTICS 0;
 
 -- Engine functions (C++) ------------------------------------------------------------------------
 -- They plan their statements once per session (generic plans) and run with random_page_cost =

@@ -2,7 +2,7 @@
 
 #include "pg_guard.hpp"
 
-#include "adagio/graph_json.hpp"
+#include "adagio/graph_shape.hpp"
 
 #include <memory>
 
@@ -42,14 +42,15 @@ void check_cache_table(SpiSession& spi) {
   cached_table = static_cast<Oid>(std::stoul(rows.at(0).text(0)));
 }
 
-const StoredGraph& remember(std::int64_t graph_id, Graph graph, Topology topology) {
+const StoredGraph& remember(std::int64_t graph_id, const Graph& graph, Topology topology) {
   auto& graphs = cache();
   if (auto found = graphs.find(graph_id); found != graphs.end()) return *found->second;
   if (graphs.size() >= max_cached_graphs) graphs.clear();
   auto stored = std::make_unique<StoredGraph>();
-  stored->graph = std::move(graph);
+  stored->names.reserve(graph.nodes.size());
+  for (const NodeSpec& node : graph.nodes) stored->names.push_back(node.name);
   stored->topology = std::move(topology);
-  for (std::size_t i = 0; i < stored->graph.nodes.size(); ++i) stored->index.emplace(stored->graph.nodes[i].name, i);
+  for (std::size_t i = 0; i < stored->names.size(); ++i) stored->index.emplace(stored->names[i], i);
   return *graphs.emplace(graph_id, std::move(stored)).first->second;
 }
 
@@ -59,7 +60,7 @@ std::vector<std::string> StoredGraph::downstream(const std::string& node) const 
   std::vector<std::string> names;
   auto found = index.find(node);
   if (found == index.end()) return names;
-  for (std::size_t i : topology.downstream[found->second]) names.push_back(graph.nodes[i].name);
+  for (std::size_t i : topology.downstream[found->second]) names.push_back(this->names[i]);
   return names;
 }
 
@@ -67,7 +68,7 @@ std::vector<std::string> StoredGraph::descendants(const std::string& node) const
   std::vector<std::string> names;
   auto found = index.find(node);
   if (found == index.end()) return names;
-  for (std::size_t i : adagio::descendants(topology, found->second)) names.push_back(graph.nodes[i].name);
+  for (std::size_t i : adagio::descendants(topology, found->second)) names.push_back(this->names[i]);
   return names;
 }
 
@@ -82,9 +83,9 @@ std::int64_t store_graph(SpiSession& spi, const std::string& canonical, const Gr
     // Two sessions storing the same new graph at once: the second waits for the first and then
     // takes its row (the no-op update returns it), so both runs point at one graph.
     auto stored = spi.query(
-        "INSERT INTO adagio.graphs (digest, graph) VALUES (sha256(convert_to($1::jsonb::text, 'UTF8')), $1::jsonb)"
+        "INSERT INTO adagio.graphs (digest, graph, shape) VALUES (sha256(convert_to($1::jsonb::text, 'UTF8')), $1::jsonb, $2)"
         " ON CONFLICT (digest) DO UPDATE SET digest = excluded.digest RETURNING id",
-        {canonical});
+        {canonical, shape_text(graph)});
     id = stored.at(0).integer(0);
   }
   remember(id, graph, topology);
@@ -95,11 +96,11 @@ const StoredGraph& stored_graph(SpiSession& spi, std::int64_t graph_id) {
   check_cache_table(spi);
   auto& graphs = cache();
   if (auto found = graphs.find(graph_id); found != graphs.end()) return *found->second;
-  auto rows = spi.query("SELECT graph::text FROM adagio.graphs WHERE id = $1::bigint", {std::to_string(graph_id)});
+  auto rows = spi.query("SELECT shape FROM adagio.graphs WHERE id = $1::bigint", {std::to_string(graph_id)});
   if (rows.empty()) throw SqlError(ERRCODE_DATA_CORRUPTED, "graph " + std::to_string(graph_id) + " is missing");
-  Graph graph = parse_graph(rows[0].text(0));
-  Topology topology = build_topology(graph);
-  return remember(graph_id, std::move(graph), std::move(topology));
+  // Validated when it was stored; the topology is rebuilt from names and edges alone.
+  const Graph shape = graph_from_shape(rows[0].text(0));
+  return remember(graph_id, shape, build_topology(shape));
 }
 
 }  // namespace adagio::pg

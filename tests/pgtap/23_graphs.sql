@@ -3,7 +3,7 @@
 -- run shows are its graph's.
 BEGIN;
 \ir helpers.psql
-SELECT plan(12);
+SELECT plan(14);
 
 SELECT adagio.start_run(:'example') AS first \gset
 SELECT adagio.start_run(:'example', '{"n": 2}') AS second \gset
@@ -17,6 +17,12 @@ SELECT is((SELECT count(DISTINCT graph_id)::int FROM adagio.nodes), 1, 'as do th
 SELECT is((SELECT graph FROM adagio.graphs), adagio.validate_graph(:'example'), 'the stored form is the canonical one');
 SELECT is((SELECT digest FROM adagio.graphs), sha256(convert_to(adagio.validate_graph(:'example')::text, 'UTF8')),
   'found by the sha256 of its canonical form''s text');
+SELECT is((SELECT shape FROM adagio.graphs),
+  (SELECT string_agg(n ->> 'name', E'\n' ORDER BY i) || E'\n\n'
+          || (SELECT string_agg((e ->> 'source') || E'\t' || (e ->> 'destination'), E'\n' ORDER BY j) || E'\n'
+              FROM jsonb_array_elements(g.graph -> 'edges') WITH ORDINALITY AS y(e, j))
+   FROM adagio.graphs g, jsonb_array_elements(g.graph -> 'nodes') WITH ORDINALITY AS x(n, i) GROUP BY g.graph),
+  'its shape is its node names, then its edges, in order');
 
 -- The same graph written differently: other key order, spacing, defaults spelt out.
 SELECT adagio.start_run('{ "edges": [{"destination":"c","source":"a"},{"source":"a","destination":"d"},{"source":"b","destination":"d"},{"source":"b","destination":"f"},{"source":"c","destination":"e"},{"source":"d","destination":"e"},{"source":"e","destination":"g"},{"source":"f","destination":"g"}],
@@ -36,6 +42,13 @@ SELECT pg_temp.claim_names(:agent, 1000);
 SELECT adagio.complete(pg_temp.token_of(:first, 'a'), 'success', 'from a');
 SELECT is((SELECT inputs FROM adagio.nodes WHERE run_id = :first AND name = 'c'), '{"a": "from a"}'::jsonb,
   'a success hands its output to the nodes downstream');
+-- A backend that did not store the graph loads it from its shape. Any change to the table's
+-- definition empties the session's cache, as a fresh backend would have it.
+ALTER TABLE adagio.graphs ALTER COLUMN shape SET STATISTICS 0;
+SELECT adagio.complete(pg_temp.token_of(:first, 'b'), 'success', 'from b');
+SELECT is((SELECT array_agg(name || '=' || (inputs ->> 'b') ORDER BY name) FROM adagio.nodes
+           WHERE run_id = :first AND inputs ? 'b'), '{d=from b,f=from b}'::text[],
+  'a graph loaded from its shape hands outputs along its edges');
 
 -- Graphs stay when their runs are purged: later runs of the same graph find them.
 UPDATE adagio.runs SET status = 'cancelled', finished_at = now() - interval '2 days';
