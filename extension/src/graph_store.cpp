@@ -57,19 +57,19 @@ const StoredGraph& remember(std::int64_t graph_id, const Graph& graph, Topology 
 }  // namespace
 
 std::vector<std::string> StoredGraph::downstream(const std::string& node) const {
-  std::vector<std::string> names;
+  std::vector<std::string> found_names;
   auto found = index.find(node);
-  if (found == index.end()) return names;
-  for (std::size_t i : topology.downstream[found->second]) names.push_back(this->names[i]);
-  return names;
+  if (found == index.end()) return found_names;
+  for (std::size_t i : topology.downstream[found->second]) found_names.push_back(names[i]);
+  return found_names;
 }
 
 std::vector<std::string> StoredGraph::descendants(const std::string& node) const {
-  std::vector<std::string> names;
+  std::vector<std::string> found_names;
   auto found = index.find(node);
-  if (found == index.end()) return names;
-  for (std::size_t i : adagio::descendants(topology, found->second)) names.push_back(this->names[i]);
-  return names;
+  if (found == index.end()) return found_names;
+  for (std::size_t i : adagio::descendants(topology, found->second)) found_names.push_back(names[i]);
+  return found_names;
 }
 
 std::int64_t store_graph(SpiSession& spi, const std::string& canonical, const Graph& graph, const Topology& topology) {
