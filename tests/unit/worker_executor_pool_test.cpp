@@ -1,5 +1,6 @@
 // Tests of the worker's executor pool: every queued job runs, slow jobs each get a thread although
-// a batch wakes only one, and the dispatcher is woken once per batch of results it takes.
+// a batch wakes (or starts) only one, threads start only when jobs need them, and the dispatcher
+// is woken once per batch of results it takes.
 #include <gtest/gtest.h>
 
 #include "executor_pool.hpp"
@@ -116,4 +117,47 @@ TEST(WorkerExecutorPool, EveryJobOfManyBatchesRunsOnce) {
   EXPECT_EQ(ran, 1000);
   EXPECT_EQ(tokens.size(), 1000u);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(tokens.count("t" + std::to_string(i)), 1u) << i;
+}
+
+TEST(WorkerExecutorPool, ThreadsStartOnlyWhenJobsNeedThem) {
+  Function quick = [](const Task&) { return Result{}; };
+  ExecutorPool pool(500, [] {});
+  EXPECT_EQ(pool.threads_started(), 0u);
+  for (int round = 0; round < 3; ++round) {
+    pool.submit(jobs(quick, round, 1));
+    std::size_t taken = 0;
+    ASSERT_TRUE(eventually([&] { return (taken += pool.take_done().size()) == 1; })) << "round " << round;
+    ASSERT_TRUE(eventually([&] { return pool.threads_idle() == pool.threads_started(); })) << "round " << round;
+    // One job at a time: the first started a thread, the later ones woke it again.
+    EXPECT_EQ(pool.threads_started(), 1u) << "round " << round;
+  }
+}
+
+TEST(WorkerExecutorPool, NeverMoreThreadsThanTheLimit) {
+  constexpr int limit = 3;
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> running{0}, most{0};
+  Function held = [&](const Task&) {
+    const int now = ++running;
+    for (int seen = most; now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait_for(lock, deadline, [&] { return release; });
+    --running;
+    return Result{};
+  };
+  ExecutorPool pool(limit, [] {});
+  pool.submit(jobs(held, 0, 10));
+  ASSERT_TRUE(eventually([&] { return running == limit; }));
+  EXPECT_EQ(pool.threads_started(), static_cast<std::size_t>(limit));
+  {
+    std::lock_guard<std::mutex> lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  std::size_t taken = 0;
+  ASSERT_TRUE(eventually([&] { return (taken += pool.take_done().size()) == 10; }));
+  EXPECT_EQ(most, limit);
 }
