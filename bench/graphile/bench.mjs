@@ -48,6 +48,9 @@ async function flat(pool, concurrency) {
   );
   let done = 0, first = 0, resolveAll;
   const allRan = new Promise((r) => (resolveAll = r));
+  // The worker's CPU from its start to its stop, as adagio's workers are measured (this process
+  // also runs the harness, which is idle meanwhile but for polling the queue's length).
+  const cpuAtStart = process.cpuUsage();
   const runner = await run({
     connectionString, concurrency, noHandleSignals: true, pollInterval: 1000, preset: batched,
     logger: quietLogger,
@@ -62,7 +65,8 @@ async function flat(pool, concurrency) {
   await waitForEmptyQueue(pool); // batched completions: the last batch lands a moment later
   const seconds = (nowMs() - first) / 1000;
   await runner.stop();
-  return { nodes: n, seconds, nodes_per_s: n / seconds, concurrency };
+  const cpu = process.cpuUsage(cpuAtStart);
+  return { nodes: n, seconds, nodes_per_s: n / seconds, concurrency, worker_cpu_s: (cpu.user + cpu.system) / 1e6 };
 }
 
 async function chain(pool) {

@@ -23,7 +23,7 @@ json load(const std::string& dir, const std::string& name) {
   }
 }
 
-// "key value" lines written by bench/run: worker_rss_kb, db_cpu_s, nodes.
+// "key value" lines written by bench/run: worker_rss_kb, worker_cpu_s, db_cpu_s, nodes.
 json load_resources(const std::string& dir, const std::string& name) {
   std::ifstream in(dir + "/" + name + ".resources");
   json out = json::object();
@@ -79,8 +79,8 @@ int report(const std::string& dir) {
 
   const json& a = doc["adagio"];
   const json& g = doc["graphile"];
-  auto per_1000 = [](const json& w) {
-    const double cpu = number(w, "resources.db_cpu_s"), nodes = number(w, "resources.nodes");
+  auto per_1000 = [](const json& w, const char* cpu_key = "resources.db_cpu_s") {
+    const double cpu = number(w, cpu_key), nodes = number(w, "resources.nodes");
     return cpu < 0 || nodes <= 0 ? -1.0 : cpu / nodes * 1000.0;
   };
   auto rss_mb = [](const json& w) {
@@ -109,6 +109,9 @@ int report(const std::string& dir) {
       {"flat: worker peak RSS MB", rss_mb(a["flat"]), rss_mb(g["flat"]), "", "%.1f", "", 0, true},
       {"flat: DB CPU s per 1000 nodes", per_1000(a["flat"]), per_1000(g["flat"]), "", "%.3f", "", 0, true},
       {"dag: DB CPU s per 1000 nodes", per_1000(a["dag"]), -1, "", "%.3f", "", 0, true},
+      {"flat: worker CPU s per 1000 nodes", per_1000(a["flat"], "resources.worker_cpu_s"),
+       per_1000(g["flat"], "resources.worker_cpu_s"), "", "%.3f", "", 0, true},
+      {"dag: worker CPU s per 1000 nodes", per_1000(a["dag"], "resources.worker_cpu_s"), -1, "", "%.3f", "", 0, true},
   };
 
   json table = json::array();
