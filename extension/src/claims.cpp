@@ -76,6 +76,15 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
   return Claims{claimed.at(0).text(0), claimed.at(0).integer(3)};
 }
 
+bool ready_nodes_for(SpiSession& spi, std::int64_t agent) {
+  // The claim's own walk of nodes_ready, stopped at the first node of one of the runtimes.
+  auto found = spi.query(
+      "SELECT EXISTS (SELECT 1 FROM adagio.nodes n WHERE n.state = 'ready'"
+      "   AND n.runtime = ANY ((SELECT a.runtimes FROM adagio.agents a WHERE a.id = $1::bigint)::text[]))",
+      {std::to_string(agent)});
+  return found.at(0).text(0) == "t";
+}
+
 Claims concatenate(const Claims& first, const Claims& second) {
   if (first.count == 0) return second;
   if (second.count == 0) return first;

@@ -53,6 +53,10 @@ ClaimRequest read_claim_request(FunctionCallInfo fcinfo, int lease_index, int mi
 // agent's runtimes. Raises 42704 if the agent is not registered.
 Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, const std::string& lease);
 
+// Whether any node the agent can run is ready: a look at the queue much cheaper than a claim
+// that finds nothing. For an agent already seen in the transaction (it must be registered).
+bool ready_nodes_for(SpiSession& spi, std::int64_t agent);
+
 // Both arrays' elements, in order, as one JSON array.
 Claims concatenate(const Claims& first, const Claims& second);
 
