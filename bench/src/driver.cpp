@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -215,6 +216,8 @@ long long scalar(pqxx::connection& c, const std::string& sql) {
 json steady_state(double seconds, long backlog, double window) {
   std::atomic<bool> stop{false};
   std::atomic<long long> started{0}, purged{0};
+  // The fewest ready nodes the producer saw in the current window: whether it kept the backlog.
+  std::atomic<long long> ready_min{std::numeric_limits<long long>::max()};
   // Retention as an operator would schedule it (pg_cron): finished runs older than this go.
   const int retention_s = 30, purge_every_s = 5;
   auto produce = [&] {
@@ -227,6 +230,8 @@ json steady_state(double seconds, long backlog, double window) {
     auto last_purge = steady::now();
     while (!stop) {
       const long long ready = scalar(c, "SELECT count(*) FROM adagio.nodes WHERE state = 'ready'");
+      for (long long seen = ready_min; ready < seen && !ready_min.compare_exchange_weak(seen, ready);) {
+      }
       if (ready < backlog) {
         const long batch = std::min<long>(2000, backlog - ready);
         pqxx::work tx(c);
@@ -301,7 +306,8 @@ json steady_state(double seconds, long backlog, double window) {
                          {"nodes_per_s", static_cast<double>(done_now - done_before) / secs},
                          {"claim_p50_ms", percentile(claim_ms, 50)},
                          {"claim_p99_ms", percentile(claim_ms, 99)},
-                         {"complete_p50_ms", percentile(complete_ms, 50)}});
+                         {"complete_p50_ms", percentile(complete_ms, 50)},
+                         {"ready_min", ready_min.exchange(std::numeric_limits<long long>::max())}});
       std::cerr << "steady: " << samples.back().dump() << "\n";
       done_before = done_now;
       window_start = steady::now();
