@@ -10,7 +10,7 @@
 //   chain-hops RUN_ID           hop latency: a node's function start minus its upstream's end
 //   starts SECONDS BATCH        10-node workflow runs started per second, one at a time and batched
 //   graphile-adds SECONDS BATCH the same for Graphile Worker jobs (database in GRAPHILE_DB)
-//   steady SECONDS BACKLOG WINDOW   keep BACKLOG nodes ready while workers drain; sample per WINDOW;
+//   steady SECONDS BACKLOG WINDOW   keep BACKLOG nodes ready (two producers) while workers drain; sample per WINDOW;
 //                                   purge_runs() keeps 30 s of finished runs, as a pg_cron job would
 //   report DIR                  merge DIR/*.json into one document and print the table
 #include "report.hpp"
@@ -28,6 +28,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -210,24 +211,27 @@ long long scalar(pqxx::connection& c, const std::string& sql) {
   return tx.exec(sql)[0][0].as<long long>();
 }
 
-// The flat workload held at a constant backlog while workers drain it. A producer thread keeps
-// about BACKLOG nodes ready; a probe agent claims and completes one node a second and times
-// both calls; every WINDOW seconds the throughput (started - still unfinished) is sampled.
+// The flat workload held at a constant backlog while workers drain it. Producer threads keep
+// about BACKLOG nodes ready; a purger deletes finished runs every few seconds on its own
+// connection, as a pg_cron job would; a probe agent claims and completes one node a second and
+// times both calls; every WINDOW seconds the throughput (started - still unfinished) is sampled.
 json steady_state(double seconds, long backlog, double window) {
   std::atomic<bool> stop{false};
   std::atomic<long long> started{0}, purged{0};
-  // The fewest ready nodes the producer saw in the current window: whether it kept the backlog.
+  // The fewest ready nodes a producer saw in the current window: whether they kept the backlog.
   std::atomic<long long> ready_min{std::numeric_limits<long long>::max()};
   // Retention as an operator would schedule it (pg_cron): finished runs older than this go.
   const int retention_s = 30, purge_every_s = 5;
+  // Two producers: one alone, sharing the cores with the drain, fell behind it.
+  const int producers = 2;
+  {
+    pqxx::connection c;
+    pqxx::work tx(c);
+    tx.exec_params("SELECT adagio.define_workflow('bench.single', $1::jsonb)", single_node_graph("noop").dump());
+    tx.commit();
+  }
   auto produce = [&] {
     pqxx::connection c;
-    {
-      pqxx::work tx(c);
-      tx.exec_params("SELECT adagio.define_workflow('bench.single', $1::jsonb)", single_node_graph("noop").dump());
-      tx.commit();
-    }
-    auto last_purge = steady::now();
     while (!stop) {
       const long long ready = scalar(c, "SELECT count(*) FROM adagio.nodes WHERE state = 'ready'");
       for (long long seen = ready_min; ready < seen && !ready_min.compare_exchange_weak(seen, ready);) {
@@ -241,31 +245,45 @@ json steady_state(double seconds, long backlog, double window) {
       } else {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      if (std::chrono::duration<double>(steady::now() - last_purge).count() >= purge_every_s) {
-        pqxx::work tx(c);
-        purged += tx.exec_params("SELECT adagio.purge_runs(make_interval(secs => $1))", retention_s)[0][0].as<long long>();
-        tx.commit();
-        last_purge = steady::now();
-      }
     }
   };
-  std::string producer_error;
-  std::thread producer([&] {
-    try {
-      produce();
-    } catch (const std::exception& e) {
-      producer_error = e.what();
+  auto purge = [&] {
+    pqxx::connection c;
+    auto last_purge = steady::now();
+    while (!stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (std::chrono::duration<double>(steady::now() - last_purge).count() < purge_every_s) continue;
+      pqxx::work tx(c);
+      purged += tx.exec_params("SELECT adagio.purge_runs(make_interval(secs => $1))", retention_s)[0][0].as<long long>();
+      tx.commit();
+      last_purge = steady::now();
     }
-  });
-  // Whatever happens to the probe, the producer stops and is joined before the stack unwinds.
+  };
+  std::mutex error_mutex;
+  std::string helper_error;  // the first producer's or the purger's
+  auto guarded = [&](auto body) {
+    return [&, body] {
+      try {
+        body();
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (helper_error.empty()) helper_error = e.what();
+      }
+    };
+  };
+  std::vector<std::thread> helpers;
+  // Whatever happens to the probe, the helpers stop and are joined before the stack unwinds.
   struct Joiner {
     std::atomic<bool>& stop;
-    std::thread& thread;
+    std::vector<std::thread>& threads;
     ~Joiner() {
       stop = true;
-      if (thread.joinable()) thread.join();
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
     }
-  } joiner{stop, producer};
+  } joiner{stop, helpers};
+  for (int i = 0; i < producers; ++i) helpers.emplace_back(guarded(produce));
+  helpers.emplace_back(guarded(purge));
 
   pqxx::connection c;
   long long agent = 0;
@@ -316,8 +334,8 @@ json steady_state(double seconds, long backlog, double window) {
     }
   }
   stop = true;
-  producer.join();
-  if (!producer_error.empty()) throw std::runtime_error("steady: producer: " + producer_error);
+  for (auto& t : helpers) t.join();
+  if (!helper_error.empty()) throw std::runtime_error("steady: producer or purge: " + helper_error);
 
   // The first and the last minute (or quarter, for a shorter run), as whole windows.
   const double span = std::min(60.0, seconds / 4);
