@@ -213,8 +213,8 @@ long long scalar(pqxx::connection& c, const std::string& sql) {
 
 // The flat workload held at a constant backlog while workers drain it. Producer threads keep
 // about BACKLOG nodes ready; a purger deletes finished runs every few seconds on its own
-// connection, as a pg_cron job would; a probe agent claims and completes one node a second and
-// times both calls; every WINDOW seconds the throughput (started - still unfinished) is sampled.
+// connection, as a pg_cron job would; a probe agent claims and completes a node twice a second
+// and times both calls; every WINDOW seconds the throughput (started - still unfinished) is sampled.
 json steady_state(double seconds, long backlog, double window) {
   std::atomic<bool> stop{false};
   std::atomic<long long> started{0}, purged{0};

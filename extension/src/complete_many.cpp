@@ -39,7 +39,6 @@ struct Tally {
   Claims handed;  // nodes the reports made ready, claimed for the reporting agent
 };
 
-
 // Successes, set-based, in two statements whatever their number: one locks the nodes still held
 // (in id order, so concurrent batches cannot deadlock on each other), the other applies
 // everything: the nodes complete, attempts and events are written, outputs flow downstream (the

@@ -42,14 +42,16 @@ void check_cache_table(SpiSession& spi) {
   cached_table = static_cast<Oid>(std::stoul(rows.at(0).text(0)));
 }
 
-const StoredGraph& remember(std::int64_t graph_id, const Graph& graph, Topology topology) {
+// The cached entry for graph_id; made from `graph` (its names) and `topology` only if there is
+// none yet, so a start of an already cached graph copies nothing.
+const StoredGraph& remember(std::int64_t graph_id, const Graph& graph, const Topology& topology) {
   auto& graphs = cache();
   if (auto found = graphs.find(graph_id); found != graphs.end()) return *found->second;
   if (graphs.size() >= max_cached_graphs) graphs.clear();
   auto stored = std::make_unique<StoredGraph>();
   stored->names.reserve(graph.nodes.size());
   for (const NodeSpec& node : graph.nodes) stored->names.push_back(node.name);
-  stored->topology = std::move(topology);
+  stored->topology = topology;
   for (std::size_t i = 0; i < stored->names.size(); ++i) stored->index.emplace(stored->names[i], i);
   return *graphs.emplace(graph_id, std::move(stored)).first->second;
 }
