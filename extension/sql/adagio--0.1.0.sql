@@ -182,6 +182,22 @@ ALTER TABLE adagio.attempts ALTER COLUMN output SET STATISTICS 0, ALTER COLUMN r
 ALTER TABLE adagio.events ALTER COLUMN detail SET STATISTICS 0;
 ALTER TABLE adagio.graphs ALTER COLUMN graph SET STATISTICS 0, ALTER COLUMN shape SET STATISTICS 0;
 
+-- Autovacuum per table, whatever the server-wide settings (ALTER TABLE ... RESET to undo). Only
+-- nodes churns: its rows move between the partial indexes the claim and the sweeper read, so it
+-- keeps whatever vacuum cadence the server has (a queue's operator sets it short). The history
+-- tables are append-mostly and shrink only by purge_runs(), and runs' own updates are HOT where
+-- they can be: vacuumed and analyzed at a fifth of their size changed, not at every 1% a busy
+-- queue's settings ask for. At 1%, autovacuum took half a core in the benchmark's steady state,
+-- most of it ANALYZE sampling tables whose statistics barely move (docs/performance.md). The
+-- engine's statements keep one plan per session, so fresher statistics would not reach them.
+ALTER TABLE adagio.nodes SET (autovacuum_analyze_scale_factor = 0.2);
+ALTER TABLE adagio.runs SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
+  autovacuum_analyze_scale_factor = 0.2);
+ALTER TABLE adagio.attempts SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
+  autovacuum_analyze_scale_factor = 0.2);
+ALTER TABLE adagio.events SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
+  autovacuum_analyze_scale_factor = 0.2);
+
 -- Engine functions (C++) ------------------------------------------------------------------------
 -- They plan their statements once per session (generic plans) and run with random_page_cost =
 -- 1.1: the rows they touch are hot in shared buffers, and with the default of 4 the planner chose

@@ -1,0 +1,35 @@
+-- How the engine's tables are stored and maintained: per-table autovacuum settings, and no
+-- planner statistics on payload columns. Both decide what a busy queue costs beside its own work
+-- (docs/operations.md, docs/performance.md).
+BEGIN;
+\ir helpers.psql
+SELECT plan(6);
+
+CREATE FUNCTION pg_temp.reloptions(rel regclass) RETURNS text[] LANGUAGE sql AS $$
+  SELECT coalesce(array_agg(o ORDER BY o), '{}') FROM pg_class c, unnest(c.reloptions) o WHERE c.oid = rel $$;
+
+-- nodes churns between partial indexes: it keeps the server's vacuum cadence, only analyzes less.
+SELECT is(pg_temp.reloptions('adagio.nodes'), '{autovacuum_analyze_scale_factor=0.2}',
+  'nodes: vacuumed at the server''s cadence, analyzed at a fifth of its size changed');
+SELECT is(pg_temp.reloptions('adagio.runs'),
+  '{autovacuum_analyze_scale_factor=0.2,autovacuum_vacuum_insert_scale_factor=0.2,autovacuum_vacuum_scale_factor=0.2,fillfactor=80}',
+  'runs: room for HOT updates, vacuumed and analyzed at a fifth of its size changed');
+SELECT is(pg_temp.reloptions('adagio.attempts'),
+  '{autovacuum_analyze_scale_factor=0.2,autovacuum_vacuum_insert_scale_factor=0.2,autovacuum_vacuum_scale_factor=0.2}',
+  'attempts: vacuumed and analyzed at a fifth of its size changed');
+SELECT is(pg_temp.reloptions('adagio.events'),
+  '{autovacuum_analyze_scale_factor=0.2,autovacuum_vacuum_insert_scale_factor=0.2,autovacuum_vacuum_scale_factor=0.2}',
+  'events: vacuumed and analyzed at a fifth of its size changed');
+
+-- Payload columns (JSON documents, outputs, reasons) carry no statistics: nothing filters on them.
+SELECT is((SELECT array_agg(format('%s.%s', c.relname, a.attname) ORDER BY c.relname, a.attname)
+           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+           WHERE c.relnamespace = 'adagio'::regnamespace AND c.relkind = 'r' AND a.attnum > 0
+             AND a.attstattarget = 0),
+  '{attempts.output,attempts.reason,events.detail,graphs.graph,graphs.shape,nodes.inputs,nodes.output,nodes.spec,runs.inputs}'::text[],
+  'no statistics on payload columns');
+SELECT is((SELECT a.attstattarget::int FROM pg_attribute a WHERE a.attrelid = 'adagio.nodes'::regclass AND a.attname = 'state'),
+  -1, 'the columns queries filter on keep the default statistics');
+
+SELECT * FROM finish();
+ROLLBACK;
