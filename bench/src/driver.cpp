@@ -11,7 +11,7 @@
 //   starts SECONDS BATCH        10-node workflow runs started per second, one at a time and batched
 //   graphile-adds SECONDS BATCH the same for Graphile Worker jobs (database in GRAPHILE_DB)
 //   steady SECONDS BACKLOG WINDOW   keep BACKLOG nodes ready (two producers) while workers drain; sample per WINDOW;
-//                                   purge_runs() keeps 30 s of finished runs, as a pg_cron job would
+//                                   the sweeper's retention (adagio.retention) keeps 30 s of finished runs
 //   report DIR                  merge DIR/*.json into one document and print the table
 #include "report.hpp"
 
@@ -212,16 +212,17 @@ long long scalar(pqxx::connection& c, const std::string& sql) {
 }
 
 // The flat workload held at a constant backlog while workers drain it. Producer threads keep
-// about BACKLOG nodes ready; a purger deletes finished runs every few seconds on its own
-// connection, as a pg_cron job would; a probe agent claims and completes a node twice a second
+// about BACKLOG nodes ready; the engine's sweeper deletes finished runs older than 30 s, every
+// second (adagio.retention, set for the run and reset after it); a probe agent claims and completes a node twice a second
 // and times both calls; every WINDOW seconds the throughput (started - still unfinished) is sampled.
 json steady_state(double seconds, long backlog, double window) {
   std::atomic<bool> stop{false};
-  std::atomic<long long> started{0}, purged{0};
+  std::atomic<long long> started{0};
   // The fewest ready nodes a producer saw in the current window: whether they kept the backlog.
   std::atomic<long long> ready_min{std::numeric_limits<long long>::max()};
-  // Retention as an operator would schedule it (pg_cron): finished runs older than this go.
-  const int retention_s = 30, purge_every_s = 5;
+  // Retention by the engine's sweeper (adagio.retention): every sweep (1 s) deletes the runs that
+  // finished longer ago than this, in batches.
+  const int retention_s = 30;
   // Two producers: one alone, sharing the cores with the drain, fell behind it.
   const int producers = 2;
   {
@@ -243,24 +244,15 @@ json steady_state(double seconds, long backlog, double window) {
         tx.commit();
         started += batch;
       } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // Counting 20,000 ready nodes takes a few ms: at 50 counts a second (20 ms) the producers'
+        // polling took a tenth of the two cores from the drain. The drain takes about 800 nodes
+        // in 100 ms, so the backlog still holds.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }
   };
-  auto purge = [&] {
-    pqxx::connection c;
-    auto last_purge = steady::now();
-    while (!stop) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (std::chrono::duration<double>(steady::now() - last_purge).count() < purge_every_s) continue;
-      pqxx::work tx(c);
-      purged += tx.exec_params("SELECT adagio.purge_runs(make_interval(secs => $1))", retention_s)[0][0].as<long long>();
-      tx.commit();
-      last_purge = steady::now();
-    }
-  };
   std::mutex error_mutex;
-  std::string helper_error;  // the first producer's or the purger's
+  std::string helper_error;  // the first producer's
   auto guarded = [&](auto body) {
     return [&, body] {
       try {
@@ -282,10 +274,35 @@ json steady_state(double seconds, long backlog, double window) {
         if (t.joinable()) t.join();
     }
   } joiner{stop, helpers};
-  for (int i = 0; i < producers; ++i) helpers.emplace_back(guarded(produce));
-  helpers.emplace_back(guarded(purge));
-
   pqxx::connection c;
+  const long long runs_before = scalar(c, "SELECT count(*) FROM adagio.runs");
+  // WAL written and checkpoints begun during the run: a checkpoint's full-page writes slow the
+  // windows after it, and at this rate the WAL alone can set one off (max_wal_size).
+  const std::string wal_before = [&] {
+    pqxx::nontransaction tx(c);
+    return tx.exec("SELECT pg_current_wal_lsn()::text")[0][0].as<std::string>();
+  }();
+  const char* checkpoints_sql = "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter";
+  const long long checkpoints_before = scalar(c, checkpoints_sql);
+  // Set for the server (the sweeper reads it on reload) and reset however this function ends.
+  struct Retention {
+    pqxx::connection& c;
+    void set(const std::string& value) {
+      pqxx::nontransaction tx(c);
+      tx.exec(value.empty() ? "ALTER SYSTEM RESET adagio.retention"
+                            : "ALTER SYSTEM SET adagio.retention = " + tx.quote(value));
+      tx.exec("SELECT pg_reload_conf()");
+    }
+    ~Retention() {
+      try {
+        set("");
+      } catch (...) {
+      }
+    }
+  } retention{c};
+  retention.set(std::to_string(retention_s) + "s");
+  for (int i = 0; i < producers; ++i) helpers.emplace_back(guarded(produce));
+
   long long agent = 0;
   {
     pqxx::work tx(c);
@@ -335,7 +352,7 @@ json steady_state(double seconds, long backlog, double window) {
   }
   stop = true;
   for (auto& t : helpers) t.join();
-  if (!helper_error.empty()) throw std::runtime_error("steady: producer or purge: " + helper_error);
+  if (!helper_error.empty()) throw std::runtime_error("steady: producer: " + helper_error);
 
   // The first and the last minute (or quarter, for a shorter run), as whole windows.
   const double span = std::min(60.0, seconds / 4);
@@ -352,7 +369,9 @@ json steady_state(double seconds, long backlog, double window) {
               {"span_s", span},
               {"nodes_started", started.load()},
               {"retention_s", retention_s},
-              {"runs_purged", purged.load()},
+              {"runs_purged", runs_before + started.load() - scalar(c, "SELECT count(*) FROM adagio.runs")},
+              {"wal_mb", scalar(c, "SELECT (pg_current_wal_lsn() - '" + wal_before + "'::pg_lsn)::bigint / 1048576")},
+              {"checkpoints", scalar(c, checkpoints_sql) - checkpoints_before},
               {"first", {{"nodes_per_s", average(true, "nodes_per_s")}, {"claim_p50_ms", average(true, "claim_p50_ms")}}},
               {"last", {{"nodes_per_s", average(false, "nodes_per_s")}, {"claim_p50_ms", average(false, "claim_p50_ms")}}},
               {"samples", samples}};

@@ -380,7 +380,7 @@ $$;
 COMMENT ON FUNCTION adagio.retry_run(bigint) IS
   'Starts a failed or cancelled run again from the nodes that did not succeed, keeping the successful ones.';
 
-CREATE FUNCTION adagio.purge_runs(older_than interval) RETURNS bigint
+CREATE FUNCTION adagio.purge_runs(older_than interval, max_runs int DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
 DECLARE
@@ -390,9 +390,18 @@ BEGIN
     RAISE EXCEPTION 'older_than must be a non-negative interval, not %', coalesce(older_than::text, 'NULL')
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  IF max_runs < 0 THEN
+    RAISE EXCEPTION 'max_runs must be NULL (no limit) or non-negative, not %', max_runs
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- Oldest first, so that a limited purge (the sweeper's retention, in batches) makes steady
+  -- progress; runs another purge holds are skipped, not waited for.
   WITH gone AS (
     DELETE FROM adagio.runs r
-    WHERE r.status IN ('completed', 'cancelled') AND r.finished_at < now() - older_than
+    WHERE r.id IN (SELECT c.id FROM adagio.runs c
+                   WHERE c.status IN ('completed', 'cancelled') AND c.finished_at < now() - older_than
+                   ORDER BY c.finished_at LIMIT max_runs
+                   FOR UPDATE SKIP LOCKED)
     RETURNING r.id),
   nodes_gone AS (DELETE FROM adagio.nodes n WHERE n.run_id IN (SELECT id FROM gone)),
   attempts_gone AS (DELETE FROM adagio.attempts a WHERE a.run_id IN (SELECT id FROM gone)),
@@ -401,8 +410,8 @@ BEGIN
   RETURN purged;
 END
 $$;
-COMMENT ON FUNCTION adagio.purge_runs(interval) IS
-  'Deletes finished runs (with their nodes, attempts and events) that finished longer ago than older_than; returns how many.';
+COMMENT ON FUNCTION adagio.purge_runs(interval, int) IS
+  'Deletes finished runs (with their nodes, attempts and events) that finished longer ago than older_than, oldest first and at most max_runs of them (NULL: all); returns how many.';
 
 -- Timeline --------------------------------------------------------------------------------------
 

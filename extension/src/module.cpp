@@ -8,6 +8,8 @@ int agent_timeout_seconds = 60;
 int sweep_interval_ms = 1000;
 char* sweeper_databases = nullptr;
 bool event_notifications = true;
+int retention_seconds = 0;
+int retention_batch = 5000;
 void register_sweepers();
 }  // namespace adagio::pg
 
@@ -32,6 +34,14 @@ void _PG_init(void) {
                            "Followers of the timeline (adagio events --follow, the dashboard) wake on it and also poll,"
                            " so turning it off only delays them.",
                            &event_notifications, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("adagio.retention", "Age after which the sweeper deletes finished runs with all their rows (0: never).",
+                          "As purge_runs(): runs that completed or were cancelled longer ago than this go, with their"
+                          " nodes, attempts and events, in batches of adagio.retention_batch runs.",
+                          &retention_seconds, 0, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("adagio.retention_batch", "Finished runs the sweeper deletes per transaction.",
+                          "Short transactions keep row locks brief and let autovacuum follow; the sweeper repeats"
+                          " full batches, up to ten per sweep.",
+                          &retention_batch, 5000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   // A postmaster-only setting can only be defined while preloading; loaded later (no preload),
   // there is no background sweeper to configure.
   if (process_shared_preload_libraries_in_progress)

@@ -1,5 +1,6 @@
 // The sweeper background worker: one per database named in adagio.sweeper_databases, each
-// calling adagio.sweep() every adagio.sweep_interval. Its lifecycle follows pg_cron's launcher:
+// calling adagio.sweep() every adagio.sweep_interval, and with adagio.retention set, purging the
+// runs that finished longer ago. Its lifecycle follows pg_cron's launcher:
 // SIGHUP reloads the settings, SIGTERM ends it (the postmaster starts it again after
 // bgw_restart_time unless the server is shutting down), postmaster death ends it, and an error in
 // one sweep is logged and the next sweep runs. Only plain data lives on these stack frames: the
@@ -39,21 +40,25 @@ bool extension_installed() {
   return rc == SPI_OK_SELECT && SPI_processed > 0;
 }
 
-void sweep_once() {
+// Runs one statement returning one value in a transaction of its own, and copies that value's
+// text into result (empty when the extension is not installed). An error is logged and rolled
+// back, and false returned: the next sweep gets a fresh transaction.
+bool run_in_transaction(const char* sql, char* result, size_t result_size) {
   MemoryContext caller_context = CurrentMemoryContext;
+  volatile bool ok = true;
+  result[0] = '\0';
   PG_TRY();
   {
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "adagio sweeper: SPI_connect failed");
     PushActiveSnapshot(GetTransactionSnapshot());
-    pgstat_report_activity(STATE_RUNNING, "SELECT adagio.sweep()");
+    pgstat_report_activity(STATE_RUNNING, sql);
     if (extension_installed()) {
-      int rc = SPI_execute("SELECT adagio.sweep()::text", false, 1);
+      int rc = SPI_execute(sql, false, 1);
       if (rc == SPI_OK_SELECT && SPI_processed == 1) {
-        char* summary = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-        if (summary != nullptr && strstr(summary, "\"orphaned\": 0") == nullptr)
-          ereport(LOG, (errmsg("adagio sweeper: %s", summary)));
+        char* value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+        if (value != nullptr) strlcpy(result, value, result_size);
       }
     }
     SPI_finish();
@@ -64,7 +69,6 @@ void sweep_once() {
   }
   PG_CATCH();
   {
-    // Log it, roll back, and carry on: the next sweep gets a fresh transaction.
     MemoryContextSwitchTo(caller_context);
     HOLD_INTERRUPTS();
     EmitErrorReport();
@@ -72,8 +76,35 @@ void sweep_once() {
     FlushErrorState();
     RESUME_INTERRUPTS();
     pgstat_report_activity(STATE_IDLE, nullptr);
+    ok = false;
   }
   PG_END_TRY();
+  return ok;
+}
+
+void sweep_once() {
+  char summary[1024];
+  if (run_in_transaction("SELECT adagio.sweep()::text", summary, sizeof summary) && summary[0] != '\0' &&
+      strstr(summary, "\"orphaned\": 0") == nullptr)
+    ereport(LOG, (errmsg("adagio sweeper: %s", summary)));
+}
+
+// Retention (adagio.retention): finished runs older than it go, a batch per transaction, so that
+// no transaction holds many row locks or leaves autovacuum one huge delete to follow. Full batches
+// repeat, up to ten per sweep, so that a backlog (retention just turned on, or shortened) drains
+// over a few sweeps without one sweep running for long.
+void purge_once() {
+  if (adagio::pg::retention_seconds <= 0) return;
+  char sql[160], purged[32];
+  snprintf(sql, sizeof sql, "SELECT adagio.purge_runs(make_interval(secs => %d), %d)",
+           adagio::pg::retention_seconds, adagio::pg::retention_batch);
+  for (int batch = 0; batch < 10; ++batch) {
+    if (!run_in_transaction(sql, purged, sizeof purged) || purged[0] == '\0') return;
+    const long long count = strtoll(purged, nullptr, 10);
+    if (count > 0) ereport(DEBUG1, (errmsg("adagio sweeper: purged %lld finished runs", count)));
+    if (count < adagio::pg::retention_batch) return;
+    CHECK_FOR_INTERRUPTS();
+  }
 }
 
 }  // namespace
@@ -103,6 +134,7 @@ void adagio_sweeper_main(Datum main_arg) {
       ProcessConfigFile(PGC_SIGHUP);
     }
     sweep_once();
+    purge_once();
   }
 }
 

@@ -2,7 +2,7 @@
 -- function read it, and retry_run starts a failed run again from where it failed.
 BEGIN;
 \ir helpers.psql
-SELECT plan(33);
+SELECT plan(37);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug","retry":{"error":{"max_attempts":2}}},{"name":"c","runtime":"debug"}],"edges":[{"source":"a","destination":"b"},{"source":"b","destination":"c"}]}') AS run \gset
@@ -88,6 +88,19 @@ SELECT is((SELECT count(*)::int FROM adagio.events WHERE run_id = :run) + (SELEC
           + (SELECT count(*)::int FROM adagio.attempts WHERE run_id = :run)
           + (SELECT count(*)::int FROM adagio.edges WHERE run_id = :run), 0, 'with its events, nodes, attempts and edges');
 SELECT is((SELECT status FROM adagio.runs WHERE id = :other), 'running', 'an unfinished run is never purged');
+
+-- A limited purge (the sweeper's retention works in batches) takes the oldest finished runs first.
+SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}') AS old \gset
+SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}') AS older \gset
+SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}') AS oldest \gset
+SELECT adagio.cancel_run(id) FROM unnest(ARRAY[:old, :older, :oldest]::bigint[]) id;
+UPDATE adagio.runs SET finished_at = now() - interval '1 day' * CASE id WHEN :old THEN 2 WHEN :older THEN 3 ELSE 4 END
+WHERE id IN (:old, :older, :oldest);
+SELECT throws_ok($$SELECT adagio.purge_runs('1 day', -1)$$, '22023', NULL, 'a negative max_runs is refused');
+SELECT is(adagio.purge_runs('1 day', 0), 0::bigint, 'max_runs 0 purges nothing');
+SELECT is(adagio.purge_runs('1 day', 2), 2::bigint, 'max_runs limits the purge');
+SELECT results_eq(format('SELECT id FROM adagio.runs WHERE id IN (%s, %s, %s)', :old, :older, :oldest),
+  format('VALUES (%s::bigint)', :old), 'to the runs that finished first');
 
 SELECT * FROM finish();
 ROLLBACK;
