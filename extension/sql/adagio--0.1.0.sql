@@ -394,13 +394,16 @@ BEGIN
     RAISE EXCEPTION 'max_runs must be NULL (no limit) or non-negative, not %', max_runs
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  -- Oldest first, so that a limited purge (the sweeper's retention, in batches) makes steady
-  -- progress; runs another purge holds are skipped, not waited for.
+  -- A run finishes after it was created, so only runs created before the cut-off can qualify:
+  -- the scan walks runs_created_at over them (the sweeper's retention calls this every second, and
+  -- a sequential scan of all runs took a tenth of a core) and takes the oldest first, so that a
+  -- limited purge makes steady progress. Runs another purge holds are skipped, not waited for.
   WITH gone AS (
     DELETE FROM adagio.runs r
     WHERE r.id IN (SELECT c.id FROM adagio.runs c
-                   WHERE c.status IN ('completed', 'cancelled') AND c.finished_at < now() - older_than
-                   ORDER BY c.finished_at LIMIT max_runs
+                   WHERE c.created_at < now() - older_than
+                     AND c.status IN ('completed', 'cancelled') AND c.finished_at < now() - older_than
+                   ORDER BY c.created_at, c.id LIMIT max_runs
                    FOR UPDATE SKIP LOCKED)
     RETURNING r.id),
   nodes_gone AS (DELETE FROM adagio.nodes n WHERE n.run_id IN (SELECT id FROM gone)),

@@ -51,7 +51,7 @@ SELECT is((SELECT array_agg(name || '=' || (inputs ->> 'b') ORDER BY name) FROM 
   'a graph loaded from its shape hands outputs along its edges');
 
 -- Graphs stay when their runs are purged: later runs of the same graph find them.
-UPDATE adagio.runs SET status = 'cancelled', finished_at = now() - interval '2 days';
+UPDATE adagio.runs SET status = 'cancelled', created_at = now() - interval '3 days', finished_at = now() - interval '2 days';
 SELECT ok(adagio.purge_runs('1 day') = 7 AND (SELECT count(*) FROM adagio.graphs) = 2,
   'purge_runs removes the runs and keeps their graphs');
 

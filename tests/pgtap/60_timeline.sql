@@ -81,7 +81,7 @@ SELECT is((SELECT detail ->> 'nodes_cancelled' FROM adagio.timeline(:orph) WHERE
   'with what it cancelled (o; p had already ended as an orphaned error with no retry)');
 
 -- Retention: purge_runs removes finished runs with everything that belongs to them.
-UPDATE adagio.runs SET finished_at = now() - interval '2 days' WHERE id = :run;
+UPDATE adagio.runs SET created_at = now() - interval '3 days', finished_at = now() - interval '2 days' WHERE id = :run;
 SELECT throws_ok($$SELECT adagio.purge_runs('-1 day')$$, '22023', NULL, 'a negative age is refused');
 SELECT is(adagio.purge_runs('1 day'), 1::bigint, 'purge_runs deletes the run that finished two days ago');
 SELECT is((SELECT count(*)::int FROM adagio.events WHERE run_id = :run) + (SELECT count(*)::int FROM adagio.nodes WHERE run_id = :run)
@@ -94,13 +94,14 @@ SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}') AS old \gs
 SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}') AS older \gset
 SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}') AS oldest \gset
 SELECT adagio.cancel_run(id) FROM unnest(ARRAY[:old, :older, :oldest]::bigint[]) id;
-UPDATE adagio.runs SET finished_at = now() - interval '1 day' * CASE id WHEN :old THEN 2 WHEN :older THEN 3 ELSE 4 END
+UPDATE adagio.runs SET created_at = now() - interval '1 day' * CASE id WHEN :old THEN 3 WHEN :older THEN 4 ELSE 5 END,
+  finished_at = now() - interval '1 day' * CASE id WHEN :old THEN 2 WHEN :older THEN 3 ELSE 4 END
 WHERE id IN (:old, :older, :oldest);
 SELECT throws_ok($$SELECT adagio.purge_runs('1 day', -1)$$, '22023', NULL, 'a negative max_runs is refused');
 SELECT is(adagio.purge_runs('1 day', 0), 0::bigint, 'max_runs 0 purges nothing');
 SELECT is(adagio.purge_runs('1 day', 2), 2::bigint, 'max_runs limits the purge');
 SELECT results_eq(format('SELECT id FROM adagio.runs WHERE id IN (%s, %s, %s)', :old, :older, :oldest),
-  format('VALUES (%s::bigint)', :old), 'to the runs that finished first');
+  format('VALUES (%s::bigint)', :old), 'to the oldest runs');
 
 SELECT * FROM finish();
 ROLLBACK;
