@@ -212,9 +212,10 @@ long long scalar(pqxx::connection& c, const std::string& sql) {
 }
 
 // The flat workload held at a constant backlog while workers drain it. Producer threads keep
-// about BACKLOG nodes ready; the engine's sweeper deletes finished runs older than 30 s, every
-// second (adagio.retention, set for the run and reset after it); a probe agent claims and completes a node twice a second
-// and times both calls; every WINDOW seconds the throughput (started - still unfinished) is sampled.
+// about BACKLOG nodes ready; the engine's sweeper deletes finished runs older than 30 s every
+// second (adagio.retention, set for the run and reset after it); a probe agent claims and
+// completes a node twice a second and times both calls; every WINDOW seconds the throughput
+// (started - still unfinished) is sampled.
 json steady_state(double seconds, long backlog, double window) {
   std::atomic<bool> stop{false};
   std::atomic<long long> started{0};
