@@ -397,14 +397,16 @@ BEGIN
   -- A run finishes after it was created, so only runs created before the cut-off can qualify:
   -- the scan walks runs_created_at over them (the sweeper's retention calls this every second, and
   -- a sequential scan of all runs took a tenth of a core) and takes the oldest first, so that a
-  -- limited purge makes steady progress. Runs another purge holds are skipped, not waited for.
+  -- limited purge makes steady progress. Runs another transaction holds locked (another purge, a
+  -- retry) are skipped, not waited for. The ids go to the DELETE as an array, which it looks up
+  -- by primary key (as an IN subquery, the plan hashed them and scanned every run).
   WITH gone AS (
     DELETE FROM adagio.runs r
-    WHERE r.id IN (SELECT c.id FROM adagio.runs c
+    WHERE r.id = ANY (ARRAY(SELECT c.id FROM adagio.runs c
                    WHERE c.created_at < now() - older_than
                      AND c.status IN ('completed', 'cancelled') AND c.finished_at < now() - older_than
                    ORDER BY c.created_at, c.id LIMIT max_runs
-                   FOR UPDATE SKIP LOCKED)
+                   FOR UPDATE SKIP LOCKED))
     RETURNING r.id),
   nodes_gone AS (DELETE FROM adagio.nodes n WHERE n.run_id IN (SELECT id FROM gone)),
   attempts_gone AS (DELETE FROM adagio.attempts a WHERE a.run_id IN (SELECT id FROM gone)),

@@ -40,7 +40,7 @@ void _PG_init(void) {
                           &retention_seconds, 0, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("adagio.retention_batch", "Finished runs the sweeper deletes per transaction.",
                           "Short transactions keep row locks brief and let autovacuum follow; the sweeper repeats"
-                          " full batches, up to ten per sweep.",
+                          " full batches, up to ten per sweep and for about one sweep interval.",
                           &retention_batch, 5000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   // A postmaster-only setting can only be defined while preloading; loaded later (no preload),
   // there is no background sweeper to configure.

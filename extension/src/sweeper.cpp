@@ -91,18 +91,22 @@ void sweep_once() {
 
 // Retention (adagio.retention): finished runs older than it go, a batch per transaction, so that
 // no transaction holds many row locks or leaves autovacuum one huge delete to follow. Full batches
-// repeat, up to ten per sweep, so that a backlog (retention just turned on, or shortened) drains
-// over a few sweeps without one sweep running for long.
+// repeat, up to ten per sweep and for about one sweep interval, so that a backlog (retention just
+// turned on, or shortened) drains over a few sweeps without one sweep running for long.
 void purge_once() {
   if (adagio::pg::retention_seconds <= 0) return;
   char sql[160], purged[32];
-  snprintf(sql, sizeof sql, "SELECT adagio.purge_runs(make_interval(secs => %d), %d)",
+  snprintf(sql, sizeof sql, "SELECT adagio.purge_runs(pg_catalog.make_interval(secs => %d), %d)",
            adagio::pg::retention_seconds, adagio::pg::retention_batch);
+  // Within one sweep interval of time, too: the next sweep (lapsed leases, due retries) must not
+  // wait long behind a backlog of history.
+  const TimestampTz started = GetCurrentTimestamp();
   for (int batch = 0; batch < 10; ++batch) {
     if (!run_in_transaction(sql, purged, sizeof purged) || purged[0] == '\0') return;
     const long long count = strtoll(purged, nullptr, 10);
     if (count > 0) ereport(DEBUG1, (errmsg("adagio sweeper: purged %lld finished runs", count)));
     if (count < adagio::pg::retention_batch) return;
+    if (TimestampDifferenceExceeds(started, GetCurrentTimestamp(), adagio::pg::sweep_interval_ms)) return;
     CHECK_FOR_INTERRUPTS();
   }
 }
@@ -121,6 +125,10 @@ void adagio_sweeper_main(Datum main_arg) {
   char database[BGW_EXTRALEN];
   strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof database);
   BackgroundWorkerInitializeConnection(database, nullptr, 0);
+  // The sweeper runs as the bootstrap superuser: resolve every name in its statements in
+  // pg_catalog alone, never through a search_path a database owner set (ALTER DATABASE ... SET),
+  // where a function or operator of theirs could win overload resolution and run as superuser.
+  SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
   pgstat_report_appname("adagio sweeper");
   ereport(LOG, (errmsg("adagio sweeper started for database \"%s\"", database)));
 
