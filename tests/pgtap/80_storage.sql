@@ -1,9 +1,9 @@
--- How the engine's tables are stored and maintained: per-table autovacuum settings, and no
--- planner statistics on payload columns. Both decide what a busy queue costs beside its own work
--- (docs/operations.md, docs/performance.md).
+-- How the engine's tables are stored and maintained: per-table autovacuum settings, no planner
+-- statistics on payload columns, and small samples for the rest. They decide what a busy queue
+-- costs beside its own work (docs/operations.md, docs/performance.md).
 BEGIN;
 \ir helpers.psql
-SELECT plan(6);
+SELECT plan(8);
 
 CREATE FUNCTION pg_temp.reloptions(rel regclass) RETURNS text[] LANGUAGE sql AS $$
   SELECT coalesce(array_agg(o ORDER BY o), '{}') FROM pg_class c, unnest(c.reloptions) o WHERE c.oid = rel $$;
@@ -28,8 +28,17 @@ SELECT is((SELECT array_agg(format('%s.%s', c.relname, a.attname) ORDER BY c.rel
              AND a.attstattarget = 0),
   '{attempts.output,attempts.reason,events.detail,graphs.graph,graphs.shape,nodes.inputs,nodes.output,nodes.spec,runs.inputs}'::text[],
   'no statistics on payload columns');
+-- The rest of the per-run tables' columns: a small statistics target, so ANALYZE samples 3,000 rows.
+SELECT is((SELECT array_agg(DISTINCT a.attstattarget::int) FROM pg_attribute a
+           WHERE a.attrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.attempts'::regclass,
+                                'adagio.events'::regclass)
+             AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget <> 0),
+  '{10}'::int[], 'every other column of runs, nodes, attempts and events has statistics target 10');
 SELECT is((SELECT a.attstattarget::int FROM pg_attribute a WHERE a.attrelid = 'adagio.nodes'::regclass AND a.attname = 'state'),
-  -1, 'the columns queries filter on keep the default statistics');
+  10, 'including the columns queries filter on, such as nodes.state');
+-- Other tables are small and rarely change: they keep the server's default.
+SELECT is((SELECT a.attstattarget::int FROM pg_attribute a WHERE a.attrelid = 'adagio.agents'::regclass AND a.attname = 'status'),
+  -1, 'agents keep the default statistics target');
 
 SELECT * FROM finish();
 ROLLBACK;
