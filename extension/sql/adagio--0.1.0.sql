@@ -110,7 +110,10 @@ CREATE TABLE adagio.nodes (
   -- Attempts up to this number belong to an earlier try of the run (before retry_run); the retry
   -- policy counts only the attempts after it.
   retry_base        int NOT NULL DEFAULT 0,
-  claim_token       uuid,                                        -- set only while running
+  -- Set only while running. A token names its node (adagio.claim_token_node(), by layout), so a
+  -- report finds the node by primary key and the token needs no index: a random uuid's would
+  -- take an insertion at a random page for every claim.
+  claim_token       uuid,
   claimed_by        bigint,                  -- agents.id (agents are never deleted; no foreign key
                                              -- check, which would lock the agent row on each claim)
   claimed_at        timestamptz,
@@ -127,7 +130,6 @@ CREATE INDEX nodes_ready ON adagio.nodes (ready_at, id) WHERE state = 'ready';
 CREATE INDEX nodes_running_lease ON adagio.nodes (lease_expires_at) WHERE state = 'running';
 -- Shaped to the sweeper: retries waiting for their backoff, by due time.
 CREATE INDEX nodes_scheduled ON adagio.nodes (ready_at) WHERE state = 'scheduled';
-CREATE UNIQUE INDEX nodes_claim_token ON adagio.nodes (claim_token) WHERE claim_token IS NOT NULL;
 
 -- A run's edges are its graph's: a view, for SQL users and the SQL functions; the engine itself
 -- reads the graph once per session and follows edges in memory.
@@ -152,7 +154,6 @@ CREATE TABLE adagio.attempts (
   finished_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (node_id, attempt)
 );
-CREATE INDEX attempts_claim_token ON adagio.attempts (claim_token);
 CREATE INDEX attempts_run ON adagio.attempts (run_id);
 
 -- The timeline: an append-only log of what happened to each run. Written in the same statement as
@@ -231,6 +232,20 @@ CREATE FUNCTION adagio.validate_graph(graph jsonb) RETURNS jsonb
   AS 'MODULE_PATHNAME', 'adagio_validate_graph';
 COMMENT ON FUNCTION adagio.validate_graph(jsonb) IS
   'Validates a GraphSpec and returns its canonical form; raises 22023 naming the problem.';
+
+-- A claim token is a version 8 uuid that names its node: 60 bits of node id, 62 random bits new
+-- for every claim (core/include/adagio/claim_token.hpp). The engine finds a reported claim by the
+-- node's primary key and checks the whole token, so a stale holder's token is refused.
+CREATE FUNCTION adagio.new_claim_token(node_id bigint) RETURNS uuid
+  LANGUAGE c VOLATILE STRICT PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'adagio_new_claim_token';
+COMMENT ON FUNCTION adagio.new_claim_token(bigint) IS
+  'A fresh claim token for a node (the engine''s own: claims hand them out).';
+CREATE FUNCTION adagio.claim_token_node(token uuid) RETURNS bigint
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'adagio_claim_token_node';
+COMMENT ON FUNCTION adagio.claim_token_node(uuid) IS
+  'The id of the node a claim token names; NULL for a uuid that is no claim token.';
 
 CREATE FUNCTION adagio.start_run(graph jsonb, inputs jsonb DEFAULT '{}') RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
@@ -558,7 +573,9 @@ BEGIN
     SET lease_expires_at = clock_timestamp()
         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), heartbeat.lease,
                    coalesce(current_setting('adagio.default_lease', true), '30s')::interval)
-    WHERE n.claim_token = ANY (heartbeat.claim_tokens) AND n.state = 'running' AND n.claimed_by = heartbeat.agent_id
+    FROM unnest(heartbeat.claim_tokens) AS t(token)
+    WHERE n.id = adagio.claim_token_node(t.token) AND n.claim_token = t.token
+      AND n.state = 'running' AND n.claimed_by = heartbeat.agent_id
     RETURNING n.claim_token)
   SELECT coalesce(array_agg(claim_token), '{}') INTO extended FROM held;
   -- The tokens the caller no longer holds: it must stop that work and not report it.
@@ -715,7 +732,7 @@ GRANT USAGE ON SCHEMA adagio TO adagio_reader, adagio_worker, adagio_operator;
 GRANT adagio_reader TO adagio_operator;
 
 GRANT SELECT ON ALL TABLES IN SCHEMA adagio TO adagio_reader;
-GRANT EXECUTE ON FUNCTION adagio.validate_graph(jsonb), adagio.list_runs(timestamptz, timestamptz, int, text),
+GRANT EXECUTE ON FUNCTION adagio.validate_graph(jsonb), adagio.claim_token_node(uuid), adagio.list_runs(timestamptz, timestamptz, int, text),
   adagio.inspect_run(bigint), adagio.list_agents(), adagio.stats(),
   adagio.events(bigint, bigint, int), adagio.timeline(bigint), adagio.list_workflows()
   TO adagio_reader, adagio_worker;

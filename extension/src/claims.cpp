@@ -43,7 +43,7 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
       "   FOR UPDATE OF n SKIP LOCKED),"
       " claimed AS ("
       "   UPDATE adagio.nodes n"
-      "   SET state = 'running', claim_token = gen_random_uuid(), claimed_by = $1::bigint,"
+      "   SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = $1::bigint,"
       "       claimed_at = clock_timestamp(), lease_expires_at = clock_timestamp()"
       "         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), $3::interval),"
       "       attempt_count = n.attempt_count + 1"

@@ -15,7 +15,8 @@ namespace {
 [[noreturn]] void refuse_stale_claim(SpiSession& spi, const std::string& token) {
   auto concluded = spi.query(
       "SELECT n.name, n.run_id::text, t.attempt::text, t.conclusion, t.reason"
-      " FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id WHERE t.claim_token = $1::uuid",
+      " FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id"
+      " WHERE t.node_id = adagio.claim_token_node($1::uuid) AND t.claim_token = $1::uuid",
       {token});
   if (!concluded.empty()) {
     const Row& a = concluded[0];

@@ -53,9 +53,11 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
   // Parameters arrive as text: an array cast used as a filter would parse the whole array again
   // for every row, so arrays used in conditions go through a subquery (evaluated once).
   auto locked = spi.query(
-      "SELECT n.id::text, n.claim_token::text, n.run_id::text, n.graph_id, n.name FROM adagio.nodes n"
-      " WHERE n.claim_token = ANY ((SELECT $1::uuid[])::uuid[]) AND n.state = 'running'"
-      " ORDER BY n.id FOR UPDATE OF n",
+      // A token names its node: found by primary key (claim_token.hpp).
+      "SELECT n.id::text, n.claim_token::text, n.run_id::text, n.graph_id, n.name"
+      " FROM unnest($1::uuid[]) AS t(token)"
+      " JOIN adagio.nodes n ON n.id = adagio.claim_token_node(t.token) AND n.claim_token = t.token"
+      " WHERE n.state = 'running' ORDER BY n.id FOR UPDATE OF n",
       {array_literal(tokens)});
 
   std::set<std::string> held;
@@ -116,7 +118,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   SET upstream_pending = d.upstream_pending - l.arrived, inputs = d.inputs || l.outputs,"
       "       state = CASE WHEN l.handed THEN 'running' WHEN l.ready THEN 'ready' ELSE d.state END,"
       "       ready_at = CASE WHEN l.ready THEN clock_timestamp() ELSE d.ready_at END,"
-      "       claim_token = CASE WHEN l.handed THEN gen_random_uuid() END,"
+      "       claim_token = CASE WHEN l.handed THEN adagio.new_claim_token(d.id) END,"
       "       claimed_by = CASE WHEN l.handed THEN $8::bigint ELSE d.claimed_by END,"
       "       claimed_at = CASE WHEN l.handed THEN clock_timestamp() ELSE d.claimed_at END,"
       "       lease_expires_at = CASE WHEN l.handed THEN clock_timestamp()"

@@ -3,7 +3,7 @@
 -- costs beside its own work (docs/operations.md, docs/performance.md).
 BEGIN;
 \ir helpers.psql
-SELECT plan(8);
+SELECT plan(9);
 
 CREATE FUNCTION pg_temp.reloptions(rel regclass) RETURNS text[] LANGUAGE sql AS $$
   SELECT coalesce(array_agg(o ORDER BY o), '{}') FROM pg_class c, unnest(c.reloptions) o WHERE c.oid = rel $$;
@@ -39,6 +39,10 @@ SELECT is((SELECT a.attstattarget::int FROM pg_attribute a WHERE a.attrelid = 'a
 -- Other tables are small and rarely change: they keep the server's default.
 SELECT is((SELECT a.attstattarget::int FROM pg_attribute a WHERE a.attrelid = 'adagio.agents'::regclass AND a.attname = 'status'),
   -1, 'agents keep the default statistics target');
+
+-- Claim tokens name their node: nothing indexes them (a random uuid's index is written at a random page).
+SELECT is((SELECT count(*)::int FROM pg_indexes WHERE schemaname = 'adagio' AND indexdef LIKE '%claim_token%'), 0,
+  'no index on claim tokens');
 
 SELECT * FROM finish();
 ROLLBACK;
