@@ -573,9 +573,9 @@ BEGIN
     SET lease_expires_at = clock_timestamp()
         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), heartbeat.lease,
                    coalesce(current_setting('adagio.default_lease', true), '30s')::interval)
-    FROM unnest(heartbeat.claim_tokens) AS t(token)
-    WHERE n.id = adagio.claim_token_node(t.token) AND n.claim_token = t.token
-      AND n.state = 'running' AND n.claimed_by = heartbeat.agent_id
+    -- By primary key, from the node ids the tokens name; then the whole token must match.
+    WHERE n.id = ANY (ARRAY(SELECT adagio.claim_token_node(t) FROM unnest(heartbeat.claim_tokens) t))
+      AND n.claim_token = ANY (heartbeat.claim_tokens) AND n.state = 'running' AND n.claimed_by = heartbeat.agent_id
     RETURNING n.claim_token)
   SELECT coalesce(array_agg(claim_token), '{}') INTO extended FROM held;
   -- The tokens the caller no longer holds: it must stop that work and not report it.

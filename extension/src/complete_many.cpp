@@ -53,11 +53,11 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
   // Parameters arrive as text: an array cast used as a filter would parse the whole array again
   // for every row, so arrays used in conditions go through a subquery (evaluated once).
   auto locked = spi.query(
-      // A token names its node: found by primary key (claim_token.hpp).
-      "SELECT n.id::text, n.claim_token::text, n.run_id::text, n.graph_id, n.name"
-      " FROM unnest($1::uuid[]) AS t(token)"
-      " JOIN adagio.nodes n ON n.id = adagio.claim_token_node(t.token) AND n.claim_token = t.token"
-      " WHERE n.state = 'running' ORDER BY n.id FOR UPDATE OF n",
+      // A token names its node: found by primary key (claim_token.hpp), then the whole token must match.
+      "SELECT n.id::text, n.claim_token::text, n.run_id::text, n.graph_id, n.name FROM adagio.nodes n"
+      " WHERE n.id = ANY (ARRAY(SELECT adagio.claim_token_node(t) FROM unnest($1::uuid[]) t))"
+      "   AND n.claim_token = ANY ((SELECT $1::uuid[])::uuid[]) AND n.state = 'running'"
+      " ORDER BY n.id FOR UPDATE OF n",
       {array_literal(tokens)});
 
   std::set<std::string> held;
