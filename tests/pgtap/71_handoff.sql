@@ -4,7 +4,7 @@
 -- been claimed from the queue; a bad call applies nothing.
 BEGIN;
 \ir helpers.psql
-SELECT plan(20);
+SELECT plan(21);
 
 SELECT adagio.register_agent('reporter', '{debug}') AS agent \gset
 SELECT adagio.register_agent('other', '{other}') AS other_agent \gset
@@ -35,10 +35,13 @@ SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_array_elements(:'result'::j
           'a handed claim has the same fields as one from claim()');
 SELECT is((SELECT string_agg(kind || ':' || node, ' ' ORDER BY id) FROM adagio.events
            WHERE run_id = :run AND id > :events_before),
-          'attempt_finished:a attempt_finished:b node_ready:c node_ready:d node_ready:f node_claimed:c node_claimed:d',
-          'the timeline: the attempts, the nodes made ready, the hand-over claims');
+          'attempt_finished:a attempt_finished:b node_ready:f node_claimed:c node_claimed:d',
+          'the timeline: the attempts, the node queued, the hand-over claims (handed nodes were never claimable: no node_ready)');
 SELECT is((SELECT agent_id FROM adagio.events WHERE run_id = :run AND kind = 'node_claimed' AND node = 'd'), :agent::bigint,
           'the claim event names the agent');
+SELECT is((SELECT string_agg(node || ':' || coalesce(detail ->> 'handed_over', 'no'), ' ' ORDER BY node) FROM adagio.events
+           WHERE run_id = :run AND kind = 'node_claimed' AND id > :events_before),
+          'c:true d:true', 'and says the node was handed over');
 -- The claim(1) above took x, the older ready node (f is newer).
 SELECT is((SELECT state FROM adagio.nodes WHERE run_id = :older), 'running', 'claim() still serves the queue in age order');
 SELECT is(adagio.complete(pg_temp.token_of(:run, 'c'), 'success', 'from c') ->> 'outcome', 'succeeded',
