@@ -67,7 +67,7 @@ expect_in "$artifacts/run.dot" '"fetch" -> "check"' "edges are drawn"
 expect_exit 0 "run show --format mermaid" -- "$adagio" run show "$run_bad" --format mermaid
 cp "$out" "$artifacts/run.mmd"
 if [ ! -d "$mermaid_check/node_modules" ]; then
-  (cd "$mermaid_check" && npm ci --no-audit --no-fund --loglevel=error) >"$artifacts/npm.log" 2>&1 ||
+  (cd "$mermaid_check" && "$root/scripts/npm-ci") >"$artifacts/npm.log" 2>&1 ||
     { cat "$artifacts/npm.log" >&2; fail "npm ci for the mermaid checker"; }
 fi
 node "$mermaid_check/check.mjs" "$artifacts/run.mmd" || fail "mermaid rejected the output"
