@@ -2,7 +2,7 @@
 -- heartbeats find the node by primary key and check the whole token.
 BEGIN;
 \ir helpers.psql
-SELECT plan(15);
+SELECT plan(17);
 
 SELECT adagio.register_agent('tokens', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"},
@@ -26,8 +26,13 @@ SELECT throws_ok(format('SELECT adagio.complete(%L, %L)', :'forged', 'success'),
   'but complete() refuses it');
 SELECT is(adagio.complete_many(ARRAY[:'forged'::uuid], '{success}') -> 'not_held', jsonb_build_array(:'forged'),
   'complete_many() returns it as not held');
+SELECT lease_expires_at AS lease_b FROM adagio.nodes WHERE run_id = :run AND name = 'b' \gset
+SELECT is(adagio.heartbeat(:agent, ARRAY[:'forged'::uuid], interval '1 hour'), ARRAY[:'forged'::uuid],
+  'heartbeat() names the forged token as not held');
+SELECT is((SELECT lease_expires_at FROM adagio.nodes WHERE run_id = :run AND name = 'b'), :'lease_b'::timestamptz,
+  'and does not extend the lease of the claim it names');
 SELECT is(adagio.heartbeat(:agent, ARRAY[:'forged'::uuid, :'tok_b'::uuid]), ARRAY[:'forged'::uuid],
-  'heartbeat() extends the real claim and names the forged token as not held');
+  'given both, heartbeat() extends the real claim and names the forged token as not held');
 SELECT is(pg_temp.node_states(:run), 'a=running b=running c=running d=waiting', 'and nothing changed');
 
 -- A retried node gets a new token for the same node; the old one stays refused.
