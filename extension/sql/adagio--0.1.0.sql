@@ -87,7 +87,9 @@ CREATE TABLE adagio.agents (
 );
 
 CREATE TABLE adagio.nodes (
-  id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  -- Claim tokens name their node in 60 bits (claim_token_node()): the sequence stops there, so
+  -- a start_run() that would pass it fails, not a claim of the node.
+  id                bigint GENERATED ALWAYS AS IDENTITY (MAXVALUE 1152921504606846975) PRIMARY KEY,
   -- No foreign keys from the per-run tables (nodes, attempts, events) to their parents: only the
   -- engine's functions write them, purge_runs() deletes a run with all its rows, and a check per
   -- inserted row (ten nodes per run started, an attempt per report) would cost a lookup and a
@@ -199,7 +201,7 @@ BEGIN
     FROM pg_attribute a
     WHERE a.attrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.attempts'::regclass,
                          'adagio.events'::regclass)
-      AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget <> 0
+      AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget IS DISTINCT FROM 0  -- NULL: default (PG 17)
   LOOP
     EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 10', col.tbl, col.attname);
   END LOOP;
@@ -573,9 +575,11 @@ BEGIN
     SET lease_expires_at = clock_timestamp()
         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), heartbeat.lease,
                    coalesce(current_setting('adagio.default_lease', true), '30s')::interval)
-    -- By primary key, from the node ids the tokens name; then the whole token must match.
+    -- By primary key, from the node ids the tokens name; then the whole token must match. A node
+    -- holds a token only while running (a CHECK says so): a condition on state would let the
+    -- plan read every running node through nodes_running_lease instead.
     WHERE n.id = ANY (ARRAY(SELECT adagio.claim_token_node(t) FROM unnest(heartbeat.claim_tokens) t))
-      AND n.claim_token = ANY (heartbeat.claim_tokens) AND n.state = 'running' AND n.claimed_by = heartbeat.agent_id
+      AND n.claim_token = ANY (heartbeat.claim_tokens) AND n.claimed_by = heartbeat.agent_id
     RETURNING n.claim_token)
   SELECT coalesce(array_agg(claim_token), '{}') INTO extended FROM held;
   -- The tokens the caller no longer holds: it must stop that work and not report it.

@@ -65,7 +65,8 @@ NodeSpec node_spec_from(const std::string& spec_json) {
 std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token) {
   auto held = spi.query(
       "SELECT id, run_id, name, spec::text, graph_id FROM adagio.nodes"
-      " WHERE id = adagio.claim_token_node($1::uuid) AND claim_token = $1::uuid AND state = 'running' FOR UPDATE",
+      // By primary key; a node holds a token only while running (see complete_many.cpp).
+      " WHERE id = adagio.claim_token_node($1::uuid) AND claim_token = $1::uuid FOR UPDATE",
       {token});
   if (held.empty()) return std::nullopt;
   return HeldNode{held[0].text(0), held[0].text(1), held[0].integer(4), held[0].text(2), node_spec_from(held[0].text(3))};

@@ -53,10 +53,12 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
   // Parameters arrive as text: an array cast used as a filter would parse the whole array again
   // for every row, so arrays used in conditions go through a subquery (evaluated once).
   auto locked = spi.query(
-      // A token names its node: found by primary key (claim_token.hpp), then the whole token must match.
+      // A token names its node: found by primary key (claim_token.hpp), then the whole token must
+      // match. No condition on state: a node holds a token only while running (a CHECK says so),
+      // and one would let a generic plan read every running node through nodes_running_lease.
       "SELECT n.id::text, n.claim_token::text, n.run_id::text, n.graph_id, n.name FROM adagio.nodes n"
       " WHERE n.id = ANY (ARRAY(SELECT adagio.claim_token_node(t) FROM unnest($1::uuid[]) t))"
-      "   AND n.claim_token = ANY ((SELECT $1::uuid[])::uuid[]) AND n.state = 'running'"
+      "   AND n.claim_token = ANY ((SELECT $1::uuid[])::uuid[])"
       " ORDER BY n.id FOR UPDATE OF n",
       {array_literal(tokens)});
 

@@ -2,7 +2,7 @@
 -- heartbeats find the node by primary key and check the whole token.
 BEGIN;
 \ir helpers.psql
-SELECT plan(17);
+SELECT plan(18);
 
 SELECT adagio.register_agent('tokens', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"},
@@ -56,6 +56,8 @@ SELECT throws_ok('SELECT adagio.new_claim_token(0)', '22003', 'node id 0 cannot 
   'tokens are made only for node ids a token can name');
 SELECT is(has_function_privilege('adagio_worker', 'adagio.new_claim_token(bigint)', 'EXECUTE'), false,
   'workers cannot make tokens');
+SELECT is((SELECT s.seqmax FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence('adagio.nodes', 'id')::regclass),
+  (2::bigint ^ 60)::bigint - 1, 'node ids stop where a token can no longer name them');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -32,12 +32,12 @@ SELECT is((SELECT array_agg(format('%s.%s', c.relname, a.attname) ORDER BY c.rel
 SELECT is((SELECT array_agg(DISTINCT a.attstattarget::int) FROM pg_attribute a
            WHERE a.attrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.attempts'::regclass,
                                 'adagio.events'::regclass)
-             AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget <> 0),
+             AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget IS DISTINCT FROM 0),
   '{10}'::int[], 'every other column of runs, nodes, attempts and events has statistics target 10');
 SELECT is((SELECT a.attstattarget::int FROM pg_attribute a WHERE a.attrelid = 'adagio.nodes'::regclass AND a.attname = 'state'),
   10, 'including the columns queries filter on, such as nodes.state');
 -- Other tables are small and rarely change: they keep the server's default.
-SELECT is((SELECT a.attstattarget::int FROM pg_attribute a WHERE a.attrelid = 'adagio.agents'::regclass AND a.attname = 'status'),
+SELECT is((SELECT coalesce(a.attstattarget::int, -1) FROM pg_attribute a WHERE a.attrelid = 'adagio.agents'::regclass AND a.attname = 'status'),
   -1, 'agents keep the default statistics target');
 
 -- Claim tokens name their node: nothing indexes them (a random uuid's index is written at a random page).

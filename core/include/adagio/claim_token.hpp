@@ -9,8 +9,9 @@ namespace adagio {
 // A claim token is the fence on one attempt: only its holder may report or heartbeat it. It is a
 // UUIDv8 (RFC 9562, the layout left to the application) that names its node:
 //
-//   bits 0-59    the node id (positive, below 2^60), most significant first, around the version
+//   bits 0-47    the node id's top 48 bits (the id is positive, below 2^60)
 //   bits 48-51   version 8
+//   bits 52-63   the node id's low 12 bits
 //   bits 64-65   variant 0b10
 //   bits 66-127  random, new for every claim
 //
