@@ -132,6 +132,8 @@ int report(const std::string& dir) {
                      {"target", l.target}, {"verdict", verdict}});
   }
   std::printf("(other = Graphile Worker unless noted; - = not measured)\n");
+  if (const json* runs = a["flat"].contains("of_runs_nodes_per_s") ? &a["flat"]["of_runs_nodes_per_s"] : nullptr)
+    std::printf("(flat on both systems and dag: the median of %zu drains each, taken in turn)\n", runs->size());
   doc["table"] = table;
   std::ofstream(dir + "/results.json") << doc.dump(2) << "\n";
   std::printf("results: %s/results.json\n", dir.c_str());
