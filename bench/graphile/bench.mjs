@@ -1,7 +1,8 @@
 // The Graphile Worker side of `make bench`: the same workloads as adagio's, on the same cluster
 // (its own database), with Graphile Worker's batched settings. Prints one JSON object.
 //
-//   node bench.mjs flat N CONCURRENCY    drain N no-op jobs; first job start to empty queue
+//   node bench.mjs add-flat N            queue N no-op jobs (an empty queue first)
+//   node bench.mjs flat N CONCURRENCY    drain the N queued jobs; first job start to empty queue
 //   node bench.mjs chain N               each job adds the next one; hop = next start - this end
 //
 // Connection: the libpq environment (PGHOST, PGPORT, PGUSER) and GRAPHILE_DB.
@@ -40,12 +41,21 @@ async function waitForEmptyQueue(pool) {
   }
 }
 
-async function flat(pool, concurrency) {
+// Queued by a call of its own, as adagio's flat runs are started before its drain, so that the
+// server's CPU and WAL measured around the drain hold the drain alone on both systems.
+async function addFlat(pool) {
+  await pool.query("DELETE FROM graphile_worker._private_jobs");
   await pool.query(
     "SELECT graphile_worker.add_jobs(ARRAY(SELECT ROW('noop', json_build_object('i', i), NULL, NULL, NULL, NULL," +
       " NULL, NULL)::graphile_worker.job_spec FROM generate_series(1, $1::int) i))",
     [n],
   );
+  return { queued: n };
+}
+
+async function flat(pool, concurrency) {
+  const queued = (await pool.query("SELECT count(*)::int AS n FROM graphile_worker._private_jobs")).rows[0].n;
+  if (queued !== n) throw new Error(`flat: ${queued} jobs queued, expected ${n} (run add-flat first)`);
   let done = 0, first = 0, resolveAll;
   const allRan = new Promise((r) => (resolveAll = r));
   // The worker's CPU from its start to its stop, as adagio's workers are measured (this process
@@ -70,6 +80,7 @@ async function flat(pool, concurrency) {
 }
 
 async function chain(pool) {
+  await pool.query("DELETE FROM graphile_worker._private_jobs");
   const starts = new Array(n), ends = new Array(n);
   let resolveAll;
   const allRan = new Promise((r) => (resolveAll = r));
@@ -106,8 +117,8 @@ const pool = new pg.Pool({ connectionString, max: 2 });
 try {
   // Installs or updates Graphile Worker's schema before anything is timed.
   await runMigrations({ connectionString, logger: quietLogger });
-  await pool.query("DELETE FROM graphile_worker._private_jobs");
-  const result = workload === "flat" ? await flat(pool, Number(concurrencyArg || 24))
+  const result = workload === "add-flat" ? await addFlat(pool)
+    : workload === "flat" ? await flat(pool, Number(concurrencyArg || 24))
     : workload === "chain" ? await chain(pool)
     : (() => { throw new Error(`unknown workload ${workload}`); })();
   result.worker_peak_rss_kb = Math.round(peakRss / 1024);

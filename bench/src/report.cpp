@@ -23,7 +23,7 @@ json load(const std::string& dir, const std::string& name) {
   }
 }
 
-// "key value" lines written by bench/run: worker_rss_kb, worker_cpu_s, db_cpu_s, nodes.
+// "key value" lines written by bench/workloads: worker_rss_kb, worker_cpu_s, db_cpu_s, wal_bytes, nodes.
 json load_resources(const std::string& dir, const std::string& name) {
   std::ifstream in(dir + "/" + name + ".resources");
   json out = json::object();
@@ -83,6 +83,12 @@ int report(const std::string& dir) {
     const double cpu = number(w, cpu_key), nodes = number(w, "resources.nodes");
     return cpu < 0 || nodes <= 0 ? -1.0 : cpu / nodes * 1000.0;
   };
+  // What the server wrote to its WAL per node: the drain's write volume, which replicas, backups
+  // and checkpoints all pay for again.
+  auto wal_kb_per_node = [](const json& w) {
+    const double bytes = number(w, "resources.wal_bytes"), nodes = number(w, "resources.nodes");
+    return bytes < 0 || nodes <= 0 ? -1.0 : bytes / nodes / 1024.0;
+  };
   auto rss_mb = [](const json& w) {
     const double kb = number(w, "resources.worker_rss_kb");
     return kb < 0 ? -1.0 : kb / 1024.0;
@@ -109,6 +115,8 @@ int report(const std::string& dir) {
       {"flat: worker peak RSS MB", rss_mb(a["flat"]), rss_mb(g["flat"]), "", "%.1f", "", 0, true},
       {"flat: DB CPU s per 1000 nodes", per_1000(a["flat"]), per_1000(g["flat"]), "", "%.3f", "", 0, true},
       {"dag: DB CPU s per 1000 nodes", per_1000(a["dag"]), -1, "", "%.3f", "", 0, true},
+      {"flat: WAL KB per node", wal_kb_per_node(a["flat"]), wal_kb_per_node(g["flat"]), "", "%.2f", "", 0, true},
+      {"dag: WAL KB per node", wal_kb_per_node(a["dag"]), -1, "", "%.2f", "", 0, true},
       {"flat: worker CPU s per 1000 nodes", per_1000(a["flat"], "resources.worker_cpu_s"),
        per_1000(g["flat"], "resources.worker_cpu_s"), "", "%.3f", "", 0, true},
       {"dag: worker CPU s per 1000 nodes", per_1000(a["dag"], "resources.worker_cpu_s"), -1, "", "%.3f", "", 0, true},
