@@ -1,6 +1,7 @@
 // The Graphile Worker side of `make bench`: the same workloads as adagio's, on the same cluster
 // (its own database), with Graphile Worker's batched settings. Prints one JSON object.
 //
+//   node bench.mjs migrate               install Graphile Worker's schema, nothing else
 //   node bench.mjs add-flat N            queue N no-op jobs (an empty queue first)
 //   node bench.mjs flat N CONCURRENCY    drain the N queued jobs; first job start to empty queue
 //   node bench.mjs chain N               each job adds the next one; hop = next start - this end
@@ -117,7 +118,8 @@ const pool = new pg.Pool({ connectionString, max: 2 });
 try {
   // Installs or updates Graphile Worker's schema before anything is timed.
   await runMigrations({ connectionString, logger: quietLogger });
-  const result = workload === "add-flat" ? await addFlat(pool)
+  const result = workload === "migrate" ? {}
+    : workload === "add-flat" ? await addFlat(pool)
     : workload === "flat" ? await flat(pool, Number(concurrencyArg || 24))
     : workload === "chain" ? await chain(pool)
     : (() => { throw new Error(`unknown workload ${workload}`); })();

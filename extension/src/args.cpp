@@ -27,6 +27,32 @@ std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index) {
   return PG_GETARG_INT32(index);
 }
 
+RunInputsShape arg_jsonb_array_shape(FunctionCallInfo fcinfo, int index) {
+  RunInputsShape shape;
+  pg_guard([&] {
+    ArrayIterator elements = array_create_iterator(PG_GETARG_ARRAYTYPE_P(index), 0, nullptr);
+    Datum value = 0;
+    bool is_null = false;
+    while (array_iterate(elements, &value, &is_null)) {
+      ++shape.elements;
+      if (!is_null && shape.first_non_object == 0 && !JB_ROOT_IS_OBJECT(DatumGetJsonbP(value)))
+        shape.first_non_object = shape.elements;
+    }
+    array_free_iterator(elements);
+  });
+  return shape;
+}
+
+RunInputsShape arg_jsonb_shape(FunctionCallInfo fcinfo, int index) {
+  RunInputsShape shape;
+  shape.elements = 1;
+  if (PG_ARGISNULL(index)) return shape;
+  bool is_object = false;
+  pg_guard([&] { is_object = JB_ROOT_IS_OBJECT(PG_GETARG_JSONB_P(index)); });
+  if (!is_object) shape.first_non_object = 1;
+  return shape;
+}
+
 Datum jsonb_result(const std::string& json) {
   Datum result = 0;
   const char* raw = json.c_str();

@@ -15,6 +15,16 @@ std::optional<std::string> arg_as_text(FunctionCallInfo fcinfo, int index);
 std::optional<std::int64_t> arg_int64(FunctionCallInfo fcinfo, int index);
 std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index);
 
+// What the run inputs of a call hold, read from the argument itself: elements counted over all
+// dimensions, and the first (from 1, in storage order) that is neither NULL nor a JSON object
+// (0: none). Checking in SQL would parse the array's text form once more per reference.
+struct RunInputsShape {
+  long long elements = 0;
+  long long first_non_object = 0;
+};
+RunInputsShape arg_jsonb_array_shape(FunctionCallInfo fcinfo, int index);  // a jsonb[]; not NULL
+RunInputsShape arg_jsonb_shape(FunctionCallInfo fcinfo, int index);        // one jsonb: one element
+
 // Results are built in the caller's memory context: call these after SpiSession::finish().
 Datum jsonb_result(const std::string& json);
 Datum int64_result(std::int64_t value);

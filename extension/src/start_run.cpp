@@ -38,23 +38,19 @@ ValidatedGraph validated(const std::string& json_text) {
 
 // Runs of one graph, one per element of `inputs` (a jsonb[] literal; a NULL element means no
 // inputs), written set-based: one statement for the runs and one for their nodes with the events,
-// however many runs (edges are the graph's, stored once). Returns the run ids in the order of `inputs`.
+// however many runs (edges are the graph's, stored once). `shape` is what the caller read of the
+// inputs argument; both checks come before anything is written. Returns the run ids in the order
+// of `inputs`.
 std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, const std::string& inputs,
+                                      const RunInputsShape& shape,
                                       const std::optional<std::string>& workflow_name,
                                       const std::optional<std::string>& workflow_version) {
-  // One parse of the array for both checks (size and shape), before anything is written.
-  auto checked = spi.query(
-      "SELECT coalesce(cardinality(a.inputs), 0),"
-      "       (SELECT i.ord FROM unnest(a.inputs) WITH ORDINALITY AS i(inputs, ord)"
-      "        WHERE jsonb_typeof(i.inputs) <> 'object' ORDER BY i.ord LIMIT 1)"
-      " FROM (SELECT $1::jsonb[] AS inputs) a",
-      {inputs});
-  if (checked.at(0).integer(0) > max_runs_per_call)
-    throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                   "at most " + std::to_string(max_runs_per_call) + " runs per call, got " + checked.at(0).text(0));
-  if (checked.at(0)[1])
+  if (shape.elements > max_runs_per_call)
+    throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "at most " + std::to_string(max_runs_per_call) +
+                                                       " runs per call, got " + std::to_string(shape.elements));
+  if (shape.first_non_object != 0)
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "run inputs must be a JSON object",
-                   "element " + checked.at(0).text(1) + " of the inputs is not one");
+                   "element " + std::to_string(shape.first_non_object) + " of the inputs is not one");
 
   const auto& nodes = v.graph.nodes;
   const std::string node_count = std::to_string(nodes.size());
@@ -129,10 +125,10 @@ Row stored_workflow(SpiSession& spi, const std::string& name, std::optional<std:
 
 // One run: its inputs as a one-element array (NULL stays NULL: no inputs).
 std::int64_t start_one(SpiSession& spi, const std::string& graph_json, const std::optional<std::string>& inputs,
-                       const std::optional<std::string>& workflow_name,
+                       const RunInputsShape& shape, const std::optional<std::string>& workflow_name,
                        const std::optional<std::string>& workflow_version) {
   const ValidatedGraph v = validated(graph_json);
-  return create_runs(spi, v, array_literal({inputs}), workflow_name, workflow_version).at(0);
+  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version).at(0);
 }
 
 }  // namespace
@@ -163,7 +159,8 @@ Datum adagio_start_run(PG_FUNCTION_ARGS) {
     auto graph = arg_as_text(fcinfo, 0);
     if (!graph) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "graph must not be NULL");
     SpiSession spi;
-    const std::int64_t run_id = start_one(spi, *graph, arg_as_text(fcinfo, 1), std::nullopt, std::nullopt);
+    const std::int64_t run_id =
+        start_one(spi, *graph, arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1), std::nullopt, std::nullopt);
     spi.finish();
     return int64_result(run_id);
   });
@@ -177,7 +174,8 @@ Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
     if (!name) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "workflow name must not be NULL");
     SpiSession spi;
     const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
-    const std::int64_t run_id = start_one(spi, workflow.text(0), arg_as_text(fcinfo, 1), *name, workflow.text(1));
+    const std::int64_t run_id = start_one(spi, workflow.text(0), arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1),
+                                          *name, workflow.text(1));
     spi.finish();
     return int64_result(run_id);
   });
@@ -194,7 +192,8 @@ Datum adagio_start_runs(PG_FUNCTION_ARGS) {
     SpiSession spi;
     const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
     const std::vector<std::int64_t> run_ids =
-        create_runs(spi, validated(workflow.text(0)), *inputs, *name, workflow.text(1));
+        create_runs(spi, validated(workflow.text(0)), *inputs, arg_jsonb_array_shape(fcinfo, 1), *name,
+                    workflow.text(1));
     spi.finish();
     return int64_array_result(run_ids);
   });

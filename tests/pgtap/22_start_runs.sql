@@ -2,7 +2,7 @@
 -- calls: same rows, same timelines, ids in the order of the inputs; bad input writes nothing.
 BEGIN;
 \ir helpers.psql
-SELECT plan(16);
+SELECT plan(19);
 
 SELECT adagio.define_workflow('fan', :'example');
 
@@ -42,6 +42,24 @@ SELECT count(*) AS runs_before FROM adagio.runs \gset
 SELECT count(*) AS nodes_before FROM adagio.nodes \gset
 SELECT throws_ok($$SELECT adagio.start_runs('fan', ARRAY['{}', '[1]']::jsonb[])$$, '22023',
   'run inputs must be a JSON object', 'an input that is not an object is refused');
+-- The inputs are checked from the argument itself: the detail names the first element that is
+-- not an object, counting NULL elements (no inputs) and every dimension.
+CREATE FUNCTION pg_temp.error_detail(statement text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  detail text;
+BEGIN
+  EXECUTE statement;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RETURN detail;
+END $$;
+SELECT is(pg_temp.error_detail($$SELECT adagio.start_runs('fan', ARRAY['{}', NULL, '"x"', '[1]']::jsonb[])$$),
+  'element 3 of the inputs is not one', 'a scalar is not an object; the first such element is named');
+SELECT is(pg_temp.error_detail($$SELECT adagio.start_runs('fan', ARRAY[['{}', '{}'], ['{}', '1']]::jsonb[])$$),
+  'element 4 of the inputs is not one', 'elements are counted over every dimension');
+SELECT throws_ok($$SELECT adagio.start_workflow('fan', '"x"')$$, '22023', 'run inputs must be a JSON object',
+  'start_workflow() refuses inputs that are not an object');
 SELECT throws_ok($$SELECT adagio.start_runs('nope', ARRAY['{}']::jsonb[])$$, '42704',
   'workflow "nope" does not exist', 'an unknown workflow is refused');
 SELECT throws_ok($$SELECT adagio.start_runs('fan', NULL)$$, '22004', NULL, 'NULL inputs are refused');
