@@ -8,8 +8,9 @@
 //   seed-chain N                start one run of an N-node chain (runtime stamp)
 //   drained [RUN_ID]            throughput from the first claim to the last report (attempts table)
 //   chain-hops RUN_ID           hop latency: a node's function start minus its upstream's end
-//   starts SECONDS BATCH        10-node workflow runs started per second, one at a time and batched
-//   graphile-adds SECONDS BATCH the same for Graphile Worker jobs (database in GRAPHILE_DB)
+//   starts SECONDS BATCH ROUNDS 10-node workflow runs started per second, one at a time and batched
+//                               (each the median of ROUNDS spans of SECONDS)
+//   graphile-adds SECONDS BATCH ROUNDS  the same for Graphile Worker jobs (database in GRAPHILE_DB)
 //   steady SECONDS BACKLOG WINDOW   keep BACKLOG nodes ready (two producers) while workers drain; sample per WINDOW;
 //                                   the sweeper's retention (adagio.retention) keeps 30 s of finished runs
 //   report DIR                  merge DIR/*.json into one document and print the table
@@ -156,6 +157,25 @@ double rate_for(pqxx::connection& c, const std::string& statement, double second
   return static_cast<double>(started) / seconds_since(t0);
 }
 
+// One-at-a-time and batched rates, each the median of `rounds` spans of `seconds`, the two kinds
+// in turn (one, batched, one, ...), so that a slow spell of this shared machine falls on both and
+// the median drops it; the spans' own figures are kept beside it.
+json starts_in_rounds(pqxx::connection& c, const std::string& one, const std::string& many, double seconds,
+                      int rounds) {
+  std::vector<double> one_rates, many_rates;
+  for (int round = 0; round < rounds; ++round) {
+    one_rates.push_back(rate_for(c, one, seconds));
+    many_rates.push_back(rate_for(c, many, seconds));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  return {{"one_at_a_time_per_s", median(one_rates)},
+          {"batched_per_s", median(many_rates)},
+          {"of_spans", {{"one_at_a_time_per_s", one_rates}, {"batched_per_s", many_rates}}}};
+}
+
 json ten_node_graph() {
   // A small fan-out/fan-in: a -> b1..b8 -> z, the shape of a typical pipeline.
   json nodes = json::array({{{"name", "a"}, {"runtime", "noop"}}, {{"name", "z"}, {"runtime", "noop"}}});
@@ -169,7 +189,7 @@ json ten_node_graph() {
   return {{"nodes", nodes}, {"edges", edges}};
 }
 
-json starts(double seconds, long batch) {
+json starts(double seconds, long batch, int rounds) {
   pqxx::connection c;
   {
     pqxx::work tx(c);
@@ -180,10 +200,9 @@ json starts(double seconds, long batch) {
   // A batch is one start_runs() call: the graph is parsed once and every table written set-based.
   const std::string many =
       "SELECT cardinality(adagio.start_runs('bench.ten', array_fill('{}'::jsonb, ARRAY[" + std::to_string(batch) + "])))";
-  json out = {{"one_at_a_time_per_s", rate_for(c, one, seconds)},
-              {"batched_per_s", rate_for(c, many, seconds)},
-              {"batch", batch},
-              {"nodes_per_run", 10}};
+  json out = starts_in_rounds(c, one, many, seconds, rounds);
+  out["batch"] = batch;
+  out["nodes_per_run"] = 10;
   // The runs are not to be executed: leave the database as clean as the next workload expects.
   pqxx::work tx(c);
   tx.exec("TRUNCATE adagio.runs, adagio.nodes, adagio.graphs, adagio.attempts, adagio.events");
@@ -191,15 +210,15 @@ json starts(double seconds, long batch) {
   return out;
 }
 
-json graphile_adds(double seconds, long batch) {
+json graphile_adds(double seconds, long batch, int rounds) {
   const char* db = std::getenv("GRAPHILE_DB");
   pqxx::connection c(std::string("dbname=") + (db ? db : "graphile"));
   const std::string one = "SELECT count(graphile_worker.add_job('noop', '{}'::json))";
   const std::string many =
       "SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(SELECT ROW('noop', '{}'::json, NULL, NULL, NULL, NULL, NULL,"
       " NULL)::graphile_worker.job_spec FROM generate_series(1, " + std::to_string(batch) + ")))";
-  json out = {{"one_at_a_time_per_s", rate_for(c, one, seconds)}, {"batched_per_s", rate_for(c, many, seconds)},
-              {"batch", batch}};
+  json out = starts_in_rounds(c, one, many, seconds, rounds);
+  out["batch"] = batch;
   pqxx::work tx(c);
   tx.exec("DELETE FROM graphile_worker._private_jobs");
   tx.commit();
@@ -399,8 +418,8 @@ int main(int argc, char** argv) {
     else if (cmd == "seed-chain") need(1), out = seed_chain(std::stol(a[1]));
     else if (cmd == "drained") out = drained(a.size() > 1 ? std::optional<long long>(std::stoll(a[1])) : std::nullopt);
     else if (cmd == "chain-hops") need(1), out = chain_hops(std::stoll(a[1]));
-    else if (cmd == "starts") need(2), out = starts(std::stod(a[1]), std::stol(a[2]));
-    else if (cmd == "graphile-adds") need(2), out = graphile_adds(std::stod(a[1]), std::stol(a[2]));
+    else if (cmd == "starts") need(3), out = starts(std::stod(a[1]), std::stol(a[2]), std::stoi(a[3]));
+    else if (cmd == "graphile-adds") need(3), out = graphile_adds(std::stod(a[1]), std::stol(a[2]), std::stoi(a[3]));
     else if (cmd == "steady") need(3), out = steady_state(std::stod(a[1]), std::stol(a[2]), std::stod(a[3]));
     else if (cmd == "report") return need(1), report(a[1]);
     else throw std::invalid_argument("unknown subcommand " + cmd);
