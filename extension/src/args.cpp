@@ -27,6 +27,57 @@ std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index) {
   return PG_GETARG_INT32(index);
 }
 
+namespace {
+
+// As uuid_out() prints it: 8-4-4-4-12 lowercase hexadecimal digits.
+std::string uuid_text(const unsigned char* bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string text;
+  text.reserve(36);
+  for (int i = 0; i < UUID_LEN; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    text += digits[bytes[i] >> 4];
+    text += digits[bytes[i] & 0x0f];
+  }
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::optional<std::string>>> arg_array_elements(FunctionCallInfo fcinfo, int index) {
+  if (PG_ARGISNULL(index)) return std::nullopt;
+  // Plain data only inside the guard: the elements point into the (detoasted) array.
+  Oid element_type = InvalidOid;
+  Datum* values = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  pg_guard([&] {
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(index);
+    element_type = ARR_ELEMTYPE(array);
+    if (element_type == UUIDOID)
+      deconstruct_array(array, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &values, &nulls, &count);
+    else if (element_type == TEXTOID)
+      deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
+  });
+  if (element_type != UUIDOID && element_type != TEXTOID)
+    throw SqlError(ERRCODE_DATATYPE_MISMATCH, "argument " + std::to_string(index + 1) + " must be uuid[] or text[]");
+  std::vector<std::optional<std::string>> elements;
+  elements.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) {
+      elements.emplace_back(std::nullopt);
+    } else if (element_type == UUIDOID) {
+      elements.emplace_back(uuid_text(DatumGetUUIDP(values[i])->data));
+    } else {
+      // Array elements are stored inline (never compressed or out of line), with a short or
+      // a long header.
+      const auto* element = reinterpret_cast<const varlena*>(DatumGetPointer(values[i]));
+      elements.emplace_back(std::string(VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element)));
+    }
+  }
+  return elements;
+}
+
 RunInputsShape arg_jsonb_array_shape(FunctionCallInfo fcinfo, int index) {
   RunInputsShape shape;
   pg_guard([&] {

@@ -15,6 +15,11 @@ std::optional<std::string> arg_as_text(FunctionCallInfo fcinfo, int index);
 std::optional<std::int64_t> arg_int64(FunctionCallInfo fcinfo, int index);
 std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index);
 
+// The elements of a uuid[] or text[] argument, flattened in storage order (as unnest() reads
+// them), each as its text form (nullopt for a NULL element); nullopt for a NULL array. Read from
+// the Datum itself: printing the array for a statement to parse again cost a statement per call.
+std::optional<std::vector<std::optional<std::string>>> arg_array_elements(FunctionCallInfo fcinfo, int index);
+
 // What the run inputs of a call hold, read from the argument itself: elements counted over all
 // dimensions, and the first (from 1, in storage order) that is neither NULL nor a JSON object
 // (0: none). Checking in SQL would parse the array's text form once more per reference.

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -204,35 +205,33 @@ void complete_one(SpiSession& spi, const Report& item, Tally& tally) {
   else ++tally.failed;
 }
 
-// The reports of one call, read and checked before anything is applied. Postgres parses the
-// arrays; a NULL outputs array means no output for any of them.
-std::vector<Report> read_reports(SpiSession& spi, const Value& tokens, const Value& conclusions, const Value& outputs) {
+// The reports of one call, read from the arguments (claim tokens, conclusions, outputs at
+// `first` and the next two) and checked before anything is applied; a NULL outputs array means no
+// output for any of them.
+std::vector<Report> read_reports(FunctionCallInfo fcinfo, int first) {
+  const auto tokens = arg_array_elements(fcinfo, first);
+  const auto conclusions = arg_array_elements(fcinfo, first + 1);
+  const auto outputs = arg_array_elements(fcinfo, first + 2);
   if (!tokens || !conclusions)
     throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "claim_tokens and conclusions must not be NULL");
-  // The arrays are cast once, in the MATERIALIZED CTE: a cast in the select list would parse
-  // each whole array again for every row.
-  auto rows = spi.query(
-      "WITH a AS MATERIALIZED (SELECT $1::uuid[] AS tokens, $2::text[] AS conclusions, $3::text[] AS outputs)"
-      " SELECT t.token::text, t.conclusion, t.output,"
-      "        cardinality(a.tokens) = cardinality(a.conclusions)"
-      "        AND (a.outputs IS NULL OR cardinality(a.outputs) = cardinality(a.tokens))"
-      " FROM a, unnest(a.tokens, a.conclusions, a.outputs) AS t(token, conclusion, output)",
-      {tokens, conclusions, outputs});
-  if (rows.size() > 10000)
-    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "at most 10000 reports per call, got " + std::to_string(rows.size()));
+  const std::size_t count = std::max({tokens->size(), conclusions->size(), outputs ? outputs->size() : 0});
+  if (count > 10000)
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "at most 10000 reports per call, got " + std::to_string(count));
+  if (tokens->size() != conclusions->size() || (outputs && outputs->size() != tokens->size()))
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim_tokens, conclusions and outputs differ in length");
   std::vector<Report> items;
   std::set<std::string> seen;
-  for (const Row& row : rows) {
-    if (row.text(3) != "t")
-      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim_tokens, conclusions and outputs differ in length");
-    if (!row[0]) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "a claim token must not be NULL");
-    auto conclusion = adagio::parse_conclusion(row.text(1));
+  for (std::size_t i = 0; i < count; ++i) {
+    const Value& token = (*tokens)[i];
+    const Value& conclusion_name = (*conclusions)[i];
+    if (!token) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "a claim token must not be NULL");
+    auto conclusion = conclusion_name ? adagio::parse_conclusion(*conclusion_name) : std::nullopt;
     if (!conclusion)
-      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + row[1].value_or("NULL") + "\"", {},
-                     "a conclusion is one of success, fail, error");
-    if (!seen.insert(row.text(0)).second)
-      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim " + row.text(0) + " is reported twice in one call");
-    items.push_back(Report{row.text(0), *conclusion, row[2]});
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + conclusion_name.value_or("NULL") + "\"",
+                     {}, "a conclusion is one of success, fail, error");
+    if (!seen.insert(*token).second)
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim " + *token + " is reported twice in one call");
+    items.push_back(Report{*token, *conclusion, outputs ? (*outputs)[i] : Value()});
   }
   return items;
 }
@@ -270,11 +269,9 @@ PG_FUNCTION_INFO_V1(adagio_complete_and_claim);
 // adagio.complete_many(claim_tokens uuid[], conclusions text[], outputs text[]) -> jsonb summary.
 Datum adagio_complete_many(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
-    auto tokens = arg_as_text(fcinfo, 0);
-    auto conclusions = arg_as_text(fcinfo, 1);
-    auto outputs = arg_as_text(fcinfo, 2);
+    const std::vector<Report> reports = read_reports(fcinfo, 0);
     SpiSession spi;
-    const Tally tally = apply_reports(spi, read_reports(spi, tokens, conclusions, outputs), nullptr);
+    const Tally tally = apply_reports(spi, reports, nullptr);
     spi.finish();
     return jsonb_result(summary_json(tally));
   });
@@ -286,12 +283,10 @@ Datum adagio_complete_and_claim(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     // 0 slots allowed: the reports of a worker whose slots are all busy.
     const ClaimRequest handoff = read_claim_request(fcinfo, 5, 0);
-    auto tokens = arg_as_text(fcinfo, 2);
-    auto conclusions = arg_as_text(fcinfo, 3);
-    auto outputs = arg_as_text(fcinfo, 4);
+    const std::vector<Report> reports = read_reports(fcinfo, 2);
 
     SpiSession spi;
-    const Tally tally = apply_reports(spi, read_reports(spi, tokens, conclusions, outputs), &handoff);
+    const Tally tally = apply_reports(spi, reports, &handoff);
     // The queue fills the slots the hand-off left. Run even for none left when nothing was handed:
     // it sees the agent, and refuses one that is not registered (the reports roll back with it).
     // After a hand-off (which saw the agent), only if the queue holds a node for it: a claim

@@ -2,7 +2,7 @@
 -- worker's late report is fenced off; silent agents are marked gone; due backoffs become ready.
 BEGIN;
 \ir helpers.psql
-SELECT plan(16);
+SELECT plan(19);
 
 SELECT adagio.register_agent('stale', '{debug}') AS stale \gset
 SELECT adagio.register_agent('fresh', '{debug}') AS fresh \gset
@@ -50,6 +50,18 @@ UPDATE adagio.agents SET last_seen_at = now() - interval '1 hour' WHERE id = :st
 SELECT adagio.sweep();
 SELECT is((SELECT status FROM adagio.agents WHERE id = :stale), 'gone', 'a silent agent is gone');
 SELECT is((SELECT status FROM adagio.agents WHERE id = :fresh), 'active', 'a live one is not');
+
+-- A claim is a sign of life: a gone agent that claims is active again and seen now.
+SELECT adagio.claim(:stale, 1);
+SELECT is((SELECT status || ' ' || (last_seen_at = now()) FROM adagio.agents WHERE id = :stale), 'active true',
+          'a claim brings a gone agent back, seen now');
+-- So is a report with a claim.
+UPDATE adagio.agents SET last_seen_at = now() - interval '1 hour' WHERE id = :stale;
+SELECT adagio.complete_and_claim(:stale, 1, '{}', '{}');
+SELECT is((SELECT last_seen_at FROM adagio.agents WHERE id = :stale), now(), 'a report and claim marks the agent seen now');
+UPDATE adagio.agents SET status = 'stopped' WHERE id = :stale;
+SELECT adagio.complete_and_claim(:stale, 1, '{}', '{}');
+SELECT is((SELECT status FROM adagio.agents WHERE id = :stale), 'active', 'and brings a stopped one back');
 
 SELECT * FROM finish();
 ROLLBACK;

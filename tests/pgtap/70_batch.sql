@@ -3,7 +3,7 @@
 -- claim no longer held is returned instead of failing the batch.
 BEGIN;
 \ir helpers.psql
-SELECT plan(19);
+SELECT plan(26);
 
 SELECT adagio.register_agent('batcher', '{debug}') AS agent \gset
 SELECT adagio.start_run(:'example') AS run \gset
@@ -71,6 +71,29 @@ SELECT throws_ok($$SELECT adagio.complete_many(ARRAY[gen_random_uuid()], ARRAY['
                  'unknown conclusion "great"', 'an unknown conclusion rejects the call');
 SELECT throws_ok($$SELECT adagio.complete_many(ARRAY[gen_random_uuid(), gen_random_uuid()], ARRAY['success'])$$,
                  '22023', 'claim_tokens, conclusions and outputs differ in length', 'arrays must have one element per report');
+SELECT throws_ok($$SELECT adagio.complete_many(ARRAY[gen_random_uuid()], ARRAY['success'], ARRAY['x', 'y'])$$,
+                 '22023', 'claim_tokens, conclusions and outputs differ in length', 'outputs, when given, one per report too');
+SELECT throws_ok($$SELECT adagio.complete_many(NULL, ARRAY['success'])$$,
+                 '22004', 'claim_tokens and conclusions must not be NULL', 'the tokens are required');
+SELECT throws_ok($$SELECT adagio.complete_many(ARRAY[NULL::uuid], ARRAY['success'])$$,
+                 '22004', 'a claim token must not be NULL', 'each token is required');
+SELECT throws_ok($$SELECT adagio.complete_many(ARRAY[gen_random_uuid()], ARRAY[NULL::text])$$,
+                 '22023', 'unknown conclusion "NULL"', 'each conclusion is required');
+SELECT throws_ok($$SELECT adagio.complete_many(ARRAY['b36e1b2c-4b8e-4e7a-9c1d-2f3a4b5c6d7e'::uuid, 'B36E1B2C-4B8E-4E7A-9C1D-2F3A4B5C6D7E'],
+                                                ARRAY['success', 'fail'])$$,
+                 '22023', 'claim b36e1b2c-4b8e-4e7a-9c1d-2f3a4b5c6d7e is reported twice in one call',
+                 'a claim reported twice is refused, named as uuid prints it');
+SELECT throws_ok($$SELECT adagio.complete_many(ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 10001)),
+                                                array_fill('success'::text, ARRAY[10001]))$$,
+                 '22023', 'at most 10000 reports per call, got 10001', 'a call holds at most 10000 reports');
+-- Arrays are read in storage order, every dimension counted (as unnest() reads them): a 2x2
+-- array is four reports, none of them held; the successes are applied (and answered) first.
+SELECT is(adagio.complete_many(ARRAY[['00000000-0000-4000-8000-00000000000A', '00000000-0000-4000-8000-00000000000B'],
+                                     ['00000000-0000-4000-8000-00000000000C', '00000000-0000-4000-8000-00000000000D']]::uuid[],
+                               ARRAY[['success', 'fail'], ['error', 'success']]) -> 'not_held',
+          '["00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000d",
+            "00000000-0000-4000-8000-00000000000b", "00000000-0000-4000-8000-00000000000c"]'::jsonb,
+          'a two-dimensional call is four reports, in storage order');
 
 SELECT * FROM finish();
 ROLLBACK;
