@@ -142,6 +142,9 @@ int report(const std::string& dir) {
   std::printf("(other = Graphile Worker unless noted; - = not measured)\n");
   if (const json* runs = a["flat"].contains("of_runs_nodes_per_s") ? &a["flat"]["of_runs_nodes_per_s"] : nullptr)
     std::printf("(flat on both systems and dag: the median of %zu drains each, taken in turn)\n", runs->size());
+  if (const json* spans = a["starts"].contains("of_spans") ? &a["starts"]["of_spans"]["batched_per_s"] : nullptr)
+    std::printf("(starts on both systems: the median of %zu spans each, one at a time and batched in turn, each from"
+                " empty tables)\n", spans->size());
   doc["table"] = table;
   std::ofstream(dir + "/results.json") << doc.dump(2) << "\n";
   std::printf("results: %s/results.json\n", dir.c_str());
