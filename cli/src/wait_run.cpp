@@ -22,7 +22,7 @@ struct Snapshot {
 Snapshot read_progress(pqxx::connection& connection, long long run_id) {
   pqxx::nontransaction tx(connection);
   const pqxx::result r = tx.exec_params(
-      "SELECT r.status, coalesce(r.conclusion, ''), r.node_count,"
+      "SELECT r.status, coalesce(r.conclusion::text, ''), r.node_count,"
       "       count(*) FILTER (WHERE n.state IN ('completed', 'cancelled')),"
       "       count(*) FILTER (WHERE n.state = 'running'),"
       "       count(*) FILTER (WHERE n.state = 'completed' AND n.conclusion IN ('fail', 'error')),"

@@ -164,8 +164,8 @@ void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
              r.node_count AS nodes, r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
              r.created_at, r.started_at, r.finished_at, r.created_by
       FROM adagio.runs r
-      WHERE (nullif($1, '') IS NULL OR r.status = $1)
-        AND (nullif($2, '') IS NULL OR r.conclusion = $2)
+      WHERE (nullif($1, '') IS NULL OR r.status::text = $1)
+        AND (nullif($2, '') IS NULL OR r.conclusion::text = $2)
         AND (nullif($3, '') IS NULL OR r.workflow_name = $3)
         AND (nullif($4, '') IS NULL OR r.created_at >= nullif($4, '')::timestamptz)
         AND (nullif($5, '') IS NULL OR r.created_at < nullif($5, '')::timestamptz))

@@ -18,8 +18,8 @@ std::string metrics_sql() {
   return R"SQL(
     SELECT jsonb_build_object(
       'runs', (SELECT coalesce(jsonb_agg(jsonb_build_object('status', status, 'conclusion', conclusion, 'count', c)), '[]')
-               FROM (SELECT status, coalesce(conclusion, '') AS conclusion, count(*) AS c FROM adagio.runs GROUP BY 1, 2) x),
-      'nodes', (SELECT coalesce(jsonb_agg(jsonb_build_object('state', state, 'conclusion', coalesce(conclusion, ''), 'count', nodes)), '[]')
+               FROM (SELECT status, coalesce(conclusion::text, '') AS conclusion, count(*) AS c FROM adagio.runs GROUP BY 1, 2) x),
+      'nodes', (SELECT coalesce(jsonb_agg(jsonb_build_object('state', state, 'conclusion', coalesce(conclusion::text, ''), 'count', nodes)), '[]')
                 FROM adagio.node_state_counts),
       'retrying', (SELECT count(*) FROM adagio.nodes WHERE state IN ('ready', 'scheduled') AND attempt_count > 0),
       'running_claims', (SELECT count(*) FROM adagio.nodes WHERE state = 'running'),

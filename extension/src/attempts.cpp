@@ -79,16 +79,17 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
       " attempt AS ("
       "   INSERT INTO adagio.attempts"
       "     (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, ready_at, started_at)"
-      "   SELECT id, run_id, attempt_count, $2, $3, $4, claimed_by, claim_token, ready_at, claimed_at FROM node"
+      "   SELECT id, run_id, attempt_count, $2::adagio.attempt_conclusion, $3, $4, claimed_by, claim_token, ready_at,"
+      "          claimed_at FROM node"
       "   RETURNING run_id, attempt, agent_id, started_at, finished_at),"
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
-      "   SELECT run_id, $5, CASE WHEN $4 LIKE 'orphaned:%' THEN 'node_orphaned' ELSE 'attempt_finished' END,"
+      "   SELECT run_id, $5, CASE WHEN $4 LIKE 'orphaned:%' THEN 'node_orphaned' ELSE 'attempt_finished' END::adagio.event_kind,"
       "          agent_id, attempt, jsonb_strip_nulls(jsonb_build_object('conclusion', $2::text, 'reason', $4::text,"
       "          'duration_ms', round(extract(epoch FROM finished_at - started_at) * 1000)))"
       "   FROM attempt)"
       " SELECT (SELECT count(*) FROM adagio.attempts a, node n"
-      "         WHERE a.node_id = $1::bigint AND a.conclusion = $2 AND a.attempt > n.retry_base) + 1",
+      "         WHERE a.node_id = $1::bigint AND a.conclusion = $2::adagio.attempt_conclusion AND a.attempt > n.retry_base) + 1",
       {node.node_id, conclusion_name, report.output, report.reason, node.name});
   const int same_conclusion = static_cast<int>(recorded.at(0).integer(0));
 
@@ -111,7 +112,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
       // A retry with a backoff waits in "scheduled" until the sweeper finds it due.
       auto retried = spi.query(
           "WITH retried AS ("
-          "   UPDATE adagio.nodes SET state = CASE WHEN $3::float8 > 0 THEN 'scheduled' ELSE 'ready' END,"
+          "   UPDATE adagio.nodes SET state = CASE WHEN $3::float8 > 0 THEN 'scheduled' ELSE 'ready' END::adagio.node_state,"
           "   ready_at = clock_timestamp() + make_interval(secs => $3::float8), output = $2,"
           "   claim_token = NULL, lease_expires_at = NULL WHERE id = $1::bigint"
           "   RETURNING run_id, name, state, ready_at, attempt_count),"
@@ -131,7 +132,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
     }
     case NextStep::failed:
       spi.query(
-          "UPDATE adagio.nodes SET state = 'completed', conclusion = $2, output = $3,"
+          "UPDATE adagio.nodes SET state = 'completed', conclusion = $2::adagio.node_conclusion, output = $3,"
           " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
           {node.node_id, conclusion_name, report.output});
       finished = 1 + mark_never_reached(spi, node);
@@ -148,7 +149,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
         "   nodes_failed = nodes_failed + $3::int,"
         "   status = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'completed' ELSE status END,"
         "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN"
-        "       CASE WHEN nodes_failed + $3::int = 0 THEN 'success' ELSE 'failed' END ELSE conclusion END,"
+        "       CASE WHEN nodes_failed + $3::int = 0 THEN 'success' ELSE 'failed' END::adagio.run_conclusion ELSE conclusion END,"
         "   finished_at = CASE WHEN nodes_remaining = $2::int THEN now() ELSE finished_at END"
         " WHERE id = $1::bigint RETURNING status, conclusion",
         {node.run_id, std::to_string(finished), std::to_string(not_succeeded)});

@@ -139,7 +139,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   UPDATE adagio.runs r SET nodes_remaining = r.nodes_remaining - l.n,"
       "     status = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN 'completed' ELSE r.status END,"
       "     conclusion = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN"
-      "       CASE WHEN r.nodes_failed = 0 THEN 'success' ELSE 'failed' END ELSE r.conclusion END,"
+      "       CASE WHEN r.nodes_failed = 0 THEN 'success' ELSE 'failed' END::adagio.run_conclusion ELSE r.conclusion END,"
       "     finished_at = CASE WHEN r.nodes_remaining = l.n THEN now() ELSE r.finished_at END"
       "   FROM locked_runs l WHERE r.id = l.id"
       "   RETURNING r.id, r.status, r.conclusion),"
@@ -148,7 +148,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
       "   SELECT e.run_id, e.node, e.kind, e.agent_id, e.attempt, e.detail FROM ("
-      "     SELECT 1 AS step, run_id, name AS node, 'attempt_finished' AS kind, claimed_by AS agent_id,"
+      "     SELECT 1 AS step, run_id, name AS node, 'attempt_finished'::adagio.event_kind AS kind, claimed_by AS agent_id,"
       "            attempt_count AS attempt, 0 AS position,"
       "            jsonb_build_object('conclusion', 'success',"
       "              'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000)) AS detail"
@@ -165,7 +165,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "     FROM counted WHERE status = 'completed') e"
       "   ORDER BY e.step, e.run_id, e.position, e.node)"
       " SELECT 'ready', runtime, NULL::bigint FROM passed WHERE state = 'ready'"
-      " UNION ALL SELECT status, id::text, NULL FROM counted"
+      " UNION ALL SELECT status::text, id::text, NULL FROM counted"
       " UNION ALL SELECT 'handed', json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.id)::text, count(*)"
       "   FROM passed c JOIN adagio.runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0",
       {array_literal(ids), array_literal(locked_tokens), array_literal(outputs), array_literal(edge_runs),

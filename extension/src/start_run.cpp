@@ -87,7 +87,7 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
       " inserted AS ("
       "   INSERT INTO adagio.nodes (run_id, graph_id, name, position, runtime, spec, state, upstream_pending, ready_at)"
       "   SELECT r.id, $5::bigint, n.name, n.position, n.runtime, n.spec,"
-      "          CASE WHEN n.upstream = 0 THEN 'ready' ELSE 'waiting' END, n.upstream,"
+      "          CASE WHEN n.upstream = 0 THEN 'ready' ELSE 'waiting' END::adagio.node_state, n.upstream,"
       "          CASE WHEN n.upstream = 0 THEN clock_timestamp() END"
       "   FROM r CROSS JOIN jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
       "   ORDER BY r.id, n.position"
@@ -95,7 +95,7 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
       // Each run's run_started comes first in its timeline, then its roots' node_ready.
       " INSERT INTO adagio.events (run_id, node, kind, detail)"
       " SELECT e.run_id, e.node, e.kind, e.detail FROM ("
-      "   SELECT r.id AS run_id, NULL::text AS node, 'run_started' AS kind, -1 AS position,"
+      "   SELECT r.id AS run_id, NULL::text AS node, 'run_started'::adagio.event_kind AS kind, -1 AS position,"
       "          jsonb_strip_nulls(jsonb_build_object('nodes', $3::int, 'workflow', $4::text)) AS detail FROM r"
       "   UNION ALL"
       "   SELECT run_id, name, 'node_ready', position, NULL FROM inserted WHERE state = 'ready') e"

@@ -35,7 +35,7 @@ trap stop_workers EXIT
 wait_run() {
   local run="$1" limit="${2:-60}" status
   for _ in $(seq 1 $((limit * 10))); do
-    status=$(sql -c "SELECT status || ' ' || coalesce(conclusion, '') FROM adagio.runs WHERE id = $run")
+    status=$(sql -c "SELECT status || ' ' || coalesce(conclusion::text, '') FROM adagio.runs WHERE id = $run")
     case "$status" in completed*|cancelled*) echo "${status#* }"; return 0 ;; esac
     sleep 0.1
   done

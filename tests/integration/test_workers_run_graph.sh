@@ -28,7 +28,7 @@ run=$(sql -v g="$graph" <<<"SELECT adagio.start_run(:'g'::jsonb, '{\"who\": \"me
 expect_eq "$(wait_run "$run" 60)" success "the run concludes success"
 expect_eq "$(sql -c "SELECT output FROM adagio.nodes WHERE run_id = $run AND name = 'g'")" "c<A>+d<A,B>|F|me|t1" \
   "outputs, run inputs and arguments reach the commands"
-expect_eq "$(sql -c "SELECT string_agg(t.conclusion, ',' ORDER BY t.attempt) FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id WHERE n.run_id = $run AND n.name = 'd'")" \
+expect_eq "$(sql -c "SELECT string_agg(t.conclusion::text, ',' ORDER BY t.attempt) FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id WHERE n.run_id = $run AND n.name = 'd'")" \
   "error,success" "d errored once and was retried"
 sql -c "SELECT t.output FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id WHERE n.run_id = $run AND n.name = 'd' AND t.attempt = 1" \
   | grep -q "first try" || fail "the failed attempt keeps stderr"

@@ -34,7 +34,7 @@ SELECT is(adagio.complete(pg_temp.token_of(:run, 'g'), 'success', 'G') ->> 'run_
   'the last success completes the run');
 SELECT results_eq(
   $$SELECT status, conclusion, nodes_remaining FROM adagio.runs WHERE id = $$ || :run,
-  $$VALUES ('completed'::text, 'success'::text, 0)$$,
+  $$VALUES ('completed'::adagio.run_status, 'success'::adagio.run_conclusion, 0)$$,
   'the run concluded success');
 
 SELECT * FROM finish();

@@ -21,7 +21,7 @@ SELECT is(adagio.complete(pg_temp.token_of(:run, 'flaky'), 'success', 'finally')
 SELECT results_eq(
   $$SELECT t.attempt, t.conclusion, t.output FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id
     WHERE n.run_id = $$ || :run || $$ ORDER BY t.attempt$$,
-  $$VALUES (1, 'error'::text, 'e1'::text), (2, 'fail', 'f1'), (3, 'error', 'e2'), (4, 'success', 'finally')$$,
+  $$VALUES (1, 'error'::adagio.attempt_conclusion, 'e1'::text), (2, 'fail', 'f1'), (3, 'error', 'e2'), (4, 'success', 'finally')$$,
   'every attempt is kept with its conclusion and output');
 SELECT ok((SELECT bool_and(started_at <= finished_at AND agent_id = :agent) FROM adagio.attempts WHERE run_id = :run),
   'attempts record the agent and their start and finish');

@@ -15,7 +15,7 @@ SELECT is(adagio.sweep() ->> 'orphaned', '1', 'the sweep orphans the lapsed clai
 SELECT is(pg_temp.node_states(:run), 'm=waiting n=ready', 'with error retries left, n is ready again');
 SELECT results_eq(
   format($$SELECT conclusion, reason ~ '^orphaned: stale \(id %s\) missed its lease', agent_id FROM adagio.attempts WHERE run_id = %s$$, :stale, :run),
-  format($$VALUES ('error'::text, true, %s::bigint)$$, :stale),
+  format($$VALUES ('error'::adagio.attempt_conclusion, true, %s::bigint)$$, :stale),
   'the orphaned attempt is an error naming the agent that missed its lease');
 
 SELECT is(pg_temp.claim_names(:fresh), 'n', 'another agent re-claims n');

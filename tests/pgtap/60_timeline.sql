@@ -51,7 +51,7 @@ SELECT throws_ok('SELECT * FROM adagio.timeline(-1)', '42704', 'run -1 does not 
 SELECT throws_ok(format('SELECT adagio.retry_run(%s)', :other), '55000', NULL, 'a run still going cannot be retried');
 SELECT is(adagio.retry_run(:run) ->> 'nodes_reset', '2', 'retry_run resets the nodes that did not succeed (b, c)');
 SELECT is(pg_temp.node_states(:run), 'a=completed/success b=ready c=waiting', 'a keeps its success; b is ready, c waits');
-SELECT is((SELECT status || '/' || coalesce(conclusion, '-') FROM adagio.runs WHERE id = :run), 'running/-',
+SELECT is((SELECT status || '/' || coalesce(conclusion::text, '-') FROM adagio.runs WHERE id = :run), 'running/-',
   'the run is running again');
 SELECT is((SELECT inputs ->> 'a' FROM adagio.nodes WHERE run_id = :run AND name = 'b'), 'A', 'b keeps its input from a');
 SELECT is(pg_temp.claim_names(:agent), 'b,x', 'b is claimable again (x is the other run''s)');

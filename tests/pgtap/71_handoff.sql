@@ -67,7 +67,7 @@ SELECT pg_temp.claim_names(:agent, 1) AS first_claimed \gset
 SELECT adagio.complete_and_claim(:agent, 0, ARRAY[pg_temp.token_of(:pair, 's')], ARRAY['success'], NULL) AS result \gset
 SELECT is((:'result'::jsonb ->> 'succeeded', jsonb_array_length(:'result'::jsonb -> 'claims'),
            (SELECT state FROM adagio.nodes WHERE run_id = :pair AND name = 't')),
-          ('1'::text, 0, 'ready'::text), 'with no slots, nothing is handed over and the node is queued');
+          ('1'::text, 0, 'ready'::adagio.node_state), 'with no slots, nothing is handed over and the node is queued');
 
 -- A stale token comes back in not_held; the claims are still made.
 SELECT adagio.complete_and_claim(:agent, 1, ARRAY[gen_random_uuid()], ARRAY['success'], NULL) AS result \gset
