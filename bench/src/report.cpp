@@ -112,6 +112,8 @@ int report(const std::string& dir) {
        number(a["steady"], "first.nodes_per_s"), "adagio first span", "%.0f", ">= 0.8", 0.8, false},
       {"steady: claim P50 ms last span vs first", number(a["steady"], "last.claim_p50_ms"),
        number(a["steady"], "first.claim_p50_ms"), "adagio first span", "%.2f", "", 0, true},
+      {"steady: nodes/s last vs the very first span", number(a["steady"], "last.nodes_per_s"),
+       number(a["steady"], "first_from_start.nodes_per_s"), "adagio first span, warm-up in", "%.0f", "", 0, false},
       {"flat: worker peak RSS MB", rss_mb(a["flat"]), rss_mb(g["flat"]), "", "%.1f", "", 0, true},
       {"flat: DB CPU s per 1000 nodes", per_1000(a["flat"]), per_1000(g["flat"]), "", "%.3f", "", 0, true},
       {"dag: DB CPU s per 1000 nodes", per_1000(a["dag"]), -1, "", "%.3f", "", 0, true},
