@@ -248,10 +248,10 @@ long long scalar(pqxx::connection& c, const std::string& sql) {
 // second (adagio.retention, set for the run and reset after it); a probe agent claims and
 // completes a node twice a second and times both calls; every WINDOW seconds the throughput
 // (started - still unfinished) is sampled. The windows that begin within the retention period
-// are a warm-up, not measured: until the first runs are 30 s old nothing is purged, and those
-// windows drained about a fifth faster than any later one in every run, which made the first
-// minute a different workload from the last. They are kept, marked, in the samples; the measured
-// windows that follow cover SECONDS.
+// are a warm-up, not measured: until the first runs are 30 s old nothing is purged, the tables are
+// new (no dirty pages to write back, little to vacuum), and in every run those windows drained
+// about a fifth faster than any later one, which made the first minute a start-up transient rather
+// than the steady state. They are kept, marked, in the samples; the measured windows cover SECONDS.
 json steady_state(double seconds, long backlog, double window) {
   std::atomic<bool> stop{false};
   std::atomic<long long> started{0};
