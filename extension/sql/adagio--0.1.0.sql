@@ -25,8 +25,8 @@ $roles$;
 -- Types ------------------------------------------------------------------------------------------
 -- The states and conclusions are enums, not text with a CHECK: Postgres reads and plans a table's
 -- CHECK constraints again for every statement that writes it, and the lists of allowed values were
--- about a sixth of a chain hop's server time (docs/performance.md). An enum is checked once, when
--- a value is read in, and takes 4 bytes in the row. Compare with literals as with text
+-- the costly part of that: about a tenth of a chain hop's server time (docs/performance.md). An enum is
+-- checked once, when a value is read in, and takes 4 bytes in the row. Compare with literals as with text
 -- (state = 'ready'); a value held in a text variable needs a cast (status::text = $1).
 CREATE TYPE adagio.run_status AS ENUM ('waiting', 'running', 'completed', 'cancelled');
 CREATE TYPE adagio.run_conclusion AS ENUM ('success', 'failed');
