@@ -599,7 +599,9 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
     if (claim_too) {
       next_poll_ = clock::now() + opt_.poll_interval;
       maybe_more_ = false;
-      take_claims(summary.value("claims", json::array()), free);
+      // By reference: value() would copy every claim's document.
+      const auto claims = summary.find("claims");
+      take_claims(claims != summary.end() ? *claims : json::array(), free);
     }
     return ReportStatus::done;
   } catch (const pqxx::sql_error& e) {
