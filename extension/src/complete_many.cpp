@@ -90,7 +90,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       // condition on state is needed, and one would let the plan read every running node.
       "   FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS i(id, token, output)"
       "   WHERE n.id = i.id"
-      "   RETURNING n.id, n.run_id, n.name, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at,"
+      "   RETURNING n.id, n.run_id, n.name, n.position, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at,"
       "     n.finished_at, i.token, i.output),"
       " attempt AS ("
       "   INSERT INTO adagio.attempts"
@@ -144,12 +144,13 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   FROM locked_runs l WHERE r.id = l.id"
       "   RETURNING r.id, r.status, r.conclusion),"
       // One insertion for every event, sorted, so each run's timeline reads: the attempts, the
-      // nodes they made ready (and, handed off, claimed), the run's completion.
+      // nodes they made ready (and, handed off, claimed), the run's completion; each group in the
+      // run's topological order (positions are unique within a run, so names are never compared).
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
       "   SELECT e.run_id, e.node, e.kind, e.agent_id, e.attempt, e.detail FROM ("
       "     SELECT 1 AS step, run_id, name AS node, 'attempt_finished'::adagio.event_kind AS kind, claimed_by AS agent_id,"
-      "            attempt_count AS attempt, 0 AS position,"
+      "            attempt_count AS attempt, position,"
       "            jsonb_build_object('conclusion', 'success',"
       "              'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000)) AS detail"
       "     FROM done"
