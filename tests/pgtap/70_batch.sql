@@ -3,7 +3,7 @@
 -- claim no longer held is returned instead of failing the batch.
 BEGIN;
 \ir helpers.psql
-SELECT plan(26);
+SELECT plan(27);
 
 SELECT adagio.register_agent('batcher', '{debug}') AS agent \gset
 SELECT adagio.start_run(:'example') AS run \gset
@@ -94,6 +94,17 @@ SELECT is(adagio.complete_many(ARRAY[['00000000-0000-4000-8000-00000000000A', '0
           '["00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000d",
             "00000000-0000-4000-8000-00000000000b", "00000000-0000-4000-8000-00000000000c"]'::jsonb,
           'a two-dimensional call is four reports, in storage order');
+
+-- Within a batch, the attempts are logged in the run's topological order (positions), not by
+-- name: zeta is declared (and placed) before alpha.
+SELECT adagio.register_agent('ordered', '{debug}') AS order_agent \gset
+SELECT adagio.start_run('{"nodes":[{"name":"zeta","runtime":"debug"},{"name":"alpha","runtime":"debug"}]}') AS order_run \gset
+SELECT pg_temp.claim_names(:order_agent);
+SELECT adagio.complete_many(ARRAY[pg_temp.token_of(:order_run, 'alpha'), pg_temp.token_of(:order_run, 'zeta')],
+                            ARRAY['success', 'success']);
+SELECT is((SELECT string_agg(node, ' ' ORDER BY id) FROM adagio.events
+           WHERE run_id = :order_run AND kind = 'attempt_finished'),
+          'zeta alpha', 'a batch logs its attempts in the run''s topological order');
 
 SELECT * FROM finish();
 ROLLBACK;
