@@ -27,37 +27,26 @@ std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index) {
   return PG_GETARG_INT32(index);
 }
 
-namespace {
-
-// As uuid_out() prints it: 8-4-4-4-12 lowercase hexadecimal digits.
-std::string uuid_text(const unsigned char* bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(36);
-  for (int i = 0; i < UUID_LEN; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
-    text += digits[bytes[i] >> 4];
-    text += digits[bytes[i] & 0x0f];
-  }
-  return text;
-}
-
-}  // namespace
-
 std::optional<std::vector<std::optional<std::string>>> arg_array_elements(FunctionCallInfo fcinfo, int index) {
   if (PG_ARGISNULL(index)) return std::nullopt;
-  // Plain data only inside the guard: the elements point into the (detoasted) array.
+  // Plain data only inside the guard: uuids printed by uuid_out() and texts pointing into the
+  // (detoasted) array, all in the call's memory context.
   Oid element_type = InvalidOid;
   Datum* values = nullptr;
   bool* nulls = nullptr;
+  char** uuids = nullptr;
   int count = 0;
   pg_guard([&] {
     ArrayType* array = PG_GETARG_ARRAYTYPE_P(index);
     element_type = ARR_ELEMTYPE(array);
-    if (element_type == UUIDOID)
+    if (element_type == UUIDOID) {
       deconstruct_array(array, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &values, &nulls, &count);
-    else if (element_type == TEXTOID)
+      uuids = static_cast<char**>(palloc0(sizeof(char*) * (count > 0 ? count : 1)));
+      for (int i = 0; i < count; ++i)
+        if (!nulls[i]) uuids[i] = DatumGetCString(DirectFunctionCall1(uuid_out, values[i]));
+    } else if (element_type == TEXTOID) {
       deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
+    }
   });
   if (element_type != UUIDOID && element_type != TEXTOID)
     throw SqlError(ERRCODE_DATATYPE_MISMATCH, "argument " + std::to_string(index + 1) + " must be uuid[] or text[]");
@@ -67,7 +56,7 @@ std::optional<std::vector<std::optional<std::string>>> arg_array_elements(Functi
     if (nulls[i]) {
       elements.emplace_back(std::nullopt);
     } else if (element_type == UUIDOID) {
-      elements.emplace_back(uuid_text(DatumGetUUIDP(values[i])->data));
+      elements.emplace_back(uuids[i]);
     } else {
       // Array elements are stored inline (never compressed or out of line), with a short or
       // a long header.
