@@ -164,7 +164,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "     UNION ALL"
       "     SELECT 4, id, NULL, 'run_completed', NULL, NULL, 0, jsonb_build_object('conclusion', conclusion)"
       "     FROM counted WHERE status = 'completed') e"
-      "   ORDER BY e.step, e.run_id, e.position, e.node)"
+      "   ORDER BY e.step, e.run_id, e.position)"
       " SELECT 'ready', runtime, NULL::bigint FROM passed WHERE state = 'ready'"
       " UNION ALL SELECT status::text, id::text, NULL FROM counted"
       " UNION ALL SELECT 'handed', json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.id)::text, count(*)"
