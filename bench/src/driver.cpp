@@ -178,12 +178,8 @@ json starts_in_rounds(pqxx::connection& c, const std::string& one, const std::st
     one_rates.push_back(span(one));
     many_rates.push_back(span(many));
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  return {{"one_at_a_time_per_s", median(one_rates)},
-          {"batched_per_s", median(many_rates)},
+  return {{"one_at_a_time_per_s", percentile(one_rates, 50)},
+          {"batched_per_s", percentile(many_rates, 50)},
           {"of_spans", {{"one_at_a_time_per_s", one_rates}, {"batched_per_s", many_rates}}}};
 }
 
@@ -353,13 +349,12 @@ json steady_state(double seconds, long backlog, double window) {
                      " + (SELECT count(*) FROM adagio.nodes WHERE state = 'running')");
   };
 
-  const double warmup = retention_s;
   json samples = json::array();
   const auto t0 = steady::now();
   auto window_start = t0;
   long long done_before = started - unfinished();
   std::vector<double> claim_ms, complete_ms;
-  while (seconds_since(t0) < warmup + window + seconds) {
+  while (seconds_since(t0) < retention_s + window + seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     {
       const auto a = steady::now();
@@ -376,7 +371,7 @@ json steady_state(double seconds, long backlog, double window) {
       const long long done_now = started - unfinished();
       const double secs = std::chrono::duration<double>(steady::now() - window_start).count();
       samples.push_back({{"at_s", seconds_since(t0)},
-                         {"warmup", std::chrono::duration<double>(window_start - t0).count() < warmup},
+                         {"warmup", std::chrono::duration<double>(window_start - t0).count() < retention_s},
                          {"nodes_per_s", static_cast<double>(done_now - done_before) / secs},
                          {"claim_p50_ms", percentile(claim_ms, 50)},
                          {"claim_p99_ms", percentile(claim_ms, 99)},
@@ -412,7 +407,6 @@ json steady_state(double seconds, long backlog, double window) {
   json out = {{"seconds", seconds},
               {"backlog", backlog},
               {"span_s", span},
-              {"warmup_s", warmup},
               {"nodes_started", started.load()},
               {"retention_s", retention_s},
               {"runs_purged", runs_before + started.load() - scalar(c, "SELECT count(*) FROM adagio.runs")},
