@@ -3,7 +3,7 @@
 #   make deps      install the Debian packages needed (idempotent)
 #   make           build the core, the worker and the extension
 #   make demo      run the example workflow on a throwaway cluster with two workers
-#   make test      unit + pgTAP + isolation (races) + integration + dashboard tests, each against a throwaway cluster
+#   make test      unit + pgTAP + isolation (races) + integration + dashboard + container tests, each against a throwaway cluster
 #   make bench     adagio vs Graphile Worker on a throwaway cluster (BENCH_SCALE=small: ~2 min); not part of make test
 #   make install   install the extension and binaries system-wide (for real use)
 
@@ -11,7 +11,7 @@ BUILD ?= build
 PG_CONFIG ?= pg_config
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test isolation-test integration-test dashboard-test bench install clean
+.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test isolation-test integration-test dashboard-test docker-test bench install clean
 
 all: build
 
@@ -54,12 +54,18 @@ integration-test: build sandbox-tree
 dashboard-test: build sandbox-tree
 	tests/dashboard/run
 
+# The images of docker/Dockerfile built from this checkout and run: database, workers, CLI,
+# dashboard, compose (Docker, or Podman where no Docker daemon runs).
+docker-test:
+	tests/docker/run
+
 test: deps build sandbox-tree
 	$(MAKE) unit-test
 	$(MAKE) pgtap-test
 	$(MAKE) isolation-test
 	$(MAKE) integration-test
 	$(MAKE) dashboard-test
+	$(MAKE) docker-test
 
 # Builds its own binaries (build/bench) and installs Graphile Worker from npm (bench/graphile).
 bench: deps build sandbox-tree

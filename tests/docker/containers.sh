@@ -1,0 +1,34 @@
+# Sourced by the container tests: `ctr` runs the container engine, whichever this machine has,
+# and `compose` its compose tool.
+# Docker when its daemon answers; otherwise Podman (installed from Debian's packages if missing),
+# which needs no daemon.
+if docker info >/dev/null 2>&1; then
+  ctr() { docker "$@"; }
+  compose() { docker compose "$@"; }
+  engine=docker
+else
+  if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v debootstrap >/dev/null ||
+     ! command -v podman-compose >/dev/null; then
+    echo "docker test: installing podman, podman-compose, runc and debootstrap"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      podman podman-compose runc debootstrap uidmap fuse-overlayfs >/dev/null
+  fi
+  # The project's CI machines are VMs whose cgroup v2 hierarchy is hybrid (crun refuses it) and
+  # whose root lacks CAP_SYS_RESOURCE (a container may not get higher resource limits than the
+  # host's; 16384 processes is also under what runc's init may raise to there): runc with
+  # cgroupfs, limits at or below the host's. Settings of our own, not the machine's.
+  nofile="$(ulimit -Hn)"; { [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; } && nofile=65536
+  nproc="$(ulimit -Hu)"; { [ "$nproc" = unlimited ] || [ "$nproc" -gt 16384 ]; } && nproc=16384
+  export CONTAINERS_CONF="${TMPDIR:-/tmp}/adagio-containers.conf"
+  cat >"$CONTAINERS_CONF" <<CONF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+CONF
+  ctr() { podman "$@"; }
+  compose() { podman-compose "$@"; }
+  engine=podman
+fi
