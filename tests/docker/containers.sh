@@ -12,7 +12,7 @@ else
     echo "docker test: installing podman, podman-compose, runc and debootstrap"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      podman podman-compose runc debootstrap uidmap fuse-overlayfs >/dev/null
+      podman podman-compose runc debootstrap >/dev/null
   fi
   # The project's CI machines are VMs whose cgroup v2 hierarchy is hybrid (crun refuses it) and
   # whose root lacks CAP_SYS_RESOURCE (a container may not get higher resource limits than the
