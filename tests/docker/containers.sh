@@ -7,6 +7,10 @@ if docker info >/dev/null 2>&1; then
   compose() { docker compose "$@"; }
   engine=docker
 else
+  if [ "$(id -u)" != 0 ]; then
+    echo "docker test: skipped: no Docker daemon answers, and Podman here needs root (it runs rootful)"
+    exit 0
+  fi
   if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v debootstrap >/dev/null ||
      ! command -v podman-compose >/dev/null; then
     echo "docker test: installing podman, podman-compose, runc and debootstrap"
@@ -20,7 +24,8 @@ else
   # cgroupfs, limits at or below the host's. Settings of our own, not the machine's.
   nofile="$(ulimit -Hn)"; { [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; } && nofile=65536
   nproc="$(ulimit -Hu)"; { [ "$nproc" = unlimited ] || [ "$nproc" -gt 16384 ]; } && nproc=16384
-  export CONTAINERS_CONF="${TMPDIR:-/tmp}/adagio-containers.conf"
+  export CONTAINERS_CONF
+  CONTAINERS_CONF="$(mktemp --suffix=.adagio-containers.conf)"
   cat >"$CONTAINERS_CONF" <<CONF
 [containers]
 default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
