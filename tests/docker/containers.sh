@@ -15,8 +15,10 @@ else
      ! command -v podman-compose >/dev/null; then
     echo "docker test: installing podman, podman-compose, runc and debootstrap"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      podman podman-compose runc debootstrap >/dev/null
+    # With Podman's recommended packages: among them netavark and aardvark-dns, the network
+    # stack whose DNS lets compose's services find each other by name (Debian's podman may
+    # otherwise come with the CNI plugins alone, which have no name service).
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman netavark aardvark-dns podman-compose runc debootstrap >/dev/null
   fi
   # The project's CI machines are VMs whose cgroup v2 hierarchy is hybrid (crun refuses it) and
   # whose root lacks CAP_SYS_RESOURCE (a container may not get higher resource limits than the
