@@ -12,13 +12,14 @@ else
     exit 0
   fi
   if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v debootstrap >/dev/null ||
-     ! command -v podman-compose >/dev/null; then
+     ! command -v podman-compose >/dev/null || ! command -v iptables >/dev/null; then
     echo "docker test: installing podman, podman-compose, runc and debootstrap"
     apt-get update -qq
-    # With Podman's recommended packages: among them netavark and aardvark-dns, the network
-    # stack whose DNS lets compose's services find each other by name (Debian's podman may
-    # otherwise come with the CNI plugins alone, which have no name service).
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman netavark aardvark-dns podman-compose runc debootstrap >/dev/null
+    # With Podman's recommended packages, and netavark and aardvark-dns named: the network stack
+    # whose DNS lets compose's services find each other by name (Debian's podman may otherwise
+    # come with the CNI plugins alone, which have no name service). netavark runs iptables, which
+    # its package does not depend on.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman netavark aardvark-dns iptables podman-compose runc debootstrap >/dev/null
   fi
   # The project's CI machines are VMs whose cgroup v2 hierarchy is hybrid (crun refuses it) and
   # whose root lacks CAP_SYS_RESOURCE (a container may not get higher resource limits than the
