@@ -78,7 +78,7 @@ int show_stats(const Context& context, const std::string& format) {
     for (const char* key : keys) std::cout << "  " << key << " " << group.value(key, 0LL);
     std::cout << "\n";
   };
-  line("runs  ", stats["runs"], {"total", "waiting", "running", "completed", "cancelled", "succeeded", "failed"});
+  line("runs  ", stats["runs"], {"total", "running", "completed", "cancelled", "succeeded", "failed"});
   line("nodes ", stats["nodes"], {"total", "waiting", "ready", "scheduled", "running", "completed", "cancelled"});
   line("agents", stats["agents"], {"total", "active"});
   return exit_code::ok;

@@ -222,7 +222,7 @@ void add_run_commands(CLI::App& app, Context& context) {
   auto* ls = run->add_subcommand("ls", "list runs, newest first");
   ls->alias("list");
   ls->add_option("--status,-s", list_options->status, "only runs with this status")
-      ->check(CLI::IsMember({"waiting", "running", "completed", "cancelled"}));
+      ->check(CLI::IsMember({"running", "completed", "cancelled"}));
   ls->add_option("--since", list_options->since, "created at or after: a timestamp, or a duration ago (30m, 2h, 7d)");
   ls->add_option("--until", list_options->until, "created before: a timestamp, or a duration ago");
   ls->add_option("--limit,-n", list_options->limit, "at most this many runs")->capture_default_str()->check(CLI::Range(1, 100000));

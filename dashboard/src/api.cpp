@@ -9,7 +9,7 @@
 namespace adagio::dashboard {
 namespace {
 
-const std::vector<std::string> run_statuses = {"waiting", "running", "completed", "cancelled"};
+const std::vector<std::string> run_statuses = {"running", "completed", "cancelled"};
 const std::vector<std::string> run_conclusions = {"success", "failed"};
 const std::vector<std::string> agent_statuses = {"active", "stopped", "gone"};
 

@@ -72,7 +72,7 @@ void install_metrics(httplib::Server& server, App& app) {
     Exposition x;
     // Every known label combination is always present, so a series never vanishes at zero.
     x.family("adagio_runs", "gauge", "Runs by status and conclusion.");
-    for (const char* status : {"waiting", "running", "cancelled"})
+    for (const char* status : {"running", "cancelled"})
       x.sample("adagio_runs", std::string("status=\"") + status + "\",conclusion=\"\"", count_of(m["runs"], "status", status, ""));
     for (const char* conclusion : {"success", "failed"})
       x.sample("adagio_runs", std::string("status=\"completed\",conclusion=\"") + conclusion + "\"",

@@ -24,7 +24,7 @@ const std::string& openapi_document() {
         "error": {"type": "string"}, "status": {"type": "integer"}, "sqlstate": {"type": "string"}, "hint": {"type": "string"}}},
       "RunSummary": {"type": "object", "properties": {
         "id": {"type": "integer"}, "workflow": {"type": "string", "nullable": true}, "workflow_version": {"type": "integer", "nullable": true},
-        "status": {"type": "string", "enum": ["waiting", "running", "completed", "cancelled"]},
+        "status": {"type": "string", "enum": ["running", "completed", "cancelled"]},
         "conclusion": {"type": "string", "enum": ["success", "failed"], "nullable": true},
         "nodes": {"type": "integer"}, "nodes_done": {"type": "integer"}, "nodes_failed": {"type": "integer"},
         "created_at": {"type": "string", "format": "date-time"}, "started_at": {"type": "string", "format": "date-time", "nullable": true},
@@ -74,7 +74,7 @@ const std::string& openapi_document() {
     "/api/runs": {
       "get": {"summary": "Runs, newest first, filtered and paged",
         "parameters": [
-          {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["waiting", "running", "completed", "cancelled"]}},
+          {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["running", "completed", "cancelled"]}},
           {"name": "conclusion", "in": "query", "schema": {"type": "string", "enum": ["success", "failed"]}},
           {"name": "workflow", "in": "query", "schema": {"type": "string"}, "description": "stored workflow name"},
           {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}, "description": "created at or after (ISO 8601)"},
@@ -106,7 +106,7 @@ const std::string& openapi_document() {
       "parameters": [{"$ref": "#/components/parameters/runId"}],
       "responses": {"200": {"description": "events", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"}}}},
-    "/api/runs/{id}/cancel": {"post": {"summary": "Cancel a waiting or running run (cancel_run)", "security": [{"bearer": []}, {"header": []}],
+    "/api/runs/{id}/cancel": {"post": {"summary": "Cancel a running run (cancel_run)", "security": [{"bearer": []}, {"header": []}],
       "parameters": [{"$ref": "#/components/parameters/runId"}],
       "responses": {"200": {"description": "{run_id, nodes_cancelled, attempts_stopped}"},
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},

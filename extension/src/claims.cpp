@@ -50,9 +50,6 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
       "   WHERE n.id = ANY (ARRAY(SELECT id FROM picked))"  // the primary key, not a hash of all nodes
       "   RETURNING n.id, n.run_id, n.name, n.runtime, n.spec, n.inputs, n.attempt_count, n.claim_token,"
       "     n.lease_expires_at, n.ready_at),"
-      " started AS ("
-      "   UPDATE adagio.runs r SET status = 'running', started_at = now()"
-      "   WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'waiting'),"
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
       "   SELECT run_id, name, 'node_claimed', $1::bigint, attempt_count,"

@@ -12,7 +12,7 @@ const quickGraph = (tag) => ({
   nodes: [debugNode(`${tag}-a`, { output: `out-${tag}` }), debugNode(`${tag}-b`)],
   edges: [{ source: `${tag}-a`, destination: `${tag}-b` }],
 });
-// A run no worker can claim: it stays waiting until cancelled.
+// A run no worker can claim: it stays running until cancelled.
 const stuckGraph = { nodes: [{ name: 'nobody', runtime: 'no-such-runtime', metadata: {} }], edges: [] };
 
 test('listens on loopback by default and reports its action mode', async () => {
@@ -214,9 +214,9 @@ test('runs: filters are validated, pages are disjoint and complete', async () =>
   assert.deepEqual([...created].sort((x, y) => y - x), created, 'newest first');
   assert.equal((await get(`/api/runs?limit=3&offset=${all.total}`)).body.runs.length, 0);
 
-  const waiting = (await get('/api/runs?status=waiting&limit=500')).body;
-  for (const id of ids) assert.ok(waiting.runs.some((r) => r.id === id));
-  assert.ok(waiting.runs.every((r) => r.status === 'waiting'));
+  const running = (await get('/api/runs?status=running&limit=500')).body;
+  for (const id of ids) assert.ok(running.runs.some((r) => r.id === id));
+  assert.ok(running.runs.every((r) => r.status === 'running'));
   await post(`/api/runs/${ids[0]}/cancel`);
   const cancelled = (await get('/api/runs?status=cancelled&limit=500')).body.runs;
   assert.ok(cancelled.some((r) => r.id === ids[0]));
@@ -229,7 +229,7 @@ test('runs: filters are validated, pages are disjoint and complete', async () =>
   assert.equal((await get(`/api/runs?until=${encodeURIComponent(future)}`)).body.total, all.total);
   assert.equal((await get('/api/runs?since=2000-01-01')).body.total, all.total);
 
-  assertError(await get('/api/runs?status=finished'), 400, /status must be one of waiting, running, completed, cancelled/);
+  assertError(await get('/api/runs?status=finished'), 400, /status must be one of running, completed, cancelled/);
   assertError(await get('/api/runs?conclusion=fail'), 400, /conclusion must be one of success, failed/);
   for (const limit of ['0', '501', '-3', 'ten', '1.5', '99999999999999999999'])
     assertError(await get(`/api/runs?limit=${limit}`), 400, /limit must be an integer from 1 to 500/);

@@ -73,9 +73,9 @@ test('home page shows live counts', async () => {
   const stats = (await get('/api/stats')).body;
   await page.waitForFunction((n) => document.querySelector('[data-card="runs"] h2 small')?.textContent === `${n} in all`,
     stats.runs.total, { timeout: 5000 });
-  const before = Number(await page.locator('[data-card="runs"] [data-stat="waiting"] .stat-value').textContent());
+  const before = Number(await page.locator('[data-card="runs"] [data-stat="running"] .stat-value').textContent());
   await post('/api/runs', { graph: { nodes: [{ name: 'unclaimable', runtime: 'nobody-serves-this' }] } });
-  await page.waitForFunction((n) => document.querySelector('[data-card="runs"] [data-stat="waiting"] .stat-value')?.textContent === String(n),
+  await page.waitForFunction((n) => document.querySelector('[data-card="runs"] [data-stat="running"] .stat-value')?.textContent === String(n),
     before + 1, { timeout: 5000 });
   assert.ok(await page.locator('.runs-table tbody tr').count() >= 2, 'latest runs listed');
   await shot('home');

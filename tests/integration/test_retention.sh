@@ -48,7 +48,7 @@ expect_eq "$(sql -c "SELECT (SELECT count(*) FROM adagio.nodes WHERE run_id <> $
                          + (SELECT count(*) FROM adagio.attempts WHERE run_id <> $pending)
                          + (SELECT count(*) FROM adagio.events WHERE run_id <> $pending)")" 0 \
   "with their nodes, attempts and events"
-expect_eq "$(sql -c "SELECT status FROM adagio.runs WHERE id = $pending")" waiting "the unfinished run stays"
+expect_eq "$(sql -c "SELECT status FROM adagio.runs WHERE id = $pending")" running "the unfinished run stays"
 expect_eq "$(sql -c "SELECT count(*) FROM public.hijacked")" 0 \
   "the sweeper resolved names in pg_catalog, not through the database owner's search_path"
 

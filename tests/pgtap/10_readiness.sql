@@ -2,17 +2,18 @@
 -- node becomes ready only once every upstream node succeeded.
 BEGIN;
 \ir helpers.psql
-SELECT plan(12);
+SELECT plan(13);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 SELECT adagio.start_run(:'example') AS run \gset
 
 SELECT is(pg_temp.node_states(:run),
   'a=ready b=ready c=waiting d=waiting e=waiting f=waiting g=waiting', 'roots start ready, the rest waiting');
-SELECT is((SELECT status FROM adagio.runs WHERE id = :run), 'waiting', 'a new run is waiting');
+SELECT is((SELECT status FROM adagio.runs WHERE id = :run), 'running', 'a new run is running (its roots are ready)');
+SELECT ok((SELECT started_at = created_at FROM adagio.runs WHERE id = :run), 'a run starts when it is created');
 
 SELECT is(pg_temp.claim_names(:agent), 'a,b', 'only the roots are claimable');
-SELECT is((SELECT status FROM adagio.runs WHERE id = :run), 'running', 'a claim makes the run running');
+SELECT is((SELECT status FROM adagio.runs WHERE id = :run), 'running', 'and stays running once claimed');
 SELECT is(pg_temp.claim_names(:agent), '', 'a running node is not handed out twice');
 
 SELECT adagio.complete(pg_temp.token_of(:run, 'a'), 'success', 'A');

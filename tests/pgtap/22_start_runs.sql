@@ -10,7 +10,7 @@ SELECT adagio.start_runs('fan', ARRAY['{"n": 1}', NULL, '{"n": 3}']::jsonb[]) AS
 SELECT is(cardinality(:'ids'::bigint[]), 3, 'one run per element of inputs');
 SELECT is((SELECT array_agg(inputs ORDER BY id) FROM adagio.runs WHERE id = ANY (:'ids'::bigint[])),
   ARRAY['{"n": 1}', '{}', '{"n": 3}']::jsonb[], 'ids come back in the order of inputs; a NULL element means no inputs');
-SELECT ok((SELECT bool_and(workflow_name = 'fan' AND workflow_version = 1 AND status = 'waiting' AND node_count = 7
+SELECT ok((SELECT bool_and(workflow_name = 'fan' AND workflow_version = 1 AND status = 'running' AND node_count = 7
                            AND nodes_remaining = 7)
            FROM adagio.runs WHERE id = ANY (:'ids'::bigint[])), 'each run names its workflow and counts its nodes');
 

@@ -32,7 +32,7 @@ SELECT throws_ok('SELECT adagio.inspect_run(-1)', '42704', 'run -1 does not exis
 
 SELECT results_eq('SELECT name, runtimes, status FROM adagio.list_agents()', $$VALUES ('tap'::text, '{debug}'::text[], 'active'::text)$$,
   'list_agents shows runtimes and status');
-SELECT is(adagio.stats() -> 'runs', '{"total": 3, "waiting": 0, "running": 3, "completed": 0, "cancelled": 0, "succeeded": 0, "failed": 0}'::jsonb,
+SELECT is(adagio.stats() -> 'runs', '{"total": 3, "running": 3, "completed": 0, "cancelled": 0, "succeeded": 0, "failed": 0}'::jsonb,
   'stats counts runs by status');
 SELECT is((SELECT nodes_done FROM adagio.run_overview WHERE id = :r3), 1, 'run_overview counts nodes done');
 

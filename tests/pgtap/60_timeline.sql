@@ -2,7 +2,7 @@
 -- function read it, and retry_run starts a failed run again from where it failed.
 BEGIN;
 \ir helpers.psql
-SELECT plan(37);
+SELECT plan(38);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug","retry":{"error":{"max_attempts":2}}},{"name":"c","runtime":"debug"}],"edges":[{"source":"a","destination":"b"},{"source":"b","destination":"c"}]}') AS run \gset
@@ -49,10 +49,14 @@ SELECT throws_ok('SELECT * FROM adagio.timeline(-1)', '42704', 'run -1 does not 
 
 -- Retry from the failure, keeping what succeeded.
 SELECT throws_ok(format('SELECT adagio.retry_run(%s)', :other), '55000', NULL, 'a run still going cannot be retried');
+UPDATE adagio.runs SET created_at = created_at - interval '1 hour', started_at = started_at - interval '1 hour'
+WHERE id = :run;  -- as if started an hour ago (now() is the transaction's time)
 SELECT is(adagio.retry_run(:run) ->> 'nodes_reset', '2', 'retry_run resets the nodes that did not succeed (b, c)');
 SELECT is(pg_temp.node_states(:run), 'a=completed/success b=ready c=waiting', 'a keeps its success; b is ready, c waits');
 SELECT is((SELECT status || '/' || coalesce(conclusion::text, '-') FROM adagio.runs WHERE id = :run), 'running/-',
   'the run is running again');
+SELECT ok((SELECT started_at = now() AND created_at < started_at FROM adagio.runs WHERE id = :run),
+  'and started_at says when it started over');
 SELECT is((SELECT inputs ->> 'a' FROM adagio.nodes WHERE run_id = :run AND name = 'b'), 'A', 'b keeps its input from a');
 SELECT is(pg_temp.claim_names(:agent), 'b,x', 'b is claimable again (x is the other run''s)');
 SELECT is(adagio.complete(pg_temp.token_of(:run, 'b'), 'error', 'third') ->> 'outcome', 'retrying',

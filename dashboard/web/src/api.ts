@@ -1,6 +1,6 @@
 // A thin typed client of the dashboard's JSON API (/api/openapi.json).
 
-export type RunStatus = 'waiting' | 'running' | 'completed' | 'cancelled';
+export type RunStatus = 'running' | 'completed' | 'cancelled';
 export type NodeState = 'waiting' | 'ready' | 'scheduled' | 'running' | 'completed' | 'cancelled';
 
 export interface Attempt {
@@ -101,7 +101,7 @@ export interface Workflow {
 }
 
 export interface Stats {
-  runs: Record<'total' | 'waiting' | 'running' | 'completed' | 'cancelled' | 'succeeded' | 'failed', number>;
+  runs: Record<'total' | 'running' | 'completed' | 'cancelled' | 'succeeded' | 'failed', number>;
   nodes: Record<'total' | NodeState, number>;
   node_conclusions: Partial<Record<'success' | 'fail' | 'error' | 'never_reached', number>>;
   retrying: number;

@@ -33,7 +33,7 @@ export function nodeLookLabel(look: NodeLook): string {
   return nodeLooks.find((l) => l.look === look)?.label ?? look;
 }
 
-export type RunLook = 'waiting' | 'running' | 'success' | 'failed' | 'cancelled';
+export type RunLook = 'running' | 'success' | 'failed' | 'cancelled';
 export function runLook(run: Pick<RunSummary, 'status' | 'conclusion'>): RunLook {
   if (run.status === 'completed') return run.conclusion === 'failed' ? 'failed' : 'success';
   return run.status;

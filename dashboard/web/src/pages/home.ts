@@ -17,7 +17,6 @@ function cards(stats: Stats): HTMLElement {
     h('section', { class: 'card', 'data-card': 'runs' },
       h('h2', {}, 'Runs ', h('small', {}, `${r.total} in all`)),
       h('div', { class: 'stats' },
-        stat('waiting', r.waiting, 'waiting', '#/runs?status=waiting'),
         stat('running', r.running, 'running', '#/runs?status=running'),
         stat('succeeded', r.succeeded, 'success', '#/runs?conclusion=success'),
         stat('failed', r.failed, 'fail', '#/runs?conclusion=failed'),

@@ -173,7 +173,7 @@ export const runPage: Page = (root, params, config: Config) => {
       actions.appendChild(h('span', { class: 'muted small', title: 'start the dashboard with --token or --allow-actions' }, 'actions disabled'));
       return;
     }
-    const active = r.status === 'waiting' || r.status === 'running';
+    const active = r.status === 'running';
     const retryable = r.status === 'cancelled' || r.conclusion === 'failed';
     if (config.actions === 'token') actions.appendChild(tokenField());
     if (active) actions.appendChild(h('button', { class: 'danger', id: 'cancel-run', onclick: (() => act('cancel')) as EventListener }, 'Cancel run'));

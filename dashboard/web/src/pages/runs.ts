@@ -61,7 +61,7 @@ export const runsPage: Page = (root, params) => {
     until: params.get('until') ?? '',
   };
 
-  const status = select('status', [['', 'any status'], ['waiting', 'waiting'], ['running', 'running'], ['completed', 'completed'], ['cancelled', 'cancelled']], filters.status);
+  const status = select('status', [['', 'any status'], ['running', 'running'], ['completed', 'completed'], ['cancelled', 'cancelled']], filters.status);
   const conclusion = select('conclusion', [['', 'any conclusion'], ['success', 'succeeded'], ['failed', 'failed']], filters.conclusion);
   const workflow = h('input', { name: 'workflow', id: 'filter-workflow', placeholder: 'workflow name', value: filters.workflow });
   const since = h('input', { type: 'datetime-local', name: 'since', id: 'filter-since', value: toLocal(filters.since) });
