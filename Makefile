@@ -59,13 +59,9 @@ dashboard-test: build sandbox-tree
 docker-test:
 	tests/docker/run
 
+# Every suite in turn; the container images are built alongside them (tests/run).
 test: deps build sandbox-tree
-	$(MAKE) unit-test
-	$(MAKE) pgtap-test
-	$(MAKE) isolation-test
-	$(MAKE) integration-test
-	$(MAKE) dashboard-test
-	$(MAKE) docker-test
+	tests/run
 
 # Builds its own binaries (build/bench) and installs Graphile Worker from npm (bench/graphile).
 bench: deps build sandbox-tree
