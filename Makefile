@@ -59,8 +59,8 @@ dashboard-test: build sandbox-tree
 docker-test:
 	tests/docker/run
 
-# Every suite in turn; the container images are built alongside them (tests/run).
-test: deps build sandbox-tree
+# Builds, then every suite in turn; the container images are built alongside (tests/run).
+test: deps
 	tests/run
 
 # Builds its own binaries (build/bench) and installs Graphile Worker from npm (bench/graphile).
