@@ -133,6 +133,10 @@ CREATE TABLE adagio.nodes (
   -- report finds the node by primary key and the token needs no index: a random uuid's would
   -- take an insertion at a random page for every claim.
   claim_token       uuid,
+  -- A node that succeeded keeps its successful attempt in its own row (adagio.attempts shows it):
+  -- this is that attempt's token; claimed_by, claimed_at, ready_at, output and finished_at are
+  -- the rest of it.
+  success_token     uuid,
   claimed_by        bigint,                  -- agents.id (agents are never deleted; no foreign key
                                              -- check, which would lock the agent row on each claim)
   claimed_at        timestamptz,
@@ -141,7 +145,8 @@ CREATE TABLE adagio.nodes (
   finished_at       timestamptz,
   UNIQUE (run_id, name),
   CHECK ((state = 'running') = (claim_token IS NOT NULL)),
-  CHECK ((state = 'completed') = (conclusion IS NOT NULL))
+  CHECK ((state = 'completed') = (conclusion IS NOT NULL)),
+  CHECK ((conclusion = 'success') = (success_token IS NOT NULL))
 );
 -- Shaped to the claim query: only ready rows, oldest first.
 CREATE INDEX nodes_ready ON adagio.nodes (ready_at, id) WHERE state = 'ready';
@@ -158,12 +163,15 @@ CREATE VIEW adagio.edges AS
   JOIN adagio.graphs g ON g.id = r.graph_id
   CROSS JOIN LATERAL jsonb_to_recordset(coalesce(g.graph -> 'edges', '[]')) AS e(source text, destination text);
 
--- Every attempt ever made, kept after the node finishes.
-CREATE TABLE adagio.attempts (
+-- Every attempt that did not succeed (concluded fail or error, by the function or by the
+-- engine), kept after the node finishes. A successful attempt ends its node, and the node's row
+-- holds it (success_token and the columns beside it): a row here and two index entries fewer for
+-- every node that succeeds, and its output stored once. adagio.attempts shows both.
+CREATE TABLE adagio.failed_attempts (
   node_id      bigint NOT NULL,             -- nodes.id (see nodes.run_id)
   attempt      int NOT NULL,
   run_id       bigint NOT NULL,
-  conclusion   adagio.attempt_conclusion NOT NULL,
+  conclusion   adagio.attempt_conclusion NOT NULL CHECK (conclusion <> 'success'),
   output       text,
   reason       text,                        -- set when the engine, not the function, concluded it
   agent_id     bigint,                      -- agents.id (see nodes.claimed_by)
@@ -173,7 +181,17 @@ CREATE TABLE adagio.attempts (
   finished_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (node_id, attempt)
 );
-CREATE INDEX attempts_run ON adagio.attempts (run_id);
+CREATE INDEX failed_attempts_run ON adagio.failed_attempts (run_id);
+
+-- Every attempt ever made and finished: the failed ones, and each successful node's last.
+CREATE VIEW adagio.attempts AS
+  SELECT node_id, attempt, run_id, conclusion, output, reason, agent_id, claim_token, ready_at, started_at,
+         finished_at
+  FROM adagio.failed_attempts
+  UNION ALL
+  SELECT n.id, n.attempt_count, n.run_id, 'success'::adagio.attempt_conclusion, n.output, NULL::text, n.claimed_by,
+         n.success_token, n.ready_at, n.claimed_at, n.finished_at
+  FROM adagio.nodes n WHERE n.success_token IS NOT NULL;
 
 -- The timeline: an append-only log of what happened to each run. Written in the same statement as
 -- the change it records (a CTE), so it costs one index insertion per event and no extra round trip.
@@ -196,7 +214,7 @@ CREATE INDEX events_run ON adagio.events (run_id, id);
 ALTER TABLE adagio.runs ALTER COLUMN inputs SET STATISTICS 0;
 ALTER TABLE adagio.nodes ALTER COLUMN spec SET STATISTICS 0, ALTER COLUMN inputs SET STATISTICS 0,
   ALTER COLUMN output SET STATISTICS 0;
-ALTER TABLE adagio.attempts ALTER COLUMN output SET STATISTICS 0, ALTER COLUMN reason SET STATISTICS 0;
+ALTER TABLE adagio.failed_attempts ALTER COLUMN output SET STATISTICS 0, ALTER COLUMN reason SET STATISTICS 0;
 ALTER TABLE adagio.events ALTER COLUMN detail SET STATISTICS 0;
 ALTER TABLE adagio.graphs ALTER COLUMN graph SET STATISTICS 0, ALTER COLUMN shape SET STATISTICS 0;
 
@@ -214,7 +232,7 @@ BEGIN
   FOR col IN
     SELECT a.attrelid::regclass AS tbl, a.attname
     FROM pg_attribute a
-    WHERE a.attrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.attempts'::regclass,
+    WHERE a.attrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.failed_attempts'::regclass,
                          'adagio.events'::regclass)
       AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget IS DISTINCT FROM 0  -- NULL: default (PG 17)
   LOOP
@@ -234,7 +252,7 @@ $statistics$;
 ALTER TABLE adagio.nodes SET (autovacuum_analyze_scale_factor = 0.2);
 ALTER TABLE adagio.runs SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
   autovacuum_analyze_scale_factor = 0.2);
-ALTER TABLE adagio.attempts SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
+ALTER TABLE adagio.failed_attempts SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
   autovacuum_analyze_scale_factor = 0.2);
 ALTER TABLE adagio.events SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
   autovacuum_analyze_scale_factor = 0.2);
@@ -349,8 +367,8 @@ BEGIN
   END IF;
   -- Running attempts end as errors the engine concluded; their tokens stop working, which is how
   -- their workers learn of it at the next heartbeat.
-  INSERT INTO adagio.attempts (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token,
-                               ready_at, started_at)
+  INSERT INTO adagio.failed_attempts (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token,
+                                      ready_at, started_at)
   SELECT n.id, n.run_id, n.attempt_count, 'error', NULL, 'cancelled: the run was cancelled', n.claimed_by,
          n.claim_token, n.ready_at, n.claimed_at
   FROM adagio.nodes n WHERE n.run_id = cancel_run.run_id AND n.state = 'running';
@@ -465,7 +483,7 @@ BEGIN
                    FOR UPDATE SKIP LOCKED))
     RETURNING r.id),
   nodes_gone AS (DELETE FROM adagio.nodes n WHERE n.run_id IN (SELECT id FROM gone)),
-  attempts_gone AS (DELETE FROM adagio.attempts a WHERE a.run_id IN (SELECT id FROM gone)),
+  attempts_gone AS (DELETE FROM adagio.failed_attempts a WHERE a.run_id IN (SELECT id FROM gone)),
   events_gone AS (DELETE FROM adagio.events v WHERE v.run_id IN (SELECT id FROM gone))
   SELECT count(*) INTO purged FROM gone;
   RETURN purged;

@@ -74,21 +74,23 @@ std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token
 
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report) {
   const std::string conclusion_name = to_string(report.conclusion);
+  // An attempt that did not succeed gets its row in failed_attempts; a successful one stays in the
+  // node's row, which the succeeded step below completes.
   auto recorded = spi.query(
-      "WITH node AS (SELECT * FROM adagio.nodes WHERE id = $1::bigint),"
+      "WITH node AS (SELECT *, clock_timestamp() AS now FROM adagio.nodes WHERE id = $1::bigint),"
       " attempt AS ("
-      "   INSERT INTO adagio.attempts"
-      "     (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, ready_at, started_at)"
+      "   INSERT INTO adagio.failed_attempts"
+      "     (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, ready_at, started_at,"
+      "      finished_at)"
       "   SELECT id, run_id, attempt_count, $2::adagio.attempt_conclusion, $3, $4, claimed_by, claim_token, ready_at,"
-      "          claimed_at FROM node"
-      "   RETURNING run_id, attempt, agent_id, started_at, finished_at),"
+      "          claimed_at, now FROM node WHERE $2::adagio.attempt_conclusion <> 'success'),"
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
       "   SELECT run_id, $5, CASE WHEN $4 LIKE 'orphaned:%' THEN 'node_orphaned' ELSE 'attempt_finished' END::adagio.event_kind,"
-      "          agent_id, attempt, jsonb_strip_nulls(jsonb_build_object('conclusion', $2::text, 'reason', $4::text,"
-      "          'duration_ms', round(extract(epoch FROM finished_at - started_at) * 1000)))"
-      "   FROM attempt)"
-      " SELECT (SELECT count(*) FROM adagio.attempts a, node n"
+      "          claimed_by, attempt_count, jsonb_strip_nulls(jsonb_build_object('conclusion', $2::text, 'reason', $4::text,"
+      "          'duration_ms', round(extract(epoch FROM now - claimed_at) * 1000)))"
+      "   FROM node)"
+      " SELECT (SELECT count(*) FROM adagio.failed_attempts a, node n"
       "         WHERE a.node_id = $1::bigint AND a.conclusion = $2::adagio.attempt_conclusion AND a.attempt > n.retry_base) + 1",
       {node.node_id, conclusion_name, report.output, report.reason, node.name});
   const int same_conclusion = static_cast<int>(recorded.at(0).integer(0));
@@ -101,7 +103,8 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
     case NextStep::succeeded:
       spi.query(
           "UPDATE adagio.nodes SET state = 'completed', conclusion = 'success', output = $2,"
-          " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
+          " success_token = claim_token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
+          " WHERE id = $1::bigint",
           {node.node_id, report.output});
       ready_runtimes = pass_output_downstream(spi, node, report.output);
       finished = 1;

@@ -15,8 +15,9 @@ namespace adagio::pg {
 // name, runtime, spec, inputs, attempt_count, claim_token, lease_expires_at) and its run `r`.
 // json, not jsonb: the claims leave as text, and building jsonb values only to print them again
 // cost more than the rest of the claim. The subqueries run only for the nodes that need them
-// (metadata given, earlier attempts made). A macro, so that statements embedding it stay string
-// literals (SpiSession keys its plans by their address).
+// (metadata given, earlier attempts made: all failed ones, or the node would not run again). A
+// macro, so that statements embedding it stay string literals (SpiSession keys its plans by their
+// address).
 #define ADAGIO_CLAIM_DOCUMENT                                                                                  \
   "json_build_object("                                                                                        \
   "   'node_id', c.id, 'run_id', c.run_id, 'name', c.name, 'runtime', c.runtime,"                             \
@@ -29,7 +30,7 @@ namespace adagio::pg {
   "     coalesce((SELECT json_agg(json_build_object("                                                         \
   "        'attempt', t.attempt, 'conclusion', t.conclusion, 'output', t.output, 'reason', t.reason,"         \
   "        'agent_id', t.agent_id, 'started_at', t.started_at, 'finished_at', t.finished_at)"                 \
-  "        ORDER BY t.attempt) FROM adagio.attempts t WHERE t.node_id = c.id), '[]'::json)"                   \
+  "        ORDER BY t.attempt) FROM adagio.failed_attempts t WHERE t.node_id = c.id), '[]'::json)"            \
   "     ELSE '[]'::json END,"                                                                                 \
   "   'claim_token', c.claim_token, 'lease_expires_at', c.lease_expires_at)"
 

@@ -42,8 +42,8 @@ struct Tally {
 
 // Successes, set-based, in two statements whatever their number: one locks the nodes still held
 // (in id order, so concurrent batches cannot deadlock on each other), the other applies
-// everything: the nodes complete, attempts and events are written, outputs flow downstream (the
-// graph, cached, says where) and run counters drop. Locks are taken in the order nodes held,
+// everything: the nodes complete (each keeping its successful attempt in its row), events are
+// written, outputs flow downstream (the graph, cached, says where) and run counters drop. Locks are taken in the order nodes held,
 // nodes downstream, runs. With a hand-off, downstream nodes that become ready and that the agent
 // runs are claimed for it, up to its limit, in the same update.
 void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, const ClaimRequest* handoff,
@@ -85,17 +85,12 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
   auto applied = spi.query(
       "WITH done AS ("
       "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
-      "     claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
+      "     success_token = i.token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
       // By primary key alone: the rows were locked as running by the statement before, so no
       // condition on state is needed, and one would let the plan read every running node.
       "   FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS i(id, token, output)"
       "   WHERE n.id = i.id"
-      "   RETURNING n.id, n.run_id, n.name, n.position, n.attempt_count, n.claimed_by, n.ready_at, n.claimed_at,"
-      "     n.finished_at, i.token, i.output),"
-      " attempt AS ("
-      "   INSERT INTO adagio.attempts"
-      "     (node_id, run_id, attempt, conclusion, output, agent_id, claim_token, ready_at, started_at)"
-      "   SELECT id, run_id, attempt_count, 'success', output, claimed_by, token, ready_at, claimed_at FROM done),"
+      "   RETURNING n.id, n.run_id, n.name, n.position, n.attempt_count, n.claimed_by, n.claimed_at, n.finished_at),"
       // The agent a hand-off goes to ($8 NULL: none), seen as a claim would see it.
       " agent AS ("
       "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"

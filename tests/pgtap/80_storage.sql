@@ -14,9 +14,9 @@ SELECT is(pg_temp.reloptions('adagio.nodes'), '{autovacuum_analyze_scale_factor=
 SELECT is(pg_temp.reloptions('adagio.runs'),
   '{autovacuum_analyze_scale_factor=0.2,autovacuum_vacuum_insert_scale_factor=0.2,autovacuum_vacuum_scale_factor=0.2,fillfactor=80}',
   'runs: room for HOT updates, vacuumed and analyzed at a fifth of its size changed');
-SELECT is(pg_temp.reloptions('adagio.attempts'),
+SELECT is(pg_temp.reloptions('adagio.failed_attempts'),
   '{autovacuum_analyze_scale_factor=0.2,autovacuum_vacuum_insert_scale_factor=0.2,autovacuum_vacuum_scale_factor=0.2}',
-  'attempts: vacuumed and analyzed at a fifth of its size changed');
+  'failed_attempts: vacuumed and analyzed at a fifth of its size changed');
 SELECT is(pg_temp.reloptions('adagio.events'),
   '{autovacuum_analyze_scale_factor=0.2,autovacuum_vacuum_insert_scale_factor=0.2,autovacuum_vacuum_scale_factor=0.2}',
   'events: vacuumed and analyzed at a fifth of its size changed');
@@ -26,14 +26,14 @@ SELECT is((SELECT array_agg(format('%s.%s', c.relname, a.attname) ORDER BY c.rel
            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
            WHERE c.relnamespace = 'adagio'::regnamespace AND c.relkind = 'r' AND a.attnum > 0
              AND a.attstattarget = 0),
-  '{attempts.output,attempts.reason,events.detail,graphs.graph,graphs.shape,nodes.inputs,nodes.output,nodes.spec,runs.inputs}'::text[],
+  '{events.detail,failed_attempts.output,failed_attempts.reason,graphs.graph,graphs.shape,nodes.inputs,nodes.output,nodes.spec,runs.inputs}'::text[],
   'no statistics on payload columns');
 -- The rest of the per-run tables' columns: a small statistics target, so ANALYZE samples 3,000 rows.
 SELECT is((SELECT array_agg(DISTINCT a.attstattarget::int) FROM pg_attribute a
-           WHERE a.attrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.attempts'::regclass,
+           WHERE a.attrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.failed_attempts'::regclass,
                                 'adagio.events'::regclass)
              AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget IS DISTINCT FROM 0),
-  '{10}'::int[], 'every other column of runs, nodes, attempts and events has statistics target 10');
+  '{10}'::int[], 'every other column of runs, nodes, failed_attempts and events has statistics target 10');
 SELECT is((SELECT a.attstattarget::int FROM pg_attribute a WHERE a.attrelid = 'adagio.nodes'::regclass AND a.attname = 'state'),
   10, 'including the columns queries filter on, such as nodes.state');
 -- Other tables are small and rarely change: they keep the server's default.
@@ -50,13 +50,13 @@ SELECT is((SELECT array_agg(format('%s.%s %s', c.relname, a.attname, format_type
                             ORDER BY c.relname, a.attname)
            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
            WHERE c.relnamespace = 'adagio'::regnamespace AND c.relkind = 'r' AND t.typtype = 'e'),
-  ARRAY['agents.status adagio.agent_status', 'attempts.conclusion adagio.attempt_conclusion',
-        'events.kind adagio.event_kind', 'nodes.conclusion adagio.node_conclusion', 'nodes.state adagio.node_state',
+  ARRAY['agents.status adagio.agent_status', 'events.kind adagio.event_kind',
+        'failed_attempts.conclusion adagio.attempt_conclusion', 'nodes.conclusion adagio.node_conclusion', 'nodes.state adagio.node_state',
         'runs.conclusion adagio.run_conclusion', 'runs.status adagio.run_status'],
   'states, conclusions and event kinds are enums');
 SELECT is((SELECT count(*)::int FROM pg_constraint
            WHERE connamespace = 'adagio'::regnamespace AND contype = 'c'
-             AND conrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.attempts'::regclass,
+             AND conrelid IN ('adagio.runs'::regclass, 'adagio.nodes'::regclass, 'adagio.failed_attempts'::regclass,
                               'adagio.events'::regclass, 'adagio.agents'::regclass)
              AND pg_get_constraintdef(oid) LIKE '%ANY (ARRAY[%'), 0,
   'no CHECK on the engine''s hot tables lists values');
