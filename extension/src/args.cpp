@@ -100,6 +100,14 @@ Datum jsonb_result(const std::string& json) {
   return result;
 }
 
+Datum json_result(const std::string& json) {
+  Datum result = 0;
+  const char* raw = json.data();
+  const int length = static_cast<int>(json.size());
+  pg_guard([&] { result = PointerGetDatum(cstring_to_text_with_len(raw, length)); });
+  return result;
+}
+
 Datum int64_result(std::int64_t value) { return Int64GetDatum(value); }
 
 Datum int64_array_result(const std::vector<std::int64_t>& values) {

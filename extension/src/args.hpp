@@ -32,6 +32,9 @@ RunInputsShape arg_jsonb_shape(FunctionCallInfo fcinfo, int index);        // on
 
 // Results are built in the caller's memory context: call these after SpiSession::finish().
 Datum jsonb_result(const std::string& json);
+// A json value is its text: unlike jsonb_result(), nothing is parsed or printed again. For
+// documents the engine built itself (a claim array of 100 nodes took 1.6 ms to pass through jsonb).
+Datum json_result(const std::string& json);
 Datum int64_result(std::int64_t value);
 Datum int64_array_result(const std::vector<std::int64_t>& values);
 

@@ -274,7 +274,7 @@ Datum adagio_complete_many(PG_FUNCTION_ARGS) {
 }
 
 // adagio.complete_and_claim(agent_id bigint, max_nodes int, claim_tokens uuid[], conclusions text[],
-// outputs text[], lease interval) -> jsonb: complete_many()'s summary plus "claims", as claim()'s.
+// outputs text[], lease interval) -> json: complete_many()'s summary plus "claims", as claim()'s.
 Datum adagio_complete_and_claim(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     // 0 slots allowed: the reports of a worker whose slots are all busy.
@@ -295,7 +295,7 @@ Datum adagio_complete_and_claim(PG_FUNCTION_ARGS) {
     spi.finish();
     std::string result = summary_json(tally);
     result.pop_back();  // the summary's closing brace: the claims go in as they were built
-    return jsonb_result(result + ", \"claims\": " + claims.json + "}");
+    return json_result(result + ", \"claims\": " + claims.json + "}");
   });
 }
 

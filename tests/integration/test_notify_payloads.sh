@@ -26,7 +26,7 @@ expect_eq "$(echo "$out" | tr ',' '\n' | wc -l)" 3000 "and only once"
 
 # A worker batch: claims and reports of many runs, one notification each way.
 agent=$(sql -c "SELECT adagio.register_agent('lister', '{tick}')")
-out=$(heard adagio.events "SELECT count(*) FROM jsonb_array_elements(adagio.claim($agent, 5));")
+out=$(heard adagio.events "SELECT count(*) FROM json_array_elements(adagio.claim($agent, 5));")
 expect_eq "$(echo "$out" | wc -l)" 1 "claiming five nodes of five runs: one notification"
 expect_eq "$(echo "$out" | tr ',' '\n' | wc -l)" 5 "naming the five runs"
 tokens=$(sql -c "SELECT array_agg(claim_token) FROM adagio.nodes WHERE state = 'running'")

@@ -1,7 +1,7 @@
 -- The claim contract: runtimes filter, limits, fencing by claim token, clear errors.
 BEGIN;
 \ir helpers.psql
-SELECT plan(12);
+SELECT plan(14);
 
 SELECT adagio.register_agent('execs', '{exec}') AS exec_agent \gset
 SELECT adagio.register_agent('debugs', '{debug}') AS debug_agent \gset
@@ -26,6 +26,17 @@ SELECT throws_ok(format('SELECT adagio.claim(%s, 0)', :exec_agent), '22023', NUL
 
 SELECT is(adagio.heartbeat(:debug_agent, ARRAY[pg_temp.token_of(:run, 'd2'), :'tok'::uuid]), ARRAY[:'tok'::uuid],
   'heartbeat extends held claims and names the ones no longer held');
+
+-- Claims come back as json, the document as the engine built it (keys in their documented order):
+-- passing it through jsonb would parse and print it again for nothing (docs/sql-api.md).
+SELECT adagio.start_run('{"nodes":[{"name":"j","runtime":"debug"}]}') AS run_j \gset
+SELECT is((SELECT array_agg(k) FROM json_array_elements(adagio.claim(:debug_agent, 1)) c, json_object_keys(c) k),
+  ARRAY['node_id', 'run_id', 'name', 'runtime', 'metadata', 'retry', 'inputs', 'run_inputs', 'attempt', 'attempts',
+        'claim_token', 'lease_expires_at'],
+  'claim() returns json, its keys in the documented order');
+SELECT is((SELECT pg_typeof(adagio.complete_and_claim(:debug_agent, 1, ARRAY[n.claim_token], '{success}'))::text
+           FROM adagio.nodes n WHERE n.run_id = :run_j),
+  'json', 'complete_and_claim() returns json too');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -33,7 +33,7 @@ SELECT is((SELECT count(*)::int FROM adagio.events WHERE run_id = ANY (:'ids'::b
 
 -- Runs of a batch are independent: claimable like any other, in order.
 SELECT adagio.register_agent('batch-starter', '{debug}') AS agent \gset
-SELECT is((SELECT count(*)::int FROM jsonb_array_elements(adagio.claim(:agent, 100))), 8,
+SELECT is((SELECT count(*)::int FROM json_array_elements(adagio.claim(:agent, 100))), 8,
   'the roots of all four runs are claimable (two each)');
 
 -- Empty and bad input.

@@ -9,7 +9,7 @@ SELECT adagio.register_agent('fresh', '{debug}') AS fresh \gset
 SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug","retry":{"error":{"max_attempts":3}}},{"name":"m","runtime":"debug"}],"edges":[{"source":"n","destination":"m"}]}') AS run \gset
 
 -- A lease of one microsecond has lapsed by the time the sweep looks.
-SELECT is(jsonb_array_length(adagio.claim(:stale, 1, '1 microsecond')), 1, 'the stale agent claims n');
+SELECT is(json_array_length(adagio.claim(:stale, 1, '1 microsecond')), 1, 'the stale agent claims n');
 SELECT pg_temp.token_of(:run, 'n') AS old_token \gset
 SELECT is(adagio.sweep() ->> 'orphaned', '1', 'the sweep orphans the lapsed claim');
 SELECT is(pg_temp.node_states(:run), 'm=waiting n=ready', 'with error retries left, n is ready again');

@@ -31,7 +31,7 @@ SELECT is((SELECT c -> 'inputs' FROM jsonb_array_elements(:'result'::jsonb -> 'c
           '{"a": "from a", "b": "from b"}'::jsonb, 'its claim carries the outputs just reported');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_array_elements(:'result'::jsonb -> 'claims') c, jsonb_object_keys(c) k
            WHERE c ->> 'name' = 'c'),
-          (SELECT array_agg(k ORDER BY k) FROM jsonb_array_elements(adagio.claim(:agent, 1)) c, jsonb_object_keys(c) k),
+          (SELECT array_agg(k ORDER BY k) FROM json_array_elements(adagio.claim(:agent, 1)) c, json_object_keys(c) k),
           'a handed claim has the same fields as one from claim()');
 SELECT is((SELECT string_agg(kind || ':' || node, ' ' ORDER BY id) FROM adagio.events
            WHERE run_id = :run AND id > :events_before),
