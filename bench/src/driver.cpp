@@ -6,7 +6,7 @@
 //   seed-dag N WIDTH            start one run of N nodes in layers of WIDTH, each node depending on
 //                               two nodes of the layer before; prints {"run_id": ...}
 //   seed-chain N                start one run of an N-node chain (runtime stamp)
-//   drained [RUN_ID]            throughput from the first claim to the last report (attempts table)
+//   drained [RUN_ID]            throughput from the first claim to the last report (attempts view)
 //   chain-hops RUN_ID           hop latency: a node's function start minus its upstream's end
 //   starts SECONDS BATCH ROUNDS 10-node workflow runs started per second, one at a time and batched
 //                               (each the median of ROUNDS spans of SECONDS)
@@ -208,7 +208,7 @@ json starts(double seconds, long batch, int rounds) {
   const std::string many =
       "SELECT cardinality(adagio.start_runs('bench.ten', array_fill('{}'::jsonb, ARRAY[" + std::to_string(batch) + "])))";
   // The runs are not to be executed: each span starts without them, and so does the next workload.
-  const std::string reset = "TRUNCATE adagio.runs, adagio.nodes, adagio.graphs, adagio.attempts, adagio.events";
+  const std::string reset = "TRUNCATE adagio.runs, adagio.nodes, adagio.graphs, adagio.failed_attempts, adagio.events";
   json out = starts_in_rounds(c, one, many, seconds, rounds, reset);
   out["batch"] = batch;
   out["nodes_per_run"] = 10;
