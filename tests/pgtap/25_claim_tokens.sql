@@ -2,7 +2,7 @@
 -- heartbeats find the node by primary key and check the whole token.
 BEGIN;
 \ir helpers.psql
-SELECT plan(18);
+SELECT plan(19);
 
 SELECT adagio.register_agent('tokens', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"},
@@ -16,6 +16,10 @@ SELECT ok((SELECT bool_and(substr(claim_token::text, 15, 1) = '8' AND substr(cla
            FROM adagio.nodes WHERE run_id = :run AND state = 'running'), 'tokens are version 8, variant 10 uuids');
 SELECT is(adagio.claim_token_node(gen_random_uuid()), NULL, 'a random (version 4) uuid names no node');
 SELECT is(adagio.claim_token_node('00000000-0000-8000-8000-000000000000'), NULL, 'nor does version 8 with node id 0');
+
+-- The random bits come from a pool each backend refills 512 tokens at a time: none repeats.
+SELECT is((SELECT count(DISTINCT adagio.new_claim_token(7))::int FROM generate_series(1, 2000)), 2000,
+  '2,000 tokens for one node, across the pool''s refills, are all different');
 
 -- A token that names a held node with other random bits: refused everywhere, the claim untouched.
 SELECT pg_temp.token_of(:run, 'b') AS tok_b \gset
