@@ -77,18 +77,18 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
   // An attempt that did not succeed gets its row in failed_attempts; a successful one stays in the
   // node's row, which the succeeded step below completes.
   auto recorded = spi.query(
-      "WITH node AS (SELECT *, clock_timestamp() AS now FROM adagio.nodes WHERE id = $1::bigint),"
+      "WITH node AS (SELECT *, clock_timestamp() AS reported_at FROM adagio.nodes WHERE id = $1::bigint),"
       " attempt AS ("
       "   INSERT INTO adagio.failed_attempts"
       "     (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, ready_at, started_at,"
       "      finished_at)"
       "   SELECT id, run_id, attempt_count, $2::adagio.attempt_conclusion, $3, $4, claimed_by, claim_token, ready_at,"
-      "          claimed_at, now FROM node WHERE $2::adagio.attempt_conclusion <> 'success'),"
+      "          claimed_at, reported_at FROM node WHERE $2::adagio.attempt_conclusion <> 'success'),"
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
       "   SELECT run_id, $5, CASE WHEN $4 LIKE 'orphaned:%' THEN 'node_orphaned' ELSE 'attempt_finished' END::adagio.event_kind,"
       "          claimed_by, attempt_count, jsonb_strip_nulls(jsonb_build_object('conclusion', $2::text, 'reason', $4::text,"
-      "          'duration_ms', round(extract(epoch FROM now - claimed_at) * 1000)))"
+      "          'duration_ms', round(extract(epoch FROM reported_at - claimed_at) * 1000)))"
       "   FROM node)"
       " SELECT (SELECT count(*) FROM adagio.failed_attempts a, node n"
       "         WHERE a.node_id = $1::bigint AND a.conclusion = $2::adagio.attempt_conclusion AND a.attempt > n.retry_base) + 1",

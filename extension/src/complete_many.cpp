@@ -43,8 +43,8 @@ struct Tally {
 // Successes, set-based, in two statements whatever their number: one locks the nodes still held
 // (in id order, so concurrent batches cannot deadlock on each other), the other applies
 // everything: the nodes complete (each keeping its successful attempt in its row), events are
-// written, outputs flow downstream (the graph, cached, says where) and run counters drop. Locks are taken in the order nodes held,
-// nodes downstream, runs. With a hand-off, downstream nodes that become ready and that the agent
+// written, outputs flow downstream (the graph, cached, says where) and run counters drop. Locks
+// are taken in the order nodes held, nodes downstream, runs. With a hand-off, downstream nodes that become ready and that the agent
 // runs are claimed for it, up to its limit, in the same update.
 void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, const ClaimRequest* handoff,
                         Tally& tally) {
