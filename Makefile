@@ -3,15 +3,15 @@
 #   make deps      install the Debian packages needed (idempotent)
 #   make           build the core, the worker and the extension
 #   make demo      run the example workflow on a throwaway cluster with two workers
-#   make test      unit + pgTAP + isolation (races) + integration + dashboard + container tests, each against a throwaway cluster
-#   make bench     adagio vs Graphile Worker on a throwaway cluster (BENCH_SCALE=small: ~2 min); not part of make test
+#   make test      unit + pgTAP + isolation (races) + integration + dashboard + bench smoke + container tests, each against a throwaway cluster
+#   make bench     adagio vs Graphile Worker on a throwaway cluster (BENCH_SCALE=small: ~2 min); make test runs its smoke scale
 #   make install   install the extension and binaries system-wide (for real use)
 
 BUILD ?= build
 PG_CONFIG ?= pg_config
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test isolation-test integration-test dashboard-test docker-test bench install clean
+.PHONY: all deps build cmake extension sandbox-tree demo test unit-test pgtap-test isolation-test integration-test dashboard-test bench-smoke-test docker-test bench install clean
 
 all: build
 
@@ -53,6 +53,11 @@ integration-test: build sandbox-tree
 # API and headless-Chromium tests of the dashboard; screenshots in tests/dashboard/artifacts/.
 dashboard-test: build sandbox-tree
 	tests/dashboard/run
+
+# Every bench workload on both systems at a token size, so that a change cannot break the bench
+# unnoticed; fails if a figure is missing (bench/run, BENCH_SCALE=smoke).
+bench-smoke-test: build sandbox-tree
+	BENCH_SCALE=smoke bench/run
 
 # The images of docker/Dockerfile built from this checkout and run: database, workers, CLI,
 # dashboard, compose (Docker, or Podman where no Docker daemon runs).

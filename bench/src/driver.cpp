@@ -11,10 +11,13 @@
 //   starts SECONDS BATCH ROUNDS 10-node workflow runs started per second, one at a time and batched
 //                               (each the median of ROUNDS spans of SECONDS)
 //   graphile-adds SECONDS BATCH ROUNDS  the same for Graphile Worker jobs (database in GRAPHILE_DB)
-//   steady SECONDS BACKLOG WINDOW   keep BACKLOG nodes ready (two producers) while workers drain; sample per WINDOW;
-//                                   the sweeper's retention (adagio.retention) keeps 30 s of finished runs;
-//                                   the windows that begin within it are a warm-up; SECONDS are measured after them
-//   report DIR                  merge DIR/*.json into one document and print the table
+//   steady SECONDS BACKLOG WINDOW [RETENTION]
+//                               keep BACKLOG nodes ready (two producers) while workers drain; sample per WINDOW;
+//                               the sweeper's retention (adagio.retention) keeps RETENTION s of finished runs
+//                               (default 30); the windows that begin within it are a warm-up; SECONDS are
+//                               measured after them
+//   report DIR [--require-all]  merge DIR/*.json into one document and print the table; with --require-all,
+//                               fail if a figure is missing or a drain left nodes unfinished (the smoke test)
 #include "report.hpp"
 
 #include <nlohmann/json.hpp>
@@ -240,22 +243,19 @@ long long scalar(pqxx::connection& c, const std::string& sql) {
 }
 
 // The flat workload held at a constant backlog while workers drain it. Producer threads keep
-// about BACKLOG nodes ready; the engine's sweeper deletes finished runs older than 30 s every
+// about BACKLOG nodes ready; the engine's sweeper deletes finished runs older than RETENTION s every
 // second (adagio.retention, set for the run and reset after it); a probe agent claims and
 // completes a node twice a second and times both calls; every WINDOW seconds the throughput
 // (started - still unfinished) is sampled. The windows that begin within the retention period
-// are a warm-up, not measured: until the first runs are 30 s old nothing is purged, the tables are
+// are a warm-up, not measured: until the first runs are RETENTION s old nothing is purged, the tables are
 // new (no dirty pages to write back, little to vacuum), and in every run those windows drained
 // about a fifth faster than any later one, which made the first minute a start-up transient rather
 // than the steady state. They are kept, marked, in the samples; the measured windows cover SECONDS.
-json steady_state(double seconds, long backlog, double window) {
+json steady_state(double seconds, long backlog, double window, int retention_s) {
   std::atomic<bool> stop{false};
   std::atomic<long long> started{0};
   // The fewest ready nodes a producer saw in the current window: whether they kept the backlog.
   std::atomic<long long> ready_min{std::numeric_limits<long long>::max()};
-  // Retention by the engine's sweeper (adagio.retention): every sweep (1 s) deletes the runs that
-  // finished longer ago than this, in batches.
-  const int retention_s = 30;
   // Two producers: one alone, sharing the cores with the drain, fell behind it.
   const int producers = 2;
   {
@@ -442,8 +442,9 @@ int main(int argc, char** argv) {
     else if (cmd == "chain-hops") need(1), out = chain_hops(std::stoll(a[1]));
     else if (cmd == "starts") need(3), out = starts(std::stod(a[1]), std::stol(a[2]), std::stoi(a[3]));
     else if (cmd == "graphile-adds") need(3), out = graphile_adds(std::stod(a[1]), std::stol(a[2]), std::stoi(a[3]));
-    else if (cmd == "steady") need(3), out = steady_state(std::stod(a[1]), std::stol(a[2]), std::stod(a[3]));
-    else if (cmd == "report") return need(1), report(a[1]);
+    else if (cmd == "steady") need(3), out = steady_state(std::stod(a[1]), std::stol(a[2]), std::stod(a[3]),
+                                                         a.size() > 4 ? std::stoi(a[4]) : 30);
+    else if (cmd == "report") return need(1), report(a[1], a.size() > 2 && a[2] == "--require-all");
     else throw std::invalid_argument("unknown subcommand " + cmd);
     std::cout << out.dump() << "\n";
     return 0;

@@ -59,11 +59,12 @@ struct Line {
   std::string target;      // e.g. ">= 1.5"
   double target_ratio;     // 0: no target
   bool lower_is_better;
+  bool compared = true;    // false: no right-hand figure exists (the dag's resources)
 };
 
 }  // namespace
 
-int report(const std::string& dir) {
+int report(const std::string& dir, bool require_all) {
   json doc = {{"adagio", json::object()}, {"graphile", json::object()}};
   for (const char* w : {"flat", "flat_notify_off", "flat_no_events", "dag", "chain", "starts", "steady"}) {
     json j = load(dir, std::string("adagio_") + w);
@@ -116,12 +117,12 @@ int report(const std::string& dir) {
        number(a["steady"], "first_from_start.nodes_per_s"), "adagio first span, warm-up in", "%.0f", "", 0, false},
       {"flat: worker peak RSS MB", rss_mb(a["flat"]), rss_mb(g["flat"]), "", "%.1f", "", 0, true},
       {"flat: DB CPU s per 1000 nodes", per_1000(a["flat"]), per_1000(g["flat"]), "", "%.3f", "", 0, true},
-      {"dag: DB CPU s per 1000 nodes", per_1000(a["dag"]), -1, "", "%.3f", "", 0, true},
+      {"dag: DB CPU s per 1000 nodes", per_1000(a["dag"]), -1, "", "%.3f", "", 0, true, false},
       {"flat: WAL KB per node", wal_kb_per_node(a["flat"]), wal_kb_per_node(g["flat"]), "", "%.2f", "", 0, true},
-      {"dag: WAL KB per node", wal_kb_per_node(a["dag"]), -1, "", "%.2f", "", 0, true},
+      {"dag: WAL KB per node", wal_kb_per_node(a["dag"]), -1, "", "%.2f", "", 0, true, false},
       {"flat: worker CPU s per 1000 nodes", per_1000(a["flat"], "resources.worker_cpu_s"),
        per_1000(g["flat"], "resources.worker_cpu_s"), "", "%.3f", "", 0, true},
-      {"dag: worker CPU s per 1000 nodes", per_1000(a["dag"], "resources.worker_cpu_s"), -1, "", "%.3f", "", 0, true},
+      {"dag: worker CPU s per 1000 nodes", per_1000(a["dag"], "resources.worker_cpu_s"), -1, "", "%.3f", "", 0, true, false},
   };
 
   json table = json::array();
@@ -150,5 +151,16 @@ int report(const std::string& dir) {
   doc["table"] = table;
   std::ofstream(dir + "/results.json") << doc.dump(2) << "\n";
   std::printf("results: %s/results.json\n", dir.c_str());
-  return 0;
+  if (!require_all) return 0;
+
+  std::vector<std::string> problems;
+  for (const Line& l : lines) {
+    if (l.ours < 0) problems.push_back(l.metric + ": adagio's figure is missing");
+    if (l.compared && l.theirs < 0) problems.push_back(l.metric + ": the other figure is missing");
+  }
+  for (const char* w : {"flat", "flat_notify_off", "flat_no_events", "dag"})
+    if (const double left = number(a[w], "unfinished"); left != 0)
+      problems.push_back(std::string(w) + ": " + (left < 0 ? "no count of unfinished nodes" : fmt(left) + " nodes unfinished"));
+  for (const std::string& p : problems) std::fprintf(stderr, "bench: %s\n", p.c_str());
+  return problems.empty() ? 0 : 1;
 }
