@@ -127,9 +127,11 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "     d.claim_token, d.lease_expires_at),"
       " finished AS (SELECT run_id, count(*)::int AS n FROM done GROUP BY run_id),"
       // Each locked run carries its count, so the update joins one list on the primary key (a
-      // join of two lists here was planned as a nested loop: quadratic in the batch).
+      // join of two lists here was planned as a nested loop: quadratic in the batch). And its
+      // inputs, for the claim documents of the nodes handed over (each in the run of a node
+      // completed here): read from runs once per run, not once per document.
       " locked_runs AS ("
-      "   SELECT r.id, f.n FROM finished f JOIN adagio.runs r ON r.id = f.run_id ORDER BY r.id FOR UPDATE OF r),"
+      "   SELECT r.id, f.n, r.inputs FROM finished f JOIN adagio.runs r ON r.id = f.run_id ORDER BY r.id FOR UPDATE OF r),"
       " counted AS ("
       "   UPDATE adagio.runs r SET nodes_remaining = r.nodes_remaining - l.n,"
       "     status = CASE WHEN r.nodes_remaining = l.n AND r.status <> 'cancelled' THEN 'completed' ELSE r.status END,"
@@ -163,7 +165,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       " SELECT 'ready', runtime, NULL::bigint FROM passed WHERE state = 'ready'"
       " UNION ALL SELECT status::text, id::text, NULL FROM counted"
       " UNION ALL SELECT 'handed', json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.id)::text, count(*)"
-      "   FROM passed c JOIN adagio.runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0",
+      "   FROM passed c JOIN locked_runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0",
       {array_literal(ids), array_literal(locked_tokens), array_literal(outputs), array_literal(edge_runs),
        array_literal(edge_sources), array_literal(edge_destinations), array_literal(edge_outputs),
        handoff ? Value(std::to_string(handoff->agent)) : Value(), std::to_string(handoff ? handoff->max_nodes : 0),
