@@ -40,65 +40,66 @@ struct Tally {
   Claims handed;  // nodes the reports made ready, claimed for the reporting agent
 };
 
-// Successes, set-based, in two statements whatever their number: one locks the nodes still held
-// (in id order, so concurrent batches cannot deadlock on each other), the other applies
-// everything: the nodes complete (each keeping its successful attempt in its row), events are
-// written, outputs flow downstream (the graph, cached, says where) and run counters drop. Locks
-// are taken in the order nodes held, nodes downstream, runs. With a hand-off, downstream nodes that become ready and that the agent
-// runs are claimed for it, up to its limit, in the same update.
+// Successes, set-based, in two statements whatever their number: one completes the nodes still
+// held (in id order, so concurrent batches cannot deadlock on each other), each keeping its
+// successful attempt in its row; the other applies the rest: events are written, outputs flow
+// downstream (the graph, cached, says where) and run counters drop. Locks are taken in the order
+// nodes held, nodes downstream, runs. With a hand-off, downstream nodes that become ready and that
+// the agent runs are claimed for it, up to its limit, in the same update.
 void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, const ClaimRequest* handoff,
                         Tally& tally) {
-  std::vector<Value> tokens;
-  std::map<std::string, Value> output_of;
-  for (const Report* item : items) tokens.push_back(item->token), output_of[item->token] = item->output;
-  // Parameters arrive as text: an array cast used as a filter would parse the whole array again
-  // for every row, so arrays used in conditions go through a subquery (evaluated once).
-  auto locked = spi.query(
-      // A token names its node: found by primary key (claim_token.hpp), then the whole token must
-      // match. No condition on state: a node holds a token only while running (a CHECK says so),
-      // and one would let a generic plan read every running node through nodes_running_lease.
-      "SELECT n.id::text, n.claim_token::text, n.run_id::text, n.graph_id, n.name FROM adagio.nodes n"
-      " WHERE n.id = ANY (ARRAY(SELECT adagio.claim_token_node(t) FROM unnest($1::uuid[]) t))"
-      "   AND n.claim_token = ANY ((SELECT $1::uuid[])::uuid[])"
-      " ORDER BY n.id FOR UPDATE OF n",
-      {array_literal(tokens)});
+  std::vector<Value> tokens, outputs;
+  for (const Report* item : items) tokens.push_back(item->token), outputs.push_back(item->output);
+  // The update locks the rows it completes: no statement before it locks them (a lock first wrote
+  // a lock record and read each node twice). A token names its node: found by primary key
+  // (claim_token.hpp), then the whole token must match. No condition on state: a node holds a
+  // token only while running (a CHECK says so), and one would let a generic plan read every
+  // running node through nodes_running_lease.
+  auto completed = spi.query(
+      "UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
+      "   success_token = i.token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
+      " FROM (SELECT adagio.claim_token_node(r.token) AS id, r.token, r.output"
+      "       FROM unnest($1::uuid[], $2::text[]) AS r(token, output) ORDER BY 1) AS i"
+      " WHERE n.id = i.id AND n.claim_token = i.token"
+      " RETURNING i.token::text, n.run_id::text, n.graph_id, n.name, n.position::text, n.attempt_count::text,"
+      "   n.claimed_by::text, round(extract(epoch FROM n.finished_at - n.claimed_at) * 1000)::bigint::text",
+      {array_literal(tokens), array_literal(outputs)});
 
+  std::map<std::string, const Value*> output_of;
+  for (const Report* item : items) output_of[item->token] = &item->output;
   std::set<std::string> held;
-  // Node ids with their outputs, aligned, so that the update joins on the primary key alone; and
-  // one element per edge leaving a finished node.
-  std::vector<Value> ids, locked_tokens, outputs;
+  // The completed nodes' columns, aligned, for their events and run counters; and one element
+  // per edge leaving a completed node.
+  std::vector<Value> runs, names, positions, attempts, agents, durations;
   std::vector<Value> edge_runs, edge_sources, edge_destinations, edge_outputs;
-  for (const Row& row : locked) {
-    const Value& output = output_of[row.text(1)];
-    held.insert(row.text(1));
-    ids.push_back(row[0]), locked_tokens.push_back(row[1]), outputs.push_back(output);
-    for (const std::string& destination : stored_graph(spi, row.integer(3)).downstream(row.text(4))) {
-      edge_runs.push_back(row[2]), edge_sources.push_back(row[4]), edge_destinations.push_back(destination);
+  for (const Row& row : completed) {
+    const Value& output = *output_of.at(row.text(0));
+    held.insert(row.text(0));
+    runs.push_back(row[1]), names.push_back(row[3]), positions.push_back(row[4]), attempts.push_back(row[5]);
+    agents.push_back(row[6]), durations.push_back(row[7]);
+    for (const std::string& destination : stored_graph(spi, row.integer(2)).downstream(row.text(3))) {
+      edge_runs.push_back(row[1]), edge_sources.push_back(row[3]), edge_destinations.push_back(destination);
       edge_outputs.push_back(output);
     }
   }
   for (const Report* item : items)
     if (!held.count(item->token)) tally.not_held.push_back(item->token);
-  if (locked.empty()) return;
-  tally.succeeded += static_cast<long long>(locked.size());
+  if (completed.empty()) return;
+  tally.succeeded += static_cast<long long>(completed.size());
 
   auto applied = spi.query(
+      // The nodes the statement before completed.
       "WITH done AS ("
-      "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
-      "     success_token = i.token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
-      // By primary key alone: the rows were locked as running by the statement before, so no
-      // condition on state is needed, and one would let the plan read every running node.
-      "   FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS i(id, token, output)"
-      "   WHERE n.id = i.id"
-      "   RETURNING n.id, n.run_id, n.name, n.position, n.attempt_count, n.claimed_by, n.claimed_at, n.finished_at),"
-      // The agent a hand-off goes to ($8 NULL: none), seen as a claim would see it.
+      "   SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[])"
+      "     AS d(run_id, name, position, attempt_count, claimed_by, duration_ms)),"
+      // The agent a hand-off goes to ($11 NULL: none), seen as a claim would see it.
       " agent AS ("
       "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
-      "   WHERE id = $8::bigint RETURNING runtimes),"
+      "   WHERE id = $11::bigint RETURNING runtimes),"
       " downstream AS ("
       "   SELECT e.run_id, e.destination, count(*)::int AS arrived,"
       "          jsonb_object_agg(e.source, coalesce(e.output, '')) AS outputs"
-      "   FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS e(run_id, source, destination, output)"
+      "   FROM unnest($7::bigint[], $8::text[], $9::text[], $10::text[]) AS e(run_id, source, destination, output)"
       "   GROUP BY e.run_id, e.destination),"
       " locked_downstream AS ("
       "   SELECT d.id, d.runtime, d.upstream_pending = s.arrived AS ready, s.arrived, s.outputs"
@@ -109,7 +110,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   SELECT l.*, coalesce(l.ready AND l.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[]), false)"
       "     AS runnable FROM locked_downstream l),"
       " handing AS ("
-      "   SELECT e.*, e.runnable AND row_number() OVER (PARTITION BY e.runnable ORDER BY e.id) <= $9::int AS handed"
+      "   SELECT e.*, e.runnable AND row_number() OVER (PARTITION BY e.runnable ORDER BY e.id) <= $12::int AS handed"
       "   FROM eligible e),"
       " passed AS ("
       "   UPDATE adagio.nodes d"
@@ -117,10 +118,10 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "       state = CASE WHEN l.handed THEN 'running' WHEN l.ready THEN 'ready' ELSE d.state END,"
       "       ready_at = CASE WHEN l.ready THEN clock_timestamp() ELSE d.ready_at END,"
       "       claim_token = CASE WHEN l.handed THEN adagio.new_claim_token(d.id) END,"
-      "       claimed_by = CASE WHEN l.handed THEN $8::bigint ELSE d.claimed_by END,"
+      "       claimed_by = CASE WHEN l.handed THEN $11::bigint ELSE d.claimed_by END,"
       "       claimed_at = CASE WHEN l.handed THEN clock_timestamp() ELSE d.claimed_at END,"
       "       lease_expires_at = CASE WHEN l.handed THEN clock_timestamp()"
-      "         + coalesce(make_interval(secs => (d.spec ->> 'lease_seconds')::float8), $10::interval) END,"
+      "         + coalesce(make_interval(secs => (d.spec ->> 'lease_seconds')::float8), $13::interval) END,"
       "       attempt_count = d.attempt_count + CASE WHEN l.handed THEN 1 ELSE 0 END"
       "   FROM handing l WHERE d.id = l.id AND d.state = 'waiting'"
       "   RETURNING d.id, d.run_id, d.name, d.runtime, d.state, d.position, d.spec, d.inputs, d.attempt_count,"
@@ -148,14 +149,13 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   SELECT e.run_id, e.node, e.kind, e.agent_id, e.attempt, e.detail FROM ("
       "     SELECT 1 AS step, run_id, name AS node, 'attempt_finished'::adagio.event_kind AS kind, claimed_by AS agent_id,"
       "            attempt_count AS attempt, position,"
-      "            jsonb_build_object('conclusion', 'success',"
-      "              'duration_ms', round(extract(epoch FROM finished_at - claimed_at) * 1000)) AS detail"
+      "            jsonb_build_object('conclusion', 'success', 'duration_ms', duration_ms) AS detail"
       "     FROM done"
       "     UNION ALL"
       // A handed-over node was never claimable by anyone else: it logs its claim, not a node_ready.
       "     SELECT 2, run_id, name, 'node_ready', NULL, NULL, position, NULL FROM passed WHERE state = 'ready'"
       "     UNION ALL"
-      "     SELECT 3, run_id, name, 'node_claimed', $8::bigint, attempt_count, position,"
+      "     SELECT 3, run_id, name, 'node_claimed', $11::bigint, attempt_count, position,"
       "            jsonb_build_object('lease_expires_at', lease_expires_at, 'handed_over', true)"
       "     FROM passed WHERE state = 'running'"
       "     UNION ALL"
@@ -166,8 +166,9 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       " UNION ALL SELECT status::text, id::text, NULL FROM counted"
       " UNION ALL SELECT 'handed', json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.id)::text, count(*)"
       "   FROM passed c JOIN locked_runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0",
-      {array_literal(ids), array_literal(locked_tokens), array_literal(outputs), array_literal(edge_runs),
-       array_literal(edge_sources), array_literal(edge_destinations), array_literal(edge_outputs),
+      {array_literal(runs), array_literal(names), array_literal(positions), array_literal(attempts),
+       array_literal(agents), array_literal(durations), array_literal(edge_runs), array_literal(edge_sources),
+       array_literal(edge_destinations), array_literal(edge_outputs),
        handoff ? Value(std::to_string(handoff->agent)) : Value(), std::to_string(handoff ? handoff->max_nodes : 0),
        handoff ? Value(handoff->lease) : Value()});
 
