@@ -41,11 +41,12 @@ struct Tally {
 };
 
 // Successes, set-based, in two statements whatever their number: one completes the nodes still
-// held (in id order, so concurrent batches cannot deadlock on each other), each keeping its
-// successful attempt in its row; the other applies the rest: events are written, outputs flow
-// downstream (the graph, cached, says where) and run counters drop. Locks are taken in the order
-// nodes held, nodes downstream, runs. With a hand-off, downstream nodes that become ready and that
-// the agent runs are claimed for it, up to its limit, in the same update.
+// held, each keeping its successful attempt in its row (sorted by id, which its nested loop keeps;
+// two reports never share a node anyway, as a node has one claim at a time); the other applies
+// the rest: events are written, outputs flow downstream (the graph, cached, says where) and run
+// counters drop. Locks are taken in the order nodes held, nodes downstream, runs (in id order).
+// With a hand-off, downstream nodes that become ready and that the agent runs are claimed for it,
+// up to its limit, in the same update.
 void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, const ClaimRequest* handoff,
                         Tally& tally) {
   std::vector<Value> tokens, outputs;
