@@ -20,7 +20,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -59,32 +58,31 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
   auto completed = spi.query(
       "UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
       "   success_token = i.token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
-      " FROM (SELECT adagio.claim_token_node(r.token) AS id, r.token, r.output"
-      "       FROM unnest($1::uuid[], $2::text[]) AS r(token, output) ORDER BY 1) AS i"
+      " FROM (SELECT adagio.claim_token_node(r.token) AS id, r.token, r.output, r.k"
+      "       FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(token, output, k) ORDER BY 1) AS i"
       " WHERE n.id = i.id AND n.claim_token = i.token"
-      " RETURNING i.token::text, n.run_id::text, n.graph_id, n.name, n.position::text, n.attempt_count::text,"
+      // i.k: which report (1-based), so neither the token nor the output comes back.
+      " RETURNING i.k, n.run_id::text, n.graph_id, n.name, n.position::text, n.attempt_count::text,"
       "   n.claimed_by::text, round(extract(epoch FROM n.finished_at - n.claimed_at) * 1000)::bigint::text",
       {array_literal(tokens), array_literal(outputs)});
 
-  std::map<std::string, const Value*> output_of;
-  for (const Report* item : items) output_of[item->token] = &item->output;
-  std::set<std::string> held;
+  std::vector<bool> held(items.size());
   // The completed nodes' columns, aligned, for their events and run counters; and one element
   // per edge leaving a completed node.
   std::vector<Value> runs, names, positions, attempts, agents, durations;
   std::vector<Value> edge_runs, edge_sources, edge_destinations, edge_outputs;
   for (const Row& row : completed) {
-    const Value& output = *output_of.at(row.text(0));
-    held.insert(row.text(0));
+    const std::size_t k = static_cast<std::size_t>(row.integer(0)) - 1;
+    held.at(k) = true;
     runs.push_back(row[1]), names.push_back(row[3]), positions.push_back(row[4]), attempts.push_back(row[5]);
     agents.push_back(row[6]), durations.push_back(row[7]);
     for (const std::string& destination : stored_graph(spi, row.integer(2)).downstream(row.text(3))) {
       edge_runs.push_back(row[1]), edge_sources.push_back(row[3]), edge_destinations.push_back(destination);
-      edge_outputs.push_back(output);
+      edge_outputs.push_back(items[k]->output);
     }
   }
-  for (const Report* item : items)
-    if (!held.count(item->token)) tally.not_held.push_back(item->token);
+  for (std::size_t k = 0; k < items.size(); ++k)
+    if (!held[k]) tally.not_held.push_back(items[k]->token);
   if (completed.empty()) return;
   tally.succeeded += static_cast<long long>(completed.size());
 
