@@ -1,0 +1,1 @@
+UPDATE t SET x=x+1 WHERE id=1;
