@@ -281,6 +281,13 @@ CREATE FUNCTION adagio.claim_token_node(token uuid) RETURNS bigint
   AS 'MODULE_PATHNAME', 'adagio_claim_token_node';
 COMMENT ON FUNCTION adagio.claim_token_node(uuid) IS
   'The id of the node a claim token names; NULL for a uuid that is no claim token.';
+-- The engine's own (granted to no role): the statement that completes nodes follows their edges
+-- with it, from the graph each backend keeps in memory (extension/src/graph_store.hpp).
+CREATE FUNCTION adagio.downstream_nodes(graph_id bigint, node text) RETURNS text[]
+  LANGUAGE c STABLE STRICT
+  AS 'MODULE_PATHNAME', 'adagio_downstream_nodes';
+COMMENT ON FUNCTION adagio.downstream_nodes(bigint, text) IS
+  'The nodes directly downstream of a node of a stored graph (the engine''s own).';
 
 CREATE FUNCTION adagio.start_run(graph jsonb, inputs jsonb DEFAULT '{}') RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1

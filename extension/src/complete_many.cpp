@@ -1,6 +1,6 @@
 // Reporting many attempts in one call and one transaction. A worker that runs many small functions
 // spends most of its time on round trips and commits if it reports them one by one; here the
-// successes (the common case) are applied set-based in two statements whatever their number,
+// successes (the common case) are applied set-based in one statement whatever their number,
 // and the rest go through the same record_attempt() as complete(). Same fencing: only claims still
 // held count; a claim no longer held is returned as such instead of failing the whole batch.
 //
@@ -12,7 +12,6 @@
 #include "args.hpp"
 #include "attempts.hpp"
 #include "claims.hpp"
-#include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
 #include "spi.hpp"
@@ -39,67 +38,42 @@ struct Tally {
   Claims handed;  // nodes the reports made ready, claimed for the reporting agent
 };
 
-// Successes, set-based, in two statements whatever their number: one completes the nodes still
-// held, each keeping its successful attempt in its row (sorted by id, which its nested loop keeps;
-// two reports never share a node anyway, as a node has one claim at a time); the other applies
-// the rest: events are written, outputs flow downstream (the graph, cached, says where) and run
-// counters drop. Locks are taken in the order nodes held, nodes downstream, runs (in id order).
-// With a hand-off, downstream nodes that become ready and that the agent runs are claimed for it,
-// up to its limit, in the same update.
+// Successes, set-based, in one statement whatever their number. It completes the nodes still
+// held, each keeping its successful attempt in its row (sorted by id, which its nested loop
+// keeps; two reports never share a node anyway, as a node has one claim at a time), follows their
+// edges (adagio.downstream_nodes(), from the graph the session keeps in memory), writes the
+// events, and drops the run counters. Locks are taken in the order nodes held, nodes downstream,
+// runs (in id order): every reader of the completed nodes below aggregates or sorts them, so the
+// completing update has run to its end before the first downstream node is locked. With a
+// hand-off, downstream nodes that become ready and that the agent runs are claimed for it, up to
+// its limit, in the same update.
 void complete_successes(SpiSession& spi, const std::vector<const Report*>& items, const ClaimRequest* handoff,
                         Tally& tally) {
   std::vector<Value> tokens, outputs;
   for (const Report* item : items) tokens.push_back(item->token), outputs.push_back(item->output);
-  // The update locks the rows it completes: no statement before it locks them (a lock first wrote
-  // a lock record and read each node twice). A token names its node: found by primary key
-  // (claim_token.hpp), then the whole token must match. No condition on state: a node holds a
-  // token only while running (a CHECK says so), and one would let a generic plan read every
-  // running node through nodes_running_lease.
-  auto completed = spi.query(
-      "UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
-      "   success_token = i.token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
-      " FROM (SELECT adagio.claim_token_node(r.token) AS id, r.token, r.output, r.k"
-      "       FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(token, output, k) ORDER BY 1) AS i"
-      " WHERE n.id = i.id AND n.claim_token = i.token"
-      // i.k: which report (1-based), so neither the token nor the output comes back.
-      " RETURNING i.k, n.run_id::text, n.graph_id, n.name, n.position::text, n.attempt_count::text,"
-      "   n.claimed_by::text, round(extract(epoch FROM n.finished_at - n.claimed_at) * 1000)::bigint::text",
-      {array_literal(tokens), array_literal(outputs)});
-
-  std::vector<bool> held(items.size());
-  // The completed nodes' columns, aligned, for their events and run counters; and one element
-  // per edge leaving a completed node.
-  std::vector<Value> runs, names, positions, attempts, agents, durations;
-  std::vector<Value> edge_runs, edge_sources, edge_destinations, edge_outputs;
-  for (const Row& row : completed) {
-    const std::size_t k = static_cast<std::size_t>(row.integer(0)) - 1;
-    held.at(k) = true;
-    runs.push_back(row[1]), names.push_back(row[3]), positions.push_back(row[4]), attempts.push_back(row[5]);
-    agents.push_back(row[6]), durations.push_back(row[7]);
-    for (const std::string& destination : stored_graph(spi, row.integer(2)).downstream(row.text(3))) {
-      edge_runs.push_back(row[1]), edge_sources.push_back(row[3]), edge_destinations.push_back(destination);
-      edge_outputs.push_back(items[k]->output);
-    }
-  }
-  for (std::size_t k = 0; k < items.size(); ++k)
-    if (!held[k]) tally.not_held.push_back(items[k]->token);
-  if (completed.empty()) return;
-  tally.succeeded += static_cast<long long>(completed.size());
-
   auto applied = spi.query(
-      // The nodes the statement before completed.
-      "WITH done AS ("
-      "   SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[])"
-      "     AS d(run_id, name, position, attempt_count, claimed_by, duration_ms)),"
-      // The agent a hand-off goes to ($11 NULL: none), seen as a claim would see it.
+      // The update locks the rows it completes: no statement before it locks them (a lock first
+      // wrote a lock record and read each node twice). A token names its node: found by primary
+      // key (claim_token.hpp), then the whole token must match. No condition on state: a node
+      // holds a token only while running (a CHECK says so), and one would let a generic plan read
+      // every running node through nodes_running_lease.
+      "WITH completed AS ("
+      "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
+      "     success_token = i.token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
+      "   FROM (SELECT adagio.claim_token_node(r.token) AS id, r.token, r.output, r.k"
+      "         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(token, output, k) ORDER BY 1) AS i"
+      "   WHERE n.id = i.id AND n.claim_token = i.token"
+      "   RETURNING i.k, i.output, n.run_id, n.graph_id, n.name, n.position, n.attempt_count, n.claimed_by,"
+      "     round(extract(epoch FROM n.finished_at - n.claimed_at) * 1000)::bigint AS duration_ms),"
+      // The agent a hand-off goes to ($3 NULL: none), seen as a claim would see it.
       " agent AS ("
       "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
-      "   WHERE id = $11::bigint RETURNING runtimes),"
+      "   WHERE id = $3::bigint RETURNING runtimes),"
       " downstream AS ("
-      "   SELECT e.run_id, e.destination, count(*)::int AS arrived,"
-      "          jsonb_object_agg(e.source, coalesce(e.output, '')) AS outputs"
-      "   FROM unnest($7::bigint[], $8::text[], $9::text[], $10::text[]) AS e(run_id, source, destination, output)"
-      "   GROUP BY e.run_id, e.destination),"
+      "   SELECT c.run_id, e.destination, count(*)::int AS arrived,"
+      "          jsonb_object_agg(c.name, coalesce(c.output, '')) AS outputs"
+      "   FROM completed c CROSS JOIN LATERAL unnest(adagio.downstream_nodes(c.graph_id, c.name)) AS e(destination)"
+      "   GROUP BY c.run_id, e.destination),"
       " locked_downstream AS ("
       "   SELECT d.id, d.runtime, d.upstream_pending = s.arrived AS ready, s.arrived, s.outputs"
       "   FROM downstream s JOIN adagio.nodes d"
@@ -109,7 +83,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   SELECT l.*, coalesce(l.ready AND l.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[]), false)"
       "     AS runnable FROM locked_downstream l),"
       " handing AS ("
-      "   SELECT e.*, e.runnable AND row_number() OVER (PARTITION BY e.runnable ORDER BY e.id) <= $12::int AS handed"
+      "   SELECT e.*, e.runnable AND row_number() OVER (PARTITION BY e.runnable ORDER BY e.id) <= $4::int AS handed"
       "   FROM eligible e),"
       " passed AS ("
       "   UPDATE adagio.nodes d"
@@ -117,15 +91,15 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "       state = CASE WHEN l.handed THEN 'running' WHEN l.ready THEN 'ready' ELSE d.state END,"
       "       ready_at = CASE WHEN l.ready THEN clock_timestamp() ELSE d.ready_at END,"
       "       claim_token = CASE WHEN l.handed THEN adagio.new_claim_token(d.id) END,"
-      "       claimed_by = CASE WHEN l.handed THEN $11::bigint ELSE d.claimed_by END,"
+      "       claimed_by = CASE WHEN l.handed THEN $3::bigint ELSE d.claimed_by END,"
       "       claimed_at = CASE WHEN l.handed THEN clock_timestamp() ELSE d.claimed_at END,"
       "       lease_expires_at = CASE WHEN l.handed THEN clock_timestamp()"
-      "         + coalesce(make_interval(secs => (d.spec ->> 'lease_seconds')::float8), $13::interval) END,"
+      "         + coalesce(make_interval(secs => (d.spec ->> 'lease_seconds')::float8), $5::interval) END,"
       "       attempt_count = d.attempt_count + CASE WHEN l.handed THEN 1 ELSE 0 END"
       "   FROM handing l WHERE d.id = l.id AND d.state = 'waiting'"
       "   RETURNING d.id, d.run_id, d.name, d.runtime, d.state, d.position, d.spec, d.inputs, d.attempt_count,"
       "     d.claim_token, d.lease_expires_at),"
-      " finished AS (SELECT run_id, count(*)::int AS n FROM done GROUP BY run_id),"
+      " finished AS (SELECT run_id, count(*)::int AS n FROM completed GROUP BY run_id),"
       // Each locked run carries its count, so the update joins one list on the primary key (a
       // join of two lists here was planned as a nested loop: quadratic in the batch). And its
       // inputs, for the claim documents of the nodes handed over (each in the run of a node
@@ -149,12 +123,12 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "     SELECT 1 AS step, run_id, name AS node, 'attempt_finished'::adagio.event_kind AS kind, claimed_by AS agent_id,"
       "            attempt_count AS attempt, position,"
       "            jsonb_build_object('conclusion', 'success', 'duration_ms', duration_ms) AS detail"
-      "     FROM done"
+      "     FROM completed"
       "     UNION ALL"
       // A handed-over node was never claimable by anyone else: it logs its claim, not a node_ready.
       "     SELECT 2, run_id, name, 'node_ready', NULL, NULL, position, NULL FROM passed WHERE state = 'ready'"
       "     UNION ALL"
-      "     SELECT 3, run_id, name, 'node_claimed', $11::bigint, attempt_count, position,"
+      "     SELECT 3, run_id, name, 'node_claimed', $3::bigint, attempt_count, position,"
       "            jsonb_build_object('lease_expires_at', lease_expires_at, 'handed_over', true)"
       "     FROM passed WHERE state = 'running'"
       "     UNION ALL"
@@ -164,26 +138,30 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       " SELECT 'ready', runtime, NULL::bigint FROM passed WHERE state = 'ready'"
       " UNION ALL SELECT status::text, id::text, NULL FROM counted"
       " UNION ALL SELECT 'handed', json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.id)::text, count(*)"
-      "   FROM passed c JOIN locked_runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0",
-      {array_literal(runs), array_literal(names), array_literal(positions), array_literal(attempts),
-       array_literal(agents), array_literal(durations), array_literal(edge_runs), array_literal(edge_sources),
-       array_literal(edge_destinations), array_literal(edge_outputs),
-       handoff ? Value(std::to_string(handoff->agent)) : Value(), std::to_string(handoff ? handoff->max_nodes : 0),
-       handoff ? Value(handoff->lease) : Value()});
+      "   FROM passed c JOIN locked_runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0"
+      " UNION ALL SELECT 'succeeded', NULL, count(*) FROM completed"
+      // The reports whose claim was no longer held, by their number (k).
+      " UNION ALL SELECT 'not_held', k::text, NULL FROM generate_series(1, cardinality($1::uuid[])) AS k"
+      "   WHERE k NOT IN (SELECT c.k FROM completed c)",
+      {array_literal(tokens), array_literal(outputs), handoff ? Value(std::to_string(handoff->agent)) : Value(),
+       std::to_string(handoff ? handoff->max_nodes : 0), handoff ? Value(handoff->lease) : Value()});
 
   std::set<std::string> ready_runtimes;
   std::vector<std::int64_t> touched, finished;
   for (const Row& row : applied) {
-    if (row.text(0) == "ready") {
+    const std::string kind = row.text(0);
+    if (kind == "ready") {
       ready_runtimes.insert(row.text(1));
-      continue;
-    }
-    if (row.text(0) == "handed") {
+    } else if (kind == "handed") {
       tally.handed = Claims{row.text(1), row.integer(2)};
-      continue;
+    } else if (kind == "succeeded") {
+      tally.succeeded += row.integer(2);
+    } else if (kind == "not_held") {
+      tally.not_held.push_back(items.at(static_cast<std::size_t>(row.integer(1)) - 1)->token);
+    } else {
+      touched.push_back(row.integer(1));
+      if (kind == "completed") finished.push_back(row.integer(1));
     }
-    touched.push_back(row.integer(1));
-    if (row.text(0) == "completed") finished.push_back(row.integer(1));
   }
   notify_runs_finished(finished);
   notify_events(touched);

@@ -104,6 +104,10 @@ std::int64_t store_graph(SpiSession& spi, const std::string& canonical, const Gr
   return id;
 }
 
+const StoredGraph* cached_graph(std::int64_t graph_id) {
+  return cached_table == InvalidOid ? nullptr : cached(graph_id);
+}
+
 const StoredGraph& stored_graph(SpiSession& spi, std::int64_t graph_id) {
   check_cache_table(spi);
   if (const StoredGraph* found = cached(graph_id)) return *found;

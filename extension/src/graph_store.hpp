@@ -35,4 +35,8 @@ std::int64_t store_graph(SpiSession& spi, const std::string& canonical, const Gr
 // The stored graph `graph_id`, parsed once per session.
 const StoredGraph& stored_graph(SpiSession& spi, std::int64_t graph_id);
 
+// The stored graph `graph_id` if this session has it in memory already, else nullptr: a look-up
+// that needs no SPI connection.
+const StoredGraph* cached_graph(std::int64_t graph_id);
+
 }  // namespace adagio::pg

@@ -3,7 +3,7 @@
 -- the new one.
 BEGIN;
 \ir helpers.psql
-SELECT plan(3);
+SELECT plan(8);
 
 -- Graph id 1 in this session: a -> b.
 SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],
@@ -24,6 +24,19 @@ SELECT pg_temp.claim_names(:agent2);
 SELECT adagio.complete(pg_temp.token_of(:second, 'x'), 'success', 'X');
 SELECT is(pg_temp.node_states(:second), 'x=completed/success y=ready z=waiting',
   'and this session follows its edges, not the old graph''s');
+
+-- adagio.downstream_nodes(): how the completing statement follows edges, from the same cache.
+SELECT adagio.start_run(:'example') AS third \gset
+SELECT graph_id AS example_graph FROM adagio.runs WHERE id = :third \gset
+SELECT is(adagio.downstream_nodes(:example_graph, 'b'), '{d,f}', 'downstream_nodes(): b''s edges, in the graph''s order');
+SELECT is(adagio.downstream_nodes(:example_graph, 'g'), '{}', 'none for the last node');
+SELECT is(adagio.downstream_nodes(:example_graph, 'nope'), '{}', 'none for a name the graph does not have');
+-- A change to adagio.graphs empties the cache: the graph is read back from its row.
+ALTER TABLE adagio.graphs SET (fillfactor = 100);
+SELECT is(adagio.downstream_nodes(:example_graph, 'a'), '{c,d}', 'and the same once read back from the table');
+SELECT ok(NOT has_function_privilege('adagio_worker', 'adagio.downstream_nodes(bigint, text)', 'EXECUTE')
+          AND NOT has_function_privilege('adagio_reader', 'adagio.downstream_nodes(bigint, text)', 'EXECUTE'),
+          'it is the engine''s own: no role may call it');
 
 SELECT * FROM finish();
 ROLLBACK;
