@@ -1,1 +1,0 @@
-UPDATE t SET x=x+1 WHERE id=1;
