@@ -124,4 +124,16 @@ Datum int64_array_result(const std::vector<std::int64_t>& values) {
   return result;
 }
 
+Datum text_array_result(const std::vector<std::string>& values) {
+  std::vector<const char*> raw(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) raw[i] = values[i].c_str();
+  Datum result = 0;
+  pg_guard([&] {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (raw.empty() ? 1 : raw.size())));
+    for (std::size_t i = 0; i < raw.size(); ++i) elements[i] = CStringGetTextDatum(raw[i]);
+    result = PointerGetDatum(construct_array(elements, static_cast<int>(raw.size()), TEXTOID, -1, false, TYPALIGN_INT));
+  });
+  return result;
+}
+
 }  // namespace adagio::pg

@@ -37,5 +37,6 @@ Datum jsonb_result(const std::string& json);
 Datum json_result(const std::string& json);
 Datum int64_result(std::int64_t value);
 Datum int64_array_result(const std::vector<std::int64_t>& values);
+Datum text_array_result(const std::vector<std::string>& values);
 
 }  // namespace adagio::pg
