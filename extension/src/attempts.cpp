@@ -1,5 +1,6 @@
 #include "attempts.hpp"
 
+#include "downstream.hpp"
 #include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
@@ -28,31 +29,6 @@ long long mark_never_reached(SpiSession& spi, const HeldNode& node) {
       " FROM (SELECT name FROM marked ORDER BY position) m RETURNING node",
       {node.run_id, node.name, array_literal(names)});
   return static_cast<long long>(rows.size());
-}
-
-// Hands the output to every downstream node; returns the runtimes of nodes that became ready.
-std::set<std::string> pass_output_downstream(SpiSession& spi, const HeldNode& node,
-                                             const std::optional<std::string>& output) {
-  const std::vector<std::string> names = stored_graph(spi, node.graph_id).downstream(node.name);
-  if (names.empty()) return {};
-  auto rows = spi.query(
-      "WITH passed AS ("
-      "   UPDATE adagio.nodes d"
-      "   SET upstream_pending = d.upstream_pending - 1,"
-      "       inputs = d.inputs || jsonb_build_object($2::text, coalesce($3, '')),"
-      "       state = CASE WHEN d.upstream_pending = 1 THEN 'ready' ELSE d.state END,"
-      "       ready_at = CASE WHEN d.upstream_pending = 1 THEN clock_timestamp() ELSE d.ready_at END"
-      "   WHERE d.run_id = $1::bigint AND d.name = ANY ((SELECT $4::text[])::text[]) AND d.state = 'waiting'"
-      "   RETURNING d.name, d.runtime, d.state),"
-      " logged AS ("
-      "   INSERT INTO adagio.events (run_id, node, kind) SELECT $1::bigint, name, 'node_ready' FROM passed"
-      "   WHERE state = 'ready')"
-      " SELECT runtime, state FROM passed",
-      {node.run_id, node.name, output, array_literal(names)});
-  std::set<std::string> ready;
-  for (const Row& row : rows)
-    if (row.text(1) == "ready") ready.insert(row.text(0));
-  return ready;
 }
 
 }  // namespace
@@ -106,7 +82,9 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
           " success_token = claim_token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
           " WHERE id = $1::bigint",
           {node.node_id, report.output});
-      ready_runtimes = pass_output_downstream(spi, node, report.output);
+      ready_runtimes =
+          pass_output_downstream(spi, std::stoll(node.run_id), node.graph_id, node.name, report.output, nullptr)
+              .ready_runtimes;
       finished = 1;
       result.outcome = "succeeded";
       break;
@@ -147,28 +125,34 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
   // Last, so the run row (shared by every node of the run) stays locked as briefly as possible.
   result.run_status = "running";
   if (finished > 0) {
-    auto run = spi.query(
-        "UPDATE adagio.runs SET nodes_remaining = nodes_remaining - $2::int,"
-        "   nodes_failed = nodes_failed + $3::int,"
-        "   status = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'completed' ELSE status END,"
-        "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN"
-        "       CASE WHEN nodes_failed + $3::int = 0 THEN 'success' ELSE 'failed' END::adagio.run_conclusion ELSE conclusion END,"
-        "   finished_at = CASE WHEN nodes_remaining = $2::int THEN now() ELSE finished_at END"
-        " WHERE id = $1::bigint RETURNING status, conclusion",
-        {node.run_id, std::to_string(finished), std::to_string(not_succeeded)});
-    result.run_status = run.at(0).text(0);
-    result.run_conclusion = run.at(0)[1];
-    if (result.run_status == "completed") {
-      spi.query(
-          "INSERT INTO adagio.events (run_id, kind, detail)"
-          " VALUES ($1::bigint, 'run_completed', jsonb_build_object('conclusion', $2::text))",
-          {node.run_id, result.run_conclusion});
-      notify_runs_finished({std::stoll(node.run_id)});
-    }
+    const RunCount run = count_finished(spi, std::stoll(node.run_id), finished, not_succeeded);
+    result.run_status = run.status;
+    result.run_conclusion = run.conclusion;
   }
   notify_events({std::stoll(node.run_id)});
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   return result;
+}
+
+RunCount count_finished(SpiSession& spi, std::int64_t run_id, long long finished, long long not_succeeded) {
+  auto run = spi.query(
+      "UPDATE adagio.runs SET nodes_remaining = nodes_remaining - $2::int,"
+      "   nodes_failed = nodes_failed + $3::int,"
+      "   status = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'completed' ELSE status END,"
+      "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN"
+      "       CASE WHEN nodes_failed + $3::int = 0 THEN 'success' ELSE 'failed' END::adagio.run_conclusion ELSE conclusion END,"
+      "   finished_at = CASE WHEN nodes_remaining = $2::int THEN now() ELSE finished_at END"
+      " WHERE id = $1::bigint RETURNING status, conclusion",
+      {std::to_string(run_id), std::to_string(finished), std::to_string(not_succeeded)});
+  const RunCount count{run.at(0).text(0), run.at(0)[1]};
+  if (count.status == "completed") {
+    spi.query(
+        "INSERT INTO adagio.events (run_id, kind, detail)"
+        " VALUES ($1::bigint, 'run_completed', jsonb_build_object('conclusion', $2::text))",
+        {std::to_string(run_id), count.conclusion});
+    notify_runs_finished({run_id});
+  }
+  return count;
 }
 
 }  // namespace adagio::pg

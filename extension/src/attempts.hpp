@@ -43,4 +43,14 @@ std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token
 
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report);
 
+struct RunCount {
+  std::string status;
+  std::optional<std::string> conclusion;
+};
+
+// `finished` nodes of run `run_id` completed, `not_succeeded` of them without success: drops the
+// run's counters, completes the run when none is left (logging run_completed and notifying) and
+// returns its state. Locks the run row: call it after the nodes' own updates.
+RunCount count_finished(SpiSession& spi, std::int64_t run_id, long long finished, long long not_succeeded);
+
 }  // namespace adagio::pg

@@ -4,7 +4,7 @@
 -- been claimed from the queue; a bad call applies nothing.
 BEGIN;
 \ir helpers.psql
-SELECT plan(21);
+SELECT plan(26);
 
 SELECT adagio.register_agent('reporter', '{debug}') AS agent \gset
 SELECT adagio.register_agent('other', '{other}') AS other_agent \gset
@@ -73,6 +73,38 @@ SELECT is((:'result'::jsonb ->> 'succeeded', jsonb_array_length(:'result'::jsonb
 SELECT adagio.complete_and_claim(:agent, 1, ARRAY[gen_random_uuid()], ARRAY['success'], NULL) AS result \gset
 SELECT is((jsonb_array_length(:'result'::jsonb -> 'not_held'), jsonb_array_length(:'result'::jsonb -> 'claims')),
           (1, 1), 'a claim no longer held is returned, and the free slot is still filled');
+
+-- One success goes its own way (three small statements, not the batch statement): the same
+-- hand-off, in id order, the same timeline, and the run completed by its last report.
+SELECT adagio.register_agent('fanner', '{fan}') AS fanner \gset
+SELECT adagio.start_run('{"nodes":[{"name":"root","runtime":"fan"},{"name":"x","runtime":"fan"},{"name":"y","runtime":"fan"},
+                                   {"name":"z","runtime":"fan"}],
+                          "edges":[{"source":"root","destination":"x"},{"source":"root","destination":"y"},
+                                   {"source":"root","destination":"z"}]}') AS fan \gset
+SELECT pg_temp.claim_names(:fanner);
+SELECT max(id) AS fan_events FROM adagio.events \gset
+SELECT adagio.complete_and_claim(:fanner, 2, ARRAY[pg_temp.token_of(:fan, 'root')], ARRAY['success'], ARRAY['seed'])
+  AS result \gset
+SELECT is((SELECT string_agg(c ->> 'name', ',' ORDER BY (c ->> 'node_id')::bigint) FROM jsonb_array_elements(:'result'::jsonb -> 'claims') c),
+          (SELECT string_agg(name, ',' ORDER BY id) FROM (SELECT name, id FROM adagio.nodes
+             WHERE run_id = :fan AND name <> 'root' ORDER BY id LIMIT 2) first_two),
+          'one report: two slots take the two first of the three nodes it made ready, in id order');
+SELECT is((SELECT count(*)::int FROM jsonb_array_elements(:'result'::jsonb -> 'claims') c
+           WHERE c -> 'inputs' = '{"root": "seed"}' AND c ->> 'attempt' = '1' AND c ->> 'claim_token' IS NOT NULL),
+          2, 'their claims carry the output just reported, attempt 1 and a token');
+SELECT is((SELECT string_agg(kind || ':' || coalesce(detail ->> 'handed_over', '-'), ' ' ORDER BY id) FROM adagio.events
+           WHERE run_id = :fan AND id > :fan_events),
+          'attempt_finished:- node_ready:- node_claimed:true node_claimed:true',
+          'its timeline: the attempt, the node queued, then the hand-over claims');
+SELECT is(:'result'::jsonb - 'claims', '{"succeeded": 1, "retrying": 0, "failed": 0, "not_held": []}'::jsonb,
+          'its summary counts the one success');
+SELECT adagio.complete_and_claim(:fanner, 1, ARRAY[(c ->> 'claim_token')::uuid], ARRAY['success'], NULL)
+FROM jsonb_array_elements(:'result'::jsonb -> 'claims') c;
+SELECT adagio.complete_and_claim(:fanner, 0, ARRAY[claim_token], ARRAY['success'], NULL)
+FROM adagio.nodes WHERE run_id = :fan AND state = 'running';
+SELECT is((SELECT (status, conclusion, nodes_remaining)::text FROM adagio.runs WHERE id = :fan)
+            || ' ' || (SELECT kind FROM adagio.events WHERE run_id = :fan ORDER BY id DESC LIMIT 1),
+          '(completed,success,0) run_completed', 'the last single report completes the run and logs it');
 
 -- Bad calls apply nothing.
 SELECT pg_temp.token_of(:pair, 't') AS tok_t \gset
