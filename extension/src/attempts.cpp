@@ -82,9 +82,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
           " success_token = claim_token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
           " WHERE id = $1::bigint",
           {node.node_id, report.output});
-      ready_runtimes =
-          pass_output_downstream(spi, std::stoll(node.run_id), node.graph_id, node.name, report.output, nullptr)
-              .ready_runtimes;
+      ready_runtimes = pass_output_downstream(spi, std::stoll(node.run_id), node.graph_id, node.name, report.output);
       finished = 1;
       result.outcome = "succeeded";
       break;

@@ -1,7 +1,6 @@
 // Reporting many attempts in one call and one transaction. A worker that runs many small functions
 // spends most of its time on round trips and commits if it reports them one by one; here the
-// successes (the common case) are applied set-based in one statement whatever their number (a
-// lone success, the report of a worker with one slot, takes three small statements instead),
+// successes (the common case) are applied set-based in one statement whatever their number,
 // and the rest go through the same record_attempt() as complete(). Same fencing: only claims still
 // held count; a claim no longer held is returned as such instead of failing the whole batch.
 //
@@ -27,11 +26,6 @@
 
 namespace adagio::pg {
 namespace {
-
-// The columns a success sets on its node `n`, from its report `i` (token, output).
-#define ADAGIO_SUCCEED_NODE                                                                         \
-  "state = 'completed', conclusion = 'success', output = i.output, success_token = i.token,"     \
-  " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
 
 struct Report {
   std::string token;
@@ -65,7 +59,8 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       // holds a token only while running (a CHECK says so), and one would let a generic plan read
       // every running node through nodes_running_lease.
       "WITH completed AS ("
-      "   UPDATE adagio.nodes n SET " ADAGIO_SUCCEED_NODE
+      "   UPDATE adagio.nodes n SET state = 'completed', conclusion = 'success', output = i.output,"
+      "     success_token = i.token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
       "   FROM (SELECT adagio.claim_token_node(r.token) AS id, r.token, r.output, r.k"
       "         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(token, output, k) ORDER BY 1) AS i"
       "   WHERE n.id = i.id AND n.claim_token = i.token"
@@ -150,38 +145,6 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
 }
 
-// One success: the report of a worker with a slot or two, as on each hop of a chain. Three small
-// statements (complete the node, pass its output downstream, count it in its run) in the same
-// lock order as the batch statement's; their plans start in a fraction of the time the batch
-// statement's many nodes take, which was most of a hop.
-void complete_single_success(SpiSession& spi, const Report& item, const ClaimRequest* handoff, Tally& tally) {
-  auto completed = spi.query(
-      "WITH completed AS ("
-      "   UPDATE adagio.nodes n SET " ADAGIO_SUCCEED_NODE
-      "   FROM (SELECT $1::uuid AS token, $2 AS output) i"
-      "   WHERE n.id = adagio.claim_token_node($1::uuid) AND n.claim_token = $1::uuid"
-      "   RETURNING n.run_id, n.graph_id, n.name, n.attempt_count, n.claimed_by,"
-      "     round(extract(epoch FROM n.finished_at - n.claimed_at) * 1000)::bigint AS duration_ms),"
-      " logged AS ("
-      "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
-      "   SELECT run_id, name, 'attempt_finished', claimed_by, attempt_count,"
-      "          jsonb_build_object('conclusion', 'success', 'duration_ms', duration_ms) FROM completed)"
-      " SELECT run_id, graph_id, name FROM completed",
-      {item.token, item.output});
-  if (completed.empty()) {
-    tally.not_held.push_back(item.token);
-    return;
-  }
-  const std::int64_t run_id = completed[0].integer(0);
-  const Passed passed =
-      pass_output_downstream(spi, run_id, completed[0].integer(1), completed[0].text(2), item.output, handoff);
-  count_finished(spi, run_id, 1, 0);
-  ++tally.succeeded;
-  tally.handed = passed.handed;
-  notify_events({run_id});
-  for (const std::string& runtime : passed.ready_runtimes) notify_ready(runtime);
-}
-
 // Anything but success: one by one, exactly as complete() does it (retry rules, never_reached).
 void complete_one(SpiSession& spi, const Report& item, Tally& tally) {
   const std::optional<HeldNode> held = lock_held_node(spi, item.token);
@@ -232,8 +195,7 @@ Tally apply_reports(SpiSession& spi, const std::vector<Report>& items, const Cla
   std::vector<const Report*> successes;
   for (const Report& item : items)
     if (item.conclusion == adagio::Conclusion::success) successes.push_back(&item);
-  if (successes.size() == 1) complete_single_success(spi, *successes[0], handoff, tally);
-  else if (!successes.empty()) complete_successes(spi, successes, handoff, tally);
+  if (!successes.empty()) complete_successes(spi, successes, handoff, tally);
   for (const Report& item : items)
     if (item.conclusion != adagio::Conclusion::success) complete_one(spi, item, tally);
   return tally;

@@ -1,11 +1,10 @@
 // Following a succeeded node's edges: its output goes to each node directly downstream of it,
 // whose count of upstream nodes pending drops; a node whose count reaches zero is ready, or, when
 // the report came with a hand-off (complete_and_claim()), claimed at once for the reporting agent.
-// complete() and the single-report path of complete_many() call pass_output_downstream(); the
-// batch statement of complete_many() embeds the same CTEs (ADAGIO_PASS_DOWNSTREAM).
+// The batch statement of complete_many() embeds these CTEs (ADAGIO_PASS_DOWNSTREAM), and
+// complete() runs them through pass_output_downstream(): both lock downstream nodes alike.
 #pragma once
 
-#include "claims.hpp"
 #include "spi.hpp"
 
 #include <cstdint>
@@ -49,16 +48,11 @@ namespace adagio::pg {
   "   RETURNING d.id, d.run_id, d.name, d.runtime, d.state, d.position, d.spec, d.inputs, d.attempt_count,"    \
   "     d.claim_token, d.lease_expires_at)"
 
-struct Passed {
-  std::set<std::string> ready_runtimes;  // of the nodes made ready and left in the queue
-  Claims handed;                         // the nodes made ready and claimed for the agent
-};
-
 // Node `node` of run `run_id` (of graph `graph_id`) succeeded with `output`: passes it to the
-// waiting nodes downstream and logs the nodes made ready (node_ready) or handed (node_claimed).
-// With `handoff`, the agent is seen and gets up to handoff->max_nodes of the nodes made ready;
-// without, none is handed. Does nothing for a node with no downstream nodes.
-Passed pass_output_downstream(SpiSession& spi, std::int64_t run_id, std::int64_t graph_id, const std::string& node,
-                              const Value& output, const ClaimRequest* handoff);
+// waiting nodes downstream and logs node_ready for those it made ready; returns their runtimes
+// (to notify). Does nothing for a node with no downstream nodes. No hand-off: complete() has
+// no agent to hand nodes to.
+std::set<std::string> pass_output_downstream(SpiSession& spi, std::int64_t run_id, std::int64_t graph_id,
+                                             const std::string& node, const Value& output);
 
 }  // namespace adagio::pg

@@ -74,8 +74,8 @@ SELECT adagio.complete_and_claim(:agent, 1, ARRAY[gen_random_uuid()], ARRAY['suc
 SELECT is((jsonb_array_length(:'result'::jsonb -> 'not_held'), jsonb_array_length(:'result'::jsonb -> 'claims')),
           (1, 1), 'a claim no longer held is returned, and the free slot is still filled');
 
--- One success goes its own way (three small statements, not the batch statement): the same
--- hand-off, in id order, the same timeline, and the run completed by its last report.
+-- One report at a time, as a worker with one slot sends them: the hand-off in id order, the
+-- timeline, and the run completed by its last report.
 SELECT adagio.register_agent('fanner', '{fan}') AS fanner \gset
 SELECT adagio.start_run('{"nodes":[{"name":"root","runtime":"fan"},{"name":"x","runtime":"fan"},{"name":"y","runtime":"fan"},
                                    {"name":"z","runtime":"fan"}],
