@@ -1,6 +1,5 @@
 #include "attempts.hpp"
 
-#include "downstream.hpp"
 #include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
@@ -10,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <set>
+#include <stdexcept>
 
 namespace adagio::pg {
 namespace {
@@ -41,7 +40,7 @@ NodeSpec node_spec_from(const std::string& spec_json) {
 std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token) {
   auto held = spi.query(
       "SELECT id, run_id, name, spec::text, graph_id FROM adagio.nodes"
-      // By primary key; a node holds a token only while running (see complete_many.cpp).
+      // By primary key; a node holds a token only while running (see successes.cpp).
       " WHERE id = adagio.claim_token_node($1::uuid) AND claim_token = $1::uuid FOR UPDATE",
       {token});
   if (held.empty()) return std::nullopt;
@@ -49,9 +48,10 @@ std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token
 }
 
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report) {
+  if (report.conclusion == Conclusion::success)  // successes.hpp completes those, set-based
+    throw std::logic_error("record_attempt() called for a successful attempt");
   const std::string conclusion_name = to_string(report.conclusion);
-  // An attempt that did not succeed gets its row in failed_attempts; a successful one stays in the
-  // node's row, which the succeeded step below completes.
+  // The attempt gets its row in failed_attempts (a successful one stays in its node's row).
   auto recorded = spi.query(
       "WITH node AS (SELECT *, clock_timestamp() AS reported_at FROM adagio.nodes WHERE id = $1::bigint),"
       " attempt AS ("
@@ -59,7 +59,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
       "     (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token, ready_at, started_at,"
       "      finished_at)"
       "   SELECT id, run_id, attempt_count, $2::adagio.attempt_conclusion, $3, $4, claimed_by, claim_token, ready_at,"
-      "          claimed_at, reported_at FROM node WHERE $2::adagio.attempt_conclusion <> 'success'),"
+      "          claimed_at, reported_at FROM node),"
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
       "   SELECT run_id, $5, CASE WHEN $4 LIKE 'orphaned:%' THEN 'node_orphaned' ELSE 'attempt_finished' END::adagio.event_kind,"
@@ -72,85 +72,55 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
   const int same_conclusion = static_cast<int>(recorded.at(0).integer(0));
 
   AttemptOutcome result;
-  std::set<std::string> ready_runtimes;
-  long long finished = 0;       // nodes of this run completed by this attempt
-  long long not_succeeded = 0;  // ... of which did not succeed
-  switch (next_step(node.spec, report.conclusion, same_conclusion)) {
-    case NextStep::succeeded:
-      spi.query(
-          "UPDATE adagio.nodes SET state = 'completed', conclusion = 'success', output = $2,"
-          " success_token = claim_token, claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()"
-          " WHERE id = $1::bigint",
-          {node.node_id, report.output});
-      ready_runtimes = pass_output_downstream(spi, std::stoll(node.run_id), node.graph_id, node.name, report.output);
-      finished = 1;
-      result.outcome = "succeeded";
-      break;
-    case NextStep::retry: {
-      const double delay = retry_delay_seconds(node.spec, report.conclusion, same_conclusion);
-      // A retry with a backoff waits in "scheduled" until the sweeper finds it due.
-      auto retried = spi.query(
-          "WITH retried AS ("
-          "   UPDATE adagio.nodes SET state = CASE WHEN $3::float8 > 0 THEN 'scheduled' ELSE 'ready' END::adagio.node_state,"
-          "   ready_at = clock_timestamp() + make_interval(secs => $3::float8), output = $2,"
-          "   claim_token = NULL, lease_expires_at = NULL WHERE id = $1::bigint"
-          "   RETURNING run_id, name, state, ready_at, attempt_count),"
-          " logged AS ("
-          "   INSERT INTO adagio.events (run_id, node, kind, attempt, detail)"
-          "   SELECT run_id, name, 'node_retried', attempt_count,"
-          "          jsonb_build_object('after', $4::text, 'ready_at', ready_at) FROM retried)"
-          " SELECT state, ready_at FROM retried",
-          {node.node_id, report.output, std::to_string(delay), conclusion_name});
-      if (retried.at(0).text(0) == "ready") {
-        ready_runtimes.insert(node.spec.runtime);
-      } else {
-        result.retry_at = retried.at(0).text(1);
-      }
-      result.outcome = "retrying";
-      break;
-    }
-    case NextStep::failed:
-      spi.query(
-          "UPDATE adagio.nodes SET state = 'completed', conclusion = $2::adagio.node_conclusion, output = $3,"
-          " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
-          {node.node_id, conclusion_name, report.output});
-      finished = 1 + mark_never_reached(spi, node);
-      not_succeeded = finished;
-      result.outcome = "failed";
-      break;
-  }
-
-  // Last, so the run row (shared by every node of the run) stays locked as briefly as possible.
   result.run_status = "running";
-  if (finished > 0) {
-    const RunCount run = count_finished(spi, std::stoll(node.run_id), finished, not_succeeded);
-    result.run_status = run.status;
-    result.run_conclusion = run.conclusion;
+  if (next_step(node.spec, report.conclusion, same_conclusion) == NextStep::retry) {
+    const double delay = retry_delay_seconds(node.spec, report.conclusion, same_conclusion);
+    // A retry with a backoff waits in "scheduled" until the sweeper finds it due.
+    auto retried = spi.query(
+        "WITH retried AS ("
+        "   UPDATE adagio.nodes SET state = CASE WHEN $3::float8 > 0 THEN 'scheduled' ELSE 'ready' END::adagio.node_state,"
+        "   ready_at = clock_timestamp() + make_interval(secs => $3::float8), output = $2,"
+        "   claim_token = NULL, lease_expires_at = NULL WHERE id = $1::bigint"
+        "   RETURNING run_id, name, state, ready_at, attempt_count),"
+        " logged AS ("
+        "   INSERT INTO adagio.events (run_id, node, kind, attempt, detail)"
+        "   SELECT run_id, name, 'node_retried', attempt_count,"
+        "          jsonb_build_object('after', $4::text, 'ready_at', ready_at) FROM retried)"
+        " SELECT state, ready_at FROM retried",
+        {node.node_id, report.output, std::to_string(delay), conclusion_name});
+    result.outcome = "retrying";
+    notify_events({std::stoll(node.run_id)});
+    if (retried.at(0).text(0) == "ready") notify_ready(node.spec.runtime);
+    else result.retry_at = retried.at(0).text(1);
+    return result;
   }
-  notify_events({std::stoll(node.run_id)});
-  for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
-  return result;
-}
 
-RunCount count_finished(SpiSession& spi, std::int64_t run_id, long long finished, long long not_succeeded) {
+  spi.query(
+      "UPDATE adagio.nodes SET state = 'completed', conclusion = $2::adagio.node_conclusion, output = $3,"
+      " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
+      {node.node_id, conclusion_name, report.output});
+  const long long finished = 1 + mark_never_reached(spi, node);  // all without success
+  result.outcome = "failed";
+  // Last, so the run row (shared by every node of the run) stays locked as briefly as possible.
   auto run = spi.query(
-      "UPDATE adagio.runs SET nodes_remaining = nodes_remaining - $2::int,"
-      "   nodes_failed = nodes_failed + $3::int,"
+      "UPDATE adagio.runs SET nodes_remaining = nodes_remaining - $2::int, nodes_failed = nodes_failed + $2::int,"
       "   status = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'completed' ELSE status END,"
-      "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN"
-      "       CASE WHEN nodes_failed + $3::int = 0 THEN 'success' ELSE 'failed' END::adagio.run_conclusion ELSE conclusion END,"
+      "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'failed'::adagio.run_conclusion"
+      "     ELSE conclusion END,"
       "   finished_at = CASE WHEN nodes_remaining = $2::int THEN now() ELSE finished_at END"
       " WHERE id = $1::bigint RETURNING status, conclusion",
-      {std::to_string(run_id), std::to_string(finished), std::to_string(not_succeeded)});
-  const RunCount count{run.at(0).text(0), run.at(0)[1]};
-  if (count.status == "completed") {
+      {node.run_id, std::to_string(finished)});
+  result.run_status = run.at(0).text(0);
+  result.run_conclusion = run.at(0)[1];
+  if (result.run_status == "completed") {
     spi.query(
         "INSERT INTO adagio.events (run_id, kind, detail)"
         " VALUES ($1::bigint, 'run_completed', jsonb_build_object('conclusion', $2::text))",
-        {std::to_string(run_id), count.conclusion});
-    notify_runs_finished({run_id});
+        {node.run_id, result.run_conclusion});
+    notify_runs_finished({std::stoll(node.run_id)});
   }
-  return count;
+  notify_events({std::stoll(node.run_id)});
+  return result;
 }
 
 }  // namespace adagio::pg

@@ -41,16 +41,9 @@ NodeSpec node_spec_from(const std::string& spec_json);
 // not (or no longer) held. The fence of complete() and complete_many().
 std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token);
 
+// An attempt of `node` that did not succeed (fail or error): the retry rules decide whether the
+// node runs again or fails, marking the nodes downstream never reached. Successes take
+// complete_successes() (successes.hpp).
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report);
-
-struct RunCount {
-  std::string status;
-  std::optional<std::string> conclusion;
-};
-
-// `finished` nodes of run `run_id` completed, `not_succeeded` of them without success: drops the
-// run's counters, completes the run when none is left (logging run_completed and notifying) and
-// returns its state. Locks the run row: call it after the nodes' own updates.
-RunCount count_finished(SpiSession& spi, std::int64_t run_id, long long finished, long long not_succeeded);
 
 }  // namespace adagio::pg

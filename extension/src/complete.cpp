@@ -4,6 +4,7 @@
 #include "attempts.hpp"
 #include "pg_guard.hpp"
 #include "spi.hpp"
+#include "successes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +32,42 @@ namespace {
                  "drop this result: a worker must not report a claim it no longer holds");
 }
 
+// A success goes through the batch statement as its only report: the same locks, rows and events
+// as complete_many()'s.
+nlohmann::json report_success(SpiSession& spi, const std::string& token, const Value& output) {
+  const Report report{token, Conclusion::success, output};
+  Tally tally;
+  complete_successes(spi, {&report}, nullptr, tally);
+  if (!tally.not_held.empty()) refuse_stale_claim(spi, token);
+  auto done = spi.query(
+      "SELECT n.run_id, n.name, r.status, r.conclusion FROM adagio.nodes n JOIN adagio.runs r ON r.id = n.run_id"
+      " WHERE n.id = adagio.claim_token_node($1::uuid) AND n.success_token = $1::uuid",
+      {token});
+  const Row& row = done.at(0);
+  return {{"run_id", row.integer(0)},
+          {"node", row.text(1)},
+          {"conclusion", "success"},
+          {"outcome", "succeeded"},
+          {"run_status", row.text(2)},
+          {"run_conclusion", row[3] ? nlohmann::json(*row[3]) : nlohmann::json()}};
+}
+
+// Fail or error: the retry rules decide (attempts.hpp).
+nlohmann::json report_failure(SpiSession& spi, const std::string& token, Conclusion conclusion, const Value& output) {
+  const std::optional<HeldNode> held = lock_held_node(spi, token);
+  if (!held) refuse_stale_claim(spi, token);
+  const AttemptOutcome result = record_attempt(spi, *held, {conclusion, output, std::nullopt});
+  nlohmann::json summary = {{"run_id", std::stoll(held->run_id)},
+                            {"node", held->name},
+                            {"conclusion", to_string(conclusion)},
+                            {"outcome", result.outcome},
+                            {"run_status", result.run_status},
+                            {"run_conclusion", result.run_conclusion ? nlohmann::json(*result.run_conclusion)
+                                                                     : nlohmann::json()}};
+  if (result.retry_at) summary["retry_at"] = *result.retry_at;
+  return summary;
+}
+
 }  // namespace
 }  // namespace adagio::pg
 
@@ -52,20 +89,10 @@ Datum adagio_complete(PG_FUNCTION_ARGS) {
                      {}, "a conclusion is one of success, fail, error");
 
     SpiSession spi;
-    const std::optional<HeldNode> held = lock_held_node(spi, *token);
-    if (!held) refuse_stale_claim(spi, *token);
-    const HeldNode& node = *held;
-    const AttemptOutcome result = record_attempt(spi, node, {*conclusion, arg_as_text(fcinfo, 2), std::nullopt});
+    const nlohmann::json summary = *conclusion == adagio::Conclusion::success
+                                       ? report_success(spi, *token, arg_as_text(fcinfo, 2))
+                                       : report_failure(spi, *token, *conclusion, arg_as_text(fcinfo, 2));
     spi.finish();
-
-    nlohmann::json summary = {{"run_id", std::stoll(node.run_id)},
-                              {"node", node.name},
-                              {"conclusion", adagio::to_string(*conclusion)},
-                              {"outcome", result.outcome},
-                              {"run_status", result.run_status},
-                              {"run_conclusion", result.run_conclusion ? nlohmann::json(*result.run_conclusion)
-                                                                       : nlohmann::json()}};
-    if (result.retry_at) summary["retry_at"] = *result.retry_at;
     return jsonb_result(summary.dump());
   });
 }
