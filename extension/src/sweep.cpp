@@ -23,11 +23,14 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     SpiSession spi;
     // SKIP LOCKED: a node locked right now is being reported or heartbeated; it is not orphaned.
+    // The time comes from a subquery: compared with a volatile clock_timestamp() itself, the
+    // index scan could not use it as a bound, and each sweep read every running node (and every
+    // scheduled one, below) to find the few whose time has come.
     auto lapsed = spi.query(
         "SELECT n.id, n.run_id, n.name, n.spec::text, coalesce(a.name, 'agent ' || n.claimed_by),"
         "       n.claimed_by, n.lease_expires_at, n.graph_id"
         " FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by"
-        " WHERE n.state = 'running' AND n.lease_expires_at < clock_timestamp()"
+        " WHERE n.state = 'running' AND n.lease_expires_at < (SELECT clock_timestamp())"
         " ORDER BY n.lease_expires_at LIMIT 1000"
         " FOR UPDATE OF n SKIP LOCKED",
         {}, SpiSession::Planning::each_call);
@@ -46,7 +49,7 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     auto due = spi.query(
         "WITH due AS ("
         "   UPDATE adagio.nodes SET state = 'ready'"
-        "   WHERE id IN (SELECT id FROM adagio.nodes WHERE state = 'scheduled' AND ready_at <= clock_timestamp()"
+        "   WHERE id IN (SELECT id FROM adagio.nodes WHERE state = 'scheduled' AND ready_at <= (SELECT clock_timestamp())"
         "                FOR UPDATE SKIP LOCKED)"
         "   RETURNING run_id, name, runtime),"
         " logged AS ("

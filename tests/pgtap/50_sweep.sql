@@ -2,7 +2,7 @@
 -- worker's late report is fenced off; silent agents are marked gone; due backoffs become ready.
 BEGIN;
 \ir helpers.psql
-SELECT plan(19);
+SELECT plan(22);
 
 SELECT adagio.register_agent('stale', '{debug}') AS stale \gset
 SELECT adagio.register_agent('fresh', '{debug}') AS fresh \gset
@@ -62,6 +62,19 @@ SELECT is((SELECT last_seen_at FROM adagio.agents WHERE id = :stale), now(), 'a 
 UPDATE adagio.agents SET status = 'stopped' WHERE id = :stale;
 SELECT adagio.complete_and_claim(:stale, 1, '{}', '{}');
 SELECT is((SELECT status FROM adagio.agents WHERE id = :stale), 'active', 'and brings a stopped one back');
+
+-- A sweep reads only the claims whose lease lapsed and the retries that are due, not every
+-- running or scheduled node: 300 live leases and 300 retries waiting cost it no row fetched.
+SELECT adagio.start_run(jsonb_build_object('nodes', jsonb_agg(jsonb_build_object('name', 'p' || g, 'runtime', 'debug',
+  'retry', '{"error": {"max_attempts": 2, "backoff": {"initial_delay_seconds": 600}}}'::jsonb)))) AS many
+FROM generate_series(1, 600) g \gset
+SELECT is(json_array_length(adagio.claim(:fresh, 600)), 600, 'an agent claims 600 nodes');
+SELECT count(adagio.complete(c.claim_token, 'error', NULL)) FROM adagio.nodes c
+WHERE c.run_id = :many AND c.position < 300;
+SELECT pg_stat_get_xact_tuples_fetched('adagio.nodes'::regclass) AS fetched \gset
+SELECT is(adagio.sweep(), '{"orphaned": 0, "agents_gone": 0, "timers_fired": 0}', 'with 300 running and 300 scheduled');
+SELECT is(pg_stat_get_xact_tuples_fetched('adagio.nodes'::regclass) - :fetched, 0::bigint,
+  'and fetches none of their rows');
 
 SELECT * FROM finish();
 ROLLBACK;
