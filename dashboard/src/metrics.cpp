@@ -21,7 +21,9 @@ std::string metrics_sql() {
                FROM (SELECT status, coalesce(conclusion::text, '') AS conclusion, count(*) AS c FROM adagio.runs GROUP BY 1, 2) x),
       'nodes', (SELECT coalesce(jsonb_agg(jsonb_build_object('state', state, 'conclusion', coalesce(conclusion::text, ''), 'count', nodes)), '[]')
                 FROM adagio.node_state_counts),
-      'retrying', (SELECT count(*) FROM adagio.nodes WHERE state IN ('ready', 'scheduled') AND attempt_count > 0),
+      -- one count per state, each through its partial index (an IN list scanned every node)
+      'retrying', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND attempt_count > 0)
+                  + (SELECT count(*) FROM adagio.nodes WHERE state = 'scheduled' AND attempt_count > 0),
       'running_claims', (SELECT count(*) FROM adagio.nodes WHERE state = 'running'),
       'attempts', (SELECT coalesce(jsonb_object_agg(conclusion, c), '{}')
                    FROM (SELECT conclusion, count(*) AS c FROM adagio.attempts GROUP BY 1) x),

@@ -721,6 +721,20 @@ COMMENT ON FUNCTION adagio.list_agents() IS 'Agents with their runtimes, status,
 CREATE FUNCTION adagio.stats() RETURNS jsonb
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
+  -- One scan of nodes for both their states and their conclusions.
+  WITH n AS (
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE state = 'waiting') AS waiting,
+           count(*) FILTER (WHERE state = 'ready') AS ready,
+           count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
+           count(*) FILTER (WHERE state = 'running') AS running,
+           count(*) FILTER (WHERE state = 'completed') AS completed,
+           count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
+           count(*) FILTER (WHERE conclusion = 'success') AS success,
+           count(*) FILTER (WHERE conclusion = 'fail') AS fail,
+           count(*) FILTER (WHERE conclusion = 'error') AS error,
+           count(*) FILTER (WHERE conclusion = 'never_reached') AS never_reached
+    FROM adagio.nodes)
   SELECT jsonb_build_object(
     'runs', (SELECT jsonb_build_object(
                'total', count(*),
@@ -730,21 +744,18 @@ CREATE FUNCTION adagio.stats() RETURNS jsonb
                'succeeded', count(*) FILTER (WHERE conclusion = 'success'),
                'failed', count(*) FILTER (WHERE conclusion = 'failed'))
              FROM adagio.runs),
-    'nodes', (SELECT jsonb_build_object(
-               'total', count(*),
-               'waiting', count(*) FILTER (WHERE state = 'waiting'),
-               'ready', count(*) FILTER (WHERE state = 'ready'),
-               'scheduled', count(*) FILTER (WHERE state = 'scheduled'),
-               'running', count(*) FILTER (WHERE state = 'running'),
-               'completed', count(*) FILTER (WHERE state = 'completed'),
-               'cancelled', count(*) FILTER (WHERE state = 'cancelled'))
-             FROM adagio.nodes),
+    'nodes', jsonb_build_object('total', n.total, 'waiting', n.waiting, 'ready', n.ready, 'scheduled', n.scheduled,
+                                'running', n.running, 'completed', n.completed, 'cancelled', n.cancelled),
+    'node_conclusions', jsonb_build_object('success', n.success, 'fail', n.fail, 'error', n.error,
+                                           'never_reached', n.never_reached),
     'agents', (SELECT jsonb_build_object(
                'active', count(*) FILTER (WHERE status = 'active'),
                'total', count(*))
              FROM adagio.agents))
+  FROM n
 $$;
-COMMENT ON FUNCTION adagio.stats() IS 'Counts of runs by status, nodes by state and agents.';
+COMMENT ON FUNCTION adagio.stats() IS
+  'Counts of runs by status, nodes by state, completed nodes by conclusion, and agents.';
 
 -- Views for dashboards --------------------------------------------------------------------------
 

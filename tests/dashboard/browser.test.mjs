@@ -233,6 +233,24 @@ test('runs table filters and pages', async () => {
   await page.waitForSelector('g.dag-node');
 });
 
+// A slow refresh (a large database's counts) spaces out the next ones: a page waits ten times as
+// long as its last refresh took, here 10 x 500 ms instead of its usual 2 s.
+test('a slow refresh makes the page refresh less often', async () => {
+  const slow = await browser.newPage();
+  const asked = [];
+  await slow.route('**/api/stats', async (route) => {
+    asked.push(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await route.continue();
+  });
+  await slow.goto(`${base}/`);
+  await slow.waitForFunction(() => document.querySelector('[data-card="runs"] [data-stat="running"]'));
+  while (asked.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+  await slow.close();
+  const gap = asked[1] - asked[0];
+  assert.ok(gap >= 5000, `the second refresh came ${gap} ms after the first`);
+});
+
 test('agents page lists the workers', async () => {
   await page.goto(`${base}/#/agents`);
   await page.waitForSelector('tr[data-agent="worker-a"]');

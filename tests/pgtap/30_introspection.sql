@@ -1,7 +1,7 @@
 -- Introspection as plain SQL: list_runs, inspect_run, list_agents, stats and the views.
 BEGIN;
 \ir helpers.psql
-SELECT plan(13);
+SELECT plan(15);
 
 SELECT adagio.register_agent('tap', '{debug}', '{"hostname": "here"}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"only","runtime":"debug"}]}') AS r1 \gset
@@ -34,6 +34,12 @@ SELECT results_eq('SELECT name, runtimes, status FROM adagio.list_agents()', $$V
   'list_agents shows runtimes and status');
 SELECT is(adagio.stats() -> 'runs', '{"total": 3, "running": 3, "completed": 0, "cancelled": 0, "succeeded": 0, "failed": 0}'::jsonb,
   'stats counts runs by status');
+SELECT adagio.complete(pg_temp.token_of(:r1, 'only'), 'fail', 'no');
+SELECT is(adagio.stats() -> 'nodes',
+  '{"total": 9, "waiting": 4, "ready": 1, "scheduled": 0, "running": 2, "completed": 2, "cancelled": 0}'::jsonb,
+  'and nodes by state');
+SELECT is(adagio.stats() -> 'node_conclusions', '{"success": 1, "fail": 1, "error": 0, "never_reached": 0}'::jsonb,
+  'and completed nodes by conclusion');
 SELECT is((SELECT nodes_done FROM adagio.run_overview WHERE id = :r3), 1, 'run_overview counts nodes done');
 
 SELECT * FROM finish();

@@ -103,7 +103,7 @@ export interface Workflow {
 export interface Stats {
   runs: Record<'total' | 'running' | 'completed' | 'cancelled' | 'succeeded' | 'failed', number>;
   nodes: Record<'total' | NodeState, number>;
-  node_conclusions: Partial<Record<'success' | 'fail' | 'error' | 'never_reached', number>>;
+  node_conclusions: Record<'success' | 'fail' | 'error' | 'never_reached', number>;
   retrying: number;
   ready_first: number;
   agents: { active: number; total: number };

@@ -72,17 +72,20 @@ export function pretty(value: unknown): string {
 }
 
 // Runs `tick` now and then every `ms` until stopped; a slow response never overlaps the next.
+// A tick that took long waits ten times as long before the next: the counts behind the pages scan
+// whole tables, and an open tab should not keep a large database busy.
 export function poll(tick: () => Promise<void>, ms: () => number): () => void {
   let stopped = false;
   let timer: number | undefined;
   const loop = async () => {
     if (stopped) return;
+    const started = performance.now();
     try {
       await tick();
     } catch {
       // the page shows its own error; keep polling so it recovers when the server does
     }
-    if (!stopped) timer = window.setTimeout(loop, ms());
+    if (!stopped) timer = window.setTimeout(loop, Math.max(ms(), 10 * (performance.now() - started)));
   };
   void loop();
   return () => {
