@@ -80,6 +80,7 @@ int show_stats(const Context& context, const std::string& format) {
   };
   line("runs  ", stats["runs"], {"total", "running", "completed", "cancelled", "succeeded", "failed"});
   line("nodes ", stats["nodes"], {"total", "waiting", "ready", "scheduled", "running", "completed", "cancelled"});
+  line("ended ", stats["node_conclusions"], {"success", "fail", "error", "never_reached"});
   line("agents", stats["agents"], {"total", "active"});
   return exit_code::ok;
 }

@@ -165,8 +165,13 @@ expect_exit 2 "--count needs --workflow" -- "$adagio" run start "$root/examples/
 expect_exit 2 "--count with --wait is refused" -- "$adagio" run start --workflow nightly --count 2 --wait
 expect_exit 0 "agents" -- "$adagio" agents
 expect_in "$out" "cli-w1" "lists the workers"
+succeeded_before=$(sql -c "SELECT count(*) FROM adagio.nodes WHERE conclusion = 'success'")
 expect_exit 0 "stats --format json" -- "$adagio" stats --format json
 expect_eq "$(jsonq "$out" "doc #>> '{runs,cancelled}'")" 1 "stats count the cancelled run"
+# (workers are still running runs started above: the count is compared with what had succeeded before)
+expect_eq "$(jsonq "$out" "(doc #>> '{node_conclusions,success}')::int >= $succeeded_before")" t "and the nodes that succeeded"
+expect_exit 0 "stats" -- "$adagio" stats
+expect_in "$out" "ended" "the table has a line of completed nodes by conclusion"
 
 # --- errors and exit codes ---------------------------------------------------------------------
 expect_exit 4 "run show of an unknown run" -- "$adagio" run show 424242
