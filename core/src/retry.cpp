@@ -29,8 +29,10 @@ double retry_delay_seconds(const NodeSpec& node, Conclusion concluded, int attem
   if (policy == node.retry.end() || !policy->second.backoff) return 0;
   const Backoff& b = *policy->second.backoff;
   const int retries_before = std::max(0, attempts_ending_in_this_conclusion - 1);
+  if (b.initial_delay_seconds == 0) return 0;
   const double delay = b.initial_delay_seconds * std::pow(b.multiplier, retries_before);
-  return std::min(delay, b.max_delay_seconds);
+  // A multiplier raised past what a double holds gives infinity: the cap applies.
+  return delay < b.max_delay_seconds ? delay : b.max_delay_seconds;
 }
 
 }  // namespace adagio

@@ -3,12 +3,14 @@
 #include "structure.hpp"
 
 #include <cstddef>
+#include <sstream>
 #include <string>
 
 namespace adagio {
 namespace {
 
 constexpr std::size_t max_name_bytes = 128;
+constexpr double max_backoff_seconds = 365 * 86400;
 constexpr std::size_t max_runtime_bytes = 48;
 constexpr const char* runtime_rule = "^[A-Za-z0-9_.-]{1,48}$";
 
@@ -59,6 +61,14 @@ void check_runtime(const NodeSpec& node, const std::string& label) {
                     ")");
 }
 
+// 0.5, 3600, 1e+300: as the graph's JSON would say them (std::to_string printed 3600.000000).
+std::string number(double value) {
+  std::ostringstream out;
+  out.precision(15);
+  out << value;
+  return out.str();
+}
+
 void check_retry(const NodeSpec& node, const std::string& label) {
   for (const auto& [conclusion, policy] : node.retry) {
     // Same message as the parser gives for a "success" key, for graphs built in code.
@@ -71,12 +81,17 @@ void check_retry(const NodeSpec& node, const std::string& label) {
       const Backoff& b = *policy.backoff;
       const std::string where = label + ": retry \"" + to_string(conclusion) + "\": backoff: ";
       if (!(b.initial_delay_seconds >= 0))
-        detail::invalid(where + "initial_delay_seconds must be at least 0, got " + std::to_string(b.initial_delay_seconds));
+        detail::invalid(where + "initial_delay_seconds must be at least 0, got " + number(b.initial_delay_seconds));
       if (!(b.multiplier >= 1))
-        detail::invalid(where + "multiplier must be at least 1, got " + std::to_string(b.multiplier));
+        detail::invalid(where + "multiplier must be at least 1, got " + number(b.multiplier));
       if (!(b.max_delay_seconds >= b.initial_delay_seconds))
         detail::invalid(where + "max_delay_seconds must be at least initial_delay_seconds, got " +
-                        std::to_string(b.max_delay_seconds));
+                        number(b.max_delay_seconds));
+      // A bound the database's timestamps can always add: a wait of 1e300 s overflowed when the
+      // retry was scheduled, and every sweep of the database failed on it from then on.
+      if (b.max_delay_seconds > max_backoff_seconds)
+        detail::invalid(where + "max_delay_seconds must be at most " + number(max_backoff_seconds) +
+                        " (365 days), got " + number(b.max_delay_seconds));
     }
   }
   if (node.lease_seconds && (*node.lease_seconds < 1 || *node.lease_seconds > 86400))

@@ -367,6 +367,9 @@ DECLARE
   stopped int;
   cancelled int;
 BEGIN
+  IF cancel_run.run_id IS NULL THEN
+    RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
   SELECT r.status INTO run_status FROM adagio.runs r WHERE r.id = cancel_run.run_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'run % does not exist', cancel_run.run_id USING ERRCODE = 'undefined_object';
@@ -409,6 +412,9 @@ DECLARE
   made_ready int;
   runtime_name text;
 BEGIN
+  IF retry_run.run_id IS NULL THEN
+    RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
   SELECT r.status, r.conclusion INTO run_status, run_conclusion
   FROM adagio.runs r WHERE r.id = retry_run.run_id FOR UPDATE;
   IF NOT FOUND THEN
@@ -524,6 +530,9 @@ CREATE FUNCTION adagio.timeline(run_id bigint)
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
 BEGIN
+  IF timeline.run_id IS NULL THEN
+    RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
   IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = timeline.run_id) THEN
     RAISE EXCEPTION 'run % does not exist', timeline.run_id USING ERRCODE = 'undefined_object';
   END IF;
@@ -545,7 +554,10 @@ DECLARE
   canonical jsonb := adagio.validate_graph(graph);
   next_version int;
 BEGIN
-  IF name IS NULL OR name !~ '^[A-Za-z0-9_.:/-]{1,128}$' THEN
+  IF name IS NULL THEN
+    RAISE EXCEPTION 'workflow name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF name !~ '^[A-Za-z0-9_.:/-]{1,128}$' THEN
     RAISE EXCEPTION 'invalid workflow name "%"', name
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'use 1 to 128 letters, digits and _ . : / -';
@@ -584,10 +596,14 @@ CREATE FUNCTION adagio.register_agent(name text, runtimes text[], info jsonb DEF
 DECLARE
   agent_id bigint;
 BEGIN
-  IF name IS NULL OR length(name) = 0 THEN
+  IF name IS NULL OR runtimes IS NULL THEN
+    RAISE EXCEPTION 'agent % must not be NULL', CASE WHEN name IS NULL THEN 'name' ELSE 'runtimes' END
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF length(name) = 0 THEN
     RAISE EXCEPTION 'agent name must not be empty' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF runtimes IS NULL OR cardinality(runtimes) = 0 THEN
+  IF cardinality(runtimes) = 0 THEN
     RAISE EXCEPTION 'agent "%" must offer at least one runtime', name USING ERRCODE = 'invalid_parameter_value';
   END IF;
   IF EXISTS (SELECT FROM unnest(runtimes) r WHERE r IS NULL OR r !~ '^[A-Za-z0-9_.-]{1,48}$') THEN
@@ -610,6 +626,14 @@ CREATE FUNCTION adagio.heartbeat(agent_id bigint, claim_tokens uuid[] DEFAULT '{
 DECLARE
   extended uuid[];
 BEGIN
+  IF heartbeat.agent_id IS NULL THEN
+    RAISE EXCEPTION 'agent_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  -- The bounds of a claim's lease (claims.cpp).
+  IF heartbeat.lease <= interval '0' OR heartbeat.lease > interval '1 day' THEN
+    RAISE EXCEPTION 'lease must be positive and at most 1 day, got %', heartbeat.lease
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   UPDATE adagio.agents a SET last_seen_at = now(), status = 'active' WHERE a.id = heartbeat.agent_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'agent % is not registered', heartbeat.agent_id USING ERRCODE = 'undefined_object';
@@ -634,8 +658,18 @@ COMMENT ON FUNCTION adagio.heartbeat(bigint, uuid[], interval) IS
   'Extends the leases of the named claims; returns the tokens the agent no longer holds.';
 
 CREATE FUNCTION adagio.deregister_agent(agent_id bigint) RETURNS void
-  LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
-  AS $$ UPDATE adagio.agents SET status = 'stopped', last_seen_at = now() WHERE id = agent_id $$;
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+BEGIN
+  IF deregister_agent.agent_id IS NULL THEN
+    RAISE EXCEPTION 'agent_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  UPDATE adagio.agents a SET status = 'stopped', last_seen_at = now() WHERE a.id = deregister_agent.agent_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'agent % is not registered', deregister_agent.agent_id USING ERRCODE = 'undefined_object';
+  END IF;
+END
+$$;
 COMMENT ON FUNCTION adagio.deregister_agent(bigint) IS 'Marks an agent stopped (on clean exit).';
 
 -- Introspection ---------------------------------------------------------------------------------
@@ -647,14 +681,16 @@ CREATE FUNCTION adagio.list_runs(since timestamptz DEFAULT NULL, until timestamp
                  finished_at timestamptz)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
+  -- An unknown status fails its cast (22P02, naming it), a negative max_runs the LIMIT (2201W);
+  -- a NULL max_runs is no limit.
   SELECT r.id, r.workflow_name || coalesce(':' || r.workflow_version, ''), r.status::text, r.conclusion::text,
          r.node_count, r.nodes_remaining, r.created_at, r.started_at, r.finished_at
   FROM adagio.runs r
   WHERE (since IS NULL OR r.created_at >= since)
     AND (until IS NULL OR r.created_at < until)
-    AND (list_runs.status IS NULL OR r.status::text = list_runs.status)
+    AND (list_runs.status IS NULL OR r.status = list_runs.status::adagio.run_status)
   ORDER BY r.created_at DESC, r.id DESC
-  LIMIT greatest(max_runs, 0)
+  LIMIT max_runs
 $$;
 COMMENT ON FUNCTION adagio.list_runs(timestamptz, timestamptz, int, text) IS
   'Runs created in [since, until), newest first, at most max_runs, optionally of one status.';
@@ -665,6 +701,9 @@ CREATE FUNCTION adagio.inspect_run(run_id bigint) RETURNS jsonb
 DECLARE
   doc jsonb;
 BEGIN
+  IF inspect_run.run_id IS NULL THEN
+    RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
   -- Edges come from the run's graph: expanded once here, not once per node.
   WITH edge AS (SELECT e.source, e.destination FROM adagio.edges e WHERE e.run_id = inspect_run.run_id),
   upstream AS (SELECT e.destination, jsonb_agg(e.source ORDER BY e.source) AS names FROM edge e GROUP BY e.destination)

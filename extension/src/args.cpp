@@ -27,6 +27,13 @@ std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index) {
   return PG_GETARG_INT32(index);
 }
 
+std::optional<double> arg_interval_seconds(FunctionCallInfo fcinfo, int index) {
+  if (PG_ARGISNULL(index)) return std::nullopt;
+  const Interval* interval = PG_GETARG_INTERVAL_P(index);  // fixed length: nothing to detoast
+  return static_cast<double>(interval->time) / USECS_PER_SEC +
+         (static_cast<double>(interval->month) * DAYS_PER_MONTH + interval->day) * SECS_PER_DAY;
+}
+
 std::optional<std::vector<std::optional<std::string>>> arg_array_elements(FunctionCallInfo fcinfo, int index) {
   if (PG_ARGISNULL(index)) return std::nullopt;
   // Plain data only inside the guard: uuids printed by uuid_out() and texts pointing into the

@@ -14,6 +14,8 @@ namespace adagio::pg {
 std::optional<std::string> arg_as_text(FunctionCallInfo fcinfo, int index);
 std::optional<std::int64_t> arg_int64(FunctionCallInfo fcinfo, int index);
 std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index);
+// An interval argument in seconds, a month counted as 30 days (as interval comparisons count it).
+std::optional<double> arg_interval_seconds(FunctionCallInfo fcinfo, int index);
 
 // The elements of a uuid[] or text[] argument, flattened in storage order (as unnest() reads
 // them), each as its text form (nullopt for a NULL element); nullopt for a NULL array. Read from

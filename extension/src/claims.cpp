@@ -14,12 +14,18 @@ namespace adagio::pg {
 ClaimRequest read_claim_request(FunctionCallInfo fcinfo, int lease_index, int min_nodes) {
   auto agent = arg_int64(fcinfo, 0);
   if (!agent) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "agent_id must not be NULL");
-  const int max_nodes = arg_int32(fcinfo, 1).value_or(1);
-  if (max_nodes < min_nodes || max_nodes > 10000)
+  const auto max_nodes = arg_int32(fcinfo, 1);
+  if (!max_nodes) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "max_nodes must not be NULL");
+  if (*max_nodes < min_nodes || *max_nodes > 10000)
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "max_nodes must be between " + std::to_string(min_nodes) +
-                                                        " and 10000, got " + std::to_string(max_nodes));
+                                                        " and 10000, got " + std::to_string(*max_nodes));
   auto lease = arg_as_text(fcinfo, lease_index);
-  return ClaimRequest{*agent, max_nodes, lease ? *lease : std::to_string(default_lease_seconds) + " seconds"};
+  // A lease already lapsed would have the next sweep orphan the claim (spending an attempt), and one
+  // of years would hide a dead worker for as long; a node's lease_seconds is at most a day too.
+  const auto lease_seconds = arg_interval_seconds(fcinfo, lease_index);
+  if (lease_seconds && !(*lease_seconds > 0 && *lease_seconds <= SECS_PER_DAY))
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "lease must be positive and at most 1 day, got " + *lease);
+  return ClaimRequest{*agent, *max_nodes, lease ? *lease : std::to_string(default_lease_seconds) + " seconds"};
 }
 
 // One statement picks up to N ready nodes of the agent's runtimes with FOR UPDATE SKIP LOCKED, so

@@ -83,9 +83,10 @@ Datum adagio_complete(PG_FUNCTION_ARGS) {
     auto token = arg_as_text(fcinfo, 0);
     if (!token) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "claim_token must not be NULL");
     auto conclusion_text = arg_as_text(fcinfo, 1);
-    auto conclusion = adagio::parse_conclusion(conclusion_text.value_or(""));
+    if (!conclusion_text) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "conclusion must not be NULL");
+    auto conclusion = adagio::parse_conclusion(*conclusion_text);
     if (!conclusion)
-      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + conclusion_text.value_or("NULL") + "\"",
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + *conclusion_text + "\"",
                      {}, "a conclusion is one of success, fail, error");
 
     SpiSession spi;

@@ -59,10 +59,11 @@ std::vector<Report> read_reports(FunctionCallInfo fcinfo, int first) {
     const Value& token = (*tokens)[i];
     const Value& conclusion_name = (*conclusions)[i];
     if (!token) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "a claim token must not be NULL");
-    auto conclusion = conclusion_name ? adagio::parse_conclusion(*conclusion_name) : std::nullopt;
+    if (!conclusion_name) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "a conclusion must not be NULL");
+    auto conclusion = adagio::parse_conclusion(*conclusion_name);
     if (!conclusion)
-      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + conclusion_name.value_or("NULL") + "\"",
-                     {}, "a conclusion is one of success, fail, error");
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown conclusion \"" + *conclusion_name + "\"", {},
+                     "a conclusion is one of success, fail, error");
     if (!seen.insert(*token).second)
       throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "claim " + *token + " is reported twice in one call");
     items.push_back(Report{*token, *conclusion, outputs ? (*outputs)[i] : Value()});

@@ -128,6 +128,9 @@ std::int64_t start_one(SpiSession& spi, const std::string& graph_json, const std
                        const RunInputsShape& shape, const std::optional<std::string>& workflow_name,
                        const std::optional<std::string>& workflow_version) {
   const ValidatedGraph v = validated(graph_json);
+  if (shape.first_non_object != 0)  // create_runs() would name an element of an array there is none of
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "run inputs must be a JSON object",
+                   "got a JSON " + std::string(nlohmann::json::parse(inputs.value_or("null")).type_name()));
   return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version).at(0);
 }
 

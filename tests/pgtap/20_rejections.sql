@@ -1,7 +1,7 @@
 -- Every rejected graph gets a proper SQLSTATE and a message naming the bad part, and writes nothing.
 BEGIN;
 \ir helpers.psql
-SELECT plan(17);
+SELECT plan(18);
 
 SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"},{"name":"c","runtime":"debug"}],"edges":[{"source":"a","destination":"b"},{"source":"b","destination":"c"},{"source":"c","destination":"a"}]}')$$,
   '22023', NULL, 'a cycle is rejected with invalid_parameter_value');
@@ -26,6 +26,9 @@ SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"deb
 SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"a", "runtime":}]}')$$,
   '22P02', NULL, 'malformed JSON is rejected with invalid_text_representation');
 SELECT throws_like($$SELECT adagio.start_run('{"nodes":[]}')$$, '%no nodes%', 'an empty graph is rejected');
+SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug","retry":{"error":{"max_attempts":3,"backoff":{"initial_delay_seconds":1e300,"max_delay_seconds":1e300}}}}]}')$$,
+  '22023', 'invalid graph: node "a": retry "error": backoff: max_delay_seconds must be at most 31536000 (365 days), got 1e+300',
+  'a backoff no timestamp can hold is rejected (it made every sweep fail once the retry came)');
 SELECT throws_like($$SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug","retires":{}}]}')$$,
   '%unknown field "retires"%', 'a misspelt field is named');
 SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"}]}', '[1,2]')$$,

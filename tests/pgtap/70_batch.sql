@@ -78,7 +78,7 @@ SELECT throws_ok($$SELECT adagio.complete_many(NULL, ARRAY['success'])$$,
 SELECT throws_ok($$SELECT adagio.complete_many(ARRAY[NULL::uuid], ARRAY['success'])$$,
                  '22004', 'a claim token must not be NULL', 'each token is required');
 SELECT throws_ok($$SELECT adagio.complete_many(ARRAY[gen_random_uuid()], ARRAY[NULL::text])$$,
-                 '22023', 'unknown conclusion "NULL"', 'each conclusion is required');
+                 '22004', 'a conclusion must not be NULL', 'each conclusion is required');
 SELECT throws_ok($$SELECT adagio.complete_many(ARRAY['b36e1b2c-4b8e-4e7a-9c1d-2f3a4b5c6d7e'::uuid, 'B36E1B2C-4B8E-4E7A-9C1D-2F3A4B5C6D7E'],
                                                 ARRAY['success', 'fail'])$$,
                  '22023', 'claim b36e1b2c-4b8e-4e7a-9c1d-2f3a4b5c6d7e is reported twice in one call',

@@ -102,6 +102,16 @@ TEST(RetryDelay, GrowsByTheMultiplierUpToTheCap) {
   EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::fail, 1), 0.0) << "no policy, no wait";
 }
 
+TEST(RetryDelay, AHugeMultiplierStopsAtTheCap) {
+  adagio::NodeSpec node = adagio::parse_graph(
+      R"({"nodes":[{"name":"n","runtime":"debug","retry":{"error":{"max_attempts":900,
+          "backoff":{"initial_delay_seconds":2,"multiplier":1e300,"max_delay_seconds":60}}}}]})").nodes.at(0);
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::error, 1), 2.0);
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::error, 3), 60.0) << "1e600 overflows to inf";
+  node.retry.at(adagio::Conclusion::error).backoff->initial_delay_seconds = 0;
+  EXPECT_DOUBLE_EQ(adagio::retry_delay_seconds(node, adagio::Conclusion::error, 3), 0.0) << "0 x inf is no wait, not NaN";
+}
+
 TEST(RetryDelay, NoBackoffMeansReadyAtOnce) {
   adagio::NodeSpec node = adagio::parse_graph(
       R"({"nodes":[{"name":"n","runtime":"debug","retry":{"error":{"max_attempts":3}}}]})").nodes.at(0);
@@ -117,4 +127,25 @@ TEST(RetryDelay, BackoffAndLeaseRoundTripAndAreValidated) {
                    R"({"nodes":[{"name":"n","runtime":"d","retry":{"error":{"max_attempts":2,"backoff":{"multiplier":0.5}}}}]})")),
                adagio::GraphError);
   EXPECT_THROW(adagio::parse_graph(R"({"nodes":[{"name":"n","runtime":"d","lease_seconds":0}]})"), adagio::GraphError);
+}
+
+// A wait the database cannot add to a timestamp is refused up front, with the numbers as written.
+TEST(RetryDelay, BackoffIsAtMostAYear) {
+  auto check = [](const char* backoff) {
+    adagio::validate(adagio::parse_graph(std::string(R"({"nodes":[{"name":"n","runtime":"d","retry":{"error":{"max_attempts":2,"backoff":)") +
+                                         backoff + "}}}]}"));
+  };
+  EXPECT_NO_THROW(check(R"({"initial_delay_seconds":31536000,"max_delay_seconds":31536000})"));
+  try {
+    check(R"({"initial_delay_seconds":1e300,"max_delay_seconds":1e300})");
+    ADD_FAILURE() << "a backoff of 1e300 s was accepted";
+  } catch (const adagio::GraphError& e) {
+    EXPECT_STREQ(e.what(), "node \"n\": retry \"error\": backoff: max_delay_seconds must be at most 31536000 (365 days), got 1e+300");
+  }
+  try {
+    check(R"({"initial_delay_seconds":-1})");
+    ADD_FAILURE() << "a negative delay was accepted";
+  } catch (const adagio::GraphError& e) {
+    EXPECT_STREQ(e.what(), "node \"n\": retry \"error\": backoff: initial_delay_seconds must be at least 0, got -1");
+  }
 }
