@@ -1,5 +1,6 @@
 #include "database.hpp"
 
+#include <adagio/worker/sqlstate.hpp>
 #include <libpq-fe.h>
 
 #include <cstdlib>
@@ -70,7 +71,7 @@ std::unique_ptr<pqxx::connection> connect(const ConnectionOptions& options) {
 }
 
 CliError to_cli_error(const pqxx::sql_error& error) {
-  const std::string state = error.sqlstate();
+  const std::string state = sqlstate_of(error);
   const std::string message = server_message(error.what());
   if (state == "3F000" || (state == "42883" && message.find("adagio.") != std::string::npos))
     return CliError(exit_code::database, message, "is the adagio extension installed? run: CREATE EXTENSION adagio");

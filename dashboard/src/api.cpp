@@ -6,6 +6,8 @@
 
 #include "app.hpp"
 
+#include <adagio/worker/sqlstate.hpp>
+
 namespace adagio::dashboard {
 namespace {
 
@@ -54,14 +56,17 @@ Handler guarded(Handler handler) {
     } catch (const HttpError& e) {
       send_error(res, e.status(), e.what());
     } catch (const pqxx::sql_error& e) {
-      const int status = status_for_sqlstate(e.sqlstate());
+      const std::string state = sqlstate_of(e);
+      const int status = status_for_sqlstate(state);
       if (status != 0) {
         auto [message, hint] = server_message(e);
-        Json body{{"error", message}, {"status", status}, {"sqlstate", e.sqlstate()}};
+        if (state == "42501" && hint.empty())
+          hint = "the dashboard's database role needs adagio_reader to look and adagio_operator to act";
+        Json body{{"error", message}, {"status", status}, {"sqlstate", state}};
         if (!hint.empty()) body["hint"] = hint;
         send_json(res, body, status);
       } else {
-        std::cerr << "adagio-dashboard: internal error: " << req.method << " " << req.path << ": SQL error " << e.sqlstate() << ": "
+        std::cerr << "adagio-dashboard: internal error: " << req.method << " " << req.path << ": SQL error " << state << ": "
                   << e.what() << " (query: " << e.query() << ")" << std::endl;
         send_error(res, 500, "internal error (logged by the dashboard)");
       }

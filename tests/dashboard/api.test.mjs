@@ -188,6 +188,14 @@ test('actions are refused without a token or the flag, and open with --allow-act
   assert.equal((await call('POST', `/api/runs/${open.body.id}/cancel`, { url: openBase, body: {} })).status, 200);
 });
 
+test("an action the dashboard's database role may not take is a 403 naming the role it needs", async () => {
+  const refused = await call('POST', '/api/runs', { url: process.env.DASHBOARD_READER_URL, body: { graph: quickGraph('r') } });
+  assertError(refused, 403, /permission denied for function start_run/);
+  assert.equal(refused.body.sqlstate, '42501');
+  assert.match(refused.body.hint, /adagio_operator/);
+  assert.equal((await get('/api/stats', { url: process.env.DASHBOARD_READER_URL })).status, 200, 'reads work');
+});
+
 test('runs: filters are validated, pages are disjoint and complete', async () => {
   const ids = [];
   for (let i = 0; i < 7; i++) {

@@ -1,5 +1,6 @@
-# Runs inside scripts/pg-sandbox (tests/dashboard/run): starts two workers and three dashboards
-# (token, actions open, actions disabled), then the API and browser tests.
+# Runs inside scripts/pg-sandbox (tests/dashboard/run): starts two workers and five dashboards
+# (token, actions open, actions disabled, a role that may only read, no database), then the API
+# and browser tests.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -46,6 +47,10 @@ start_dashboard open --allow-actions
 export DASHBOARD_OPEN_URL="$url"
 start_dashboard disabled
 export DASHBOARD_DISABLED_URL="$url"
+# Actions open, but its database role may only read: an action is a 403 naming the missing role.
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE dashboard_reader LOGIN" -c "GRANT adagio_reader TO dashboard_reader"
+PGUSER=dashboard_reader start_dashboard reader --allow-actions
+export DASHBOARD_READER_URL="$url"
 # No database behind it: every data call must be a clean 503.
 start_dashboard nodb --dsn "host=/nonexistent-adagio-socket-dir connect_timeout=2"
 export DASHBOARD_NODB_URL="$url"

@@ -9,6 +9,7 @@
 
 #include <adagio/worker/claim.hpp>
 #include <adagio/worker/log.hpp>
+#include <adagio/worker/sqlstate.hpp>
 #include <adagio/worker/text.hpp>
 #include <adagio/worker/worker.hpp>
 #include <algorithm>
@@ -262,6 +263,10 @@ class Worker::Impl {
   clock::time_point next_connect_{};
   milliseconds backoff_ = initial_backoff;
   bool ever_connected_ = false;
+  // Set when the worker cannot start: a setup error no retry mends, or, with --once-idle, no
+  // registration within --idle-exit. run() then returns 1.
+  bool cannot_start_ = false;
+  clock::time_point started_at_ = clock::now();
   bool notified_ = false;
   clock::time_point first_report_at_{};  // when the oldest unreported result came in
   bool batch_reports_ = true;      // cleared if the server has no adagio.complete_many()
@@ -317,6 +322,21 @@ void Worker::Impl::connect(clock::time_point now) {
     backoff_ = initial_backoff;
     maybe_more_ = true;              // notifications may have been missed
     next_heartbeat_ = clock::now();  // refresh leases right away
+  } catch (const pqxx::sql_error& e) {
+    // Before the first registration, a database without the extension or a role without
+    // adagio_worker will not change by waiting: say so and stop, instead of retrying forever.
+    const std::string state = sqlstate_of(e);
+    if (agent_id_ == 0 && (state == "3F000" || state == "42883" || state == "42501")) {
+      log::error("cannot register: ", first_line(e.what()), " (SQLSTATE ", state, "); ",
+                 state == "42501" ? "grant the worker's role adagio_worker"
+                                  : "is the adagio extension installed? run: CREATE EXTENSION adagio");
+      cannot_start_ = true;
+      return;
+    }
+    log::warn(ever_connected_ || agent_id_ ? "reconnect failed: " : "cannot connect/register: ", one_line(e.what()),
+              "; retrying in ", seconds_text(backoff_));
+    next_connect_ = clock::now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, max_backoff);
   } catch (const std::exception& e) {
     log::warn(ever_connected_ || agent_id_ ? "reconnect failed: " : "cannot connect/register: ", one_line(e.what()),
               "; retrying in ", seconds_text(backoff_));
@@ -366,11 +386,11 @@ bool Worker::Impl::db_call(const char* what, F&& f) {
     f();
     return true;
   } catch (const pqxx::sql_error& e) {
-    last_sqlstate_ = e.sqlstate();
-    if (is_connection_sqlstate(e.sqlstate()))
+    last_sqlstate_ = sqlstate_of(e);
+    if (is_connection_sqlstate(last_sqlstate_))
       connection_lost(what, e.what());
     else
-      log::error(what, " failed: ", first_line(e.what()), " (SQLSTATE ", e.sqlstate(), ")");
+      log::error(what, " failed: ", first_line(e.what()), " (SQLSTATE ", last_sqlstate_, ")");
   } catch (const pqxx::failure& e) {  // broken_connection, in_doubt_error, ...
     connection_lost(what, e.what());
   } catch (const std::exception& e) {
@@ -527,7 +547,7 @@ Worker::Impl::ReportStatus Worker::Impl::report(Report& r) {
     log::info("reported run ", r.run_id, " node ", r.node, ": ", to_string(r.result.conclusion), " -> ", outcome);
     return ReportStatus::done;
   } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
+    const std::string state = sqlstate_of(e);
     if (state == "55000") {
       log::warn("result of run ", r.run_id, " node ", r.node, " dropped: claim no longer held (", first_line(e.what()),
                 ")");
@@ -605,7 +625,7 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
     }
     return ReportStatus::done;
   } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
+    const std::string state = sqlstate_of(e);
     if (is_connection_sqlstate(state)) {
       connection_lost("complete_many", e.what());
       return ReportStatus::later;
@@ -723,6 +743,11 @@ void Worker::Impl::force_shutdown(clock::time_point now, const std::string& why)
 }
 
 bool Worker::Impl::shutdown_finished(clock::time_point now) {
+  if (!cannot_start_ && opt_.once_idle && agent_id_ == 0 && now - started_at_ >= opt_.idle_exit) {
+    log::error("could not connect and register within ", seconds_text(opt_.idle_exit), " (--once-idle)");
+    cannot_start_ = true;
+  }
+  if (cannot_start_) return true;  // nothing was claimed: nothing to drain or report
   if (phase_ == Phase::running) {
     if (idle_exit_armed() && now - last_activity_ >= opt_.idle_exit) {
       log::info("no work for ", seconds_text(opt_.idle_exit), " (--once-idle)");
@@ -821,7 +846,7 @@ int Worker::Impl::run() {
   }
   pool_.reset();
   log::info("worker stopped");
-  return 0;
+  return cannot_start_ ? 1 : 0;
 }
 
 // ------------------------------------------------------------------ Worker
