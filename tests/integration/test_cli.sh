@@ -189,6 +189,9 @@ expect_exit 2 "an unreadable file" -- "$adagio" run start /nonexistent.json
 expect_exit 6 "cannot connect" -- "$adagio" --dsn "host=/nonexistent-dir port=5999 dbname=app" stats
 expect_in "$err" 'database "app" on host /nonexistent-dir port 5999' "says where it tried"
 expect_in "$err" "No such file or directory" "and why"
+sql -c "CREATE ROLE cli_nobody LOGIN" >/dev/null
+expect_exit 6 "a role without adagio grants" -- env PGUSER=cli_nobody "$adagio" stats
+expect_in "$err" "grant the connecting role adagio_reader" "is told which role to grant"
 
 # A service name, like every libpq tool.
 printf '[sandbox]\nhost=%s\nport=%s\ndbname=%s\nuser=%s\n' "$PGHOST" "$PGPORT" "$PGDATABASE" "$PGUSER" >"$artifacts/pg_service.conf"
