@@ -1,6 +1,7 @@
 // adagio events [--run ID] [--follow]: the timeline, and the live tail of it.
 #include "adagio/cli/table.hpp"
 #include "commands.hpp"
+#include "validators.hpp"
 #include "wakeup.hpp"
 
 #include <nlohmann/json.hpp>
@@ -130,11 +131,11 @@ int show_events(const Context& context, const EventsOptions& o) {
 void add_events_command(CLI::App& app, Context& context) {
   auto o = std::make_shared<EventsOptions>();
   auto* events = app.add_subcommand("events", "the event log: what happened to runs, in order; --follow streams it");
-  events->add_option("--run,-r", o->run_id, "only this run's events")->check(CLI::PositiveNumber);
+  events->add_option("--run,-r", o->run_id, "only this run's events")->check(integer_at_least(1));
   events->add_flag("--follow,-f", o->follow,
                    "keep printing new events as they happen (with --run: until the run finishes)");
-  events->add_option("--after", o->after, "only events with an id above this one")->check(CLI::NonNegativeNumber);
-  events->add_option("--limit,-n", o->limit, "without --follow: at most this many events (default: all of a run's, or the last 50 of the log)")->check(CLI::PositiveNumber);
+  events->add_option("--after", o->after, "only events with an id above this one")->check(integer_at_least(0));
+  events->add_option("--limit,-n", o->limit, "without --follow: at most this many events (default: all of a run's, or the last 50 of the log)")->check(integer_at_least(1));
   events->add_option("--format,-o", o->format, "text, or json (one object per line)")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));

@@ -4,6 +4,7 @@
 #include "adagio/cli/table.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
+#include "validators.hpp"
 #include "wait_run.hpp"
 
 #include <algorithm>
@@ -190,7 +191,7 @@ json run_action(const Context& context, const char* function, long long run_id) 
 }
 
 CLI::Option* add_run_id(CLI::App* command, long long& run_id) {
-  return command->add_option("ID", run_id, "run id")->required()->check(CLI::PositiveNumber);
+  return command->add_option("ID", run_id, "run id")->required()->check(integer_at_least(1));
 }
 
 }  // namespace
@@ -204,7 +205,7 @@ void add_run_commands(CLI::App& app, Context& context) {
   start->add_option("FILE", start_options->file, "graph JSON file, or - to read standard input");
   start->add_option("--workflow,-w", start_options->workflow, "start the stored workflow NAME instead of a file");
   start->add_option("--version", start_options->version, "workflow version (default: the newest)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1));
   start->add_option("--inputs", start_options->inputs_json, "run inputs as a JSON object, or @FILE");
   start->add_option("--input,-i", start_options->input_pairs, "one run input KEY=VALUE (repeatable; VALUE may be JSON)");
   start->add_option("--count,-n", start_options->count,
@@ -245,8 +246,12 @@ void add_run_commands(CLI::App& app, Context& context) {
   add_run_id(cancel, *cancel_id);
   cancel->callback([&context, cancel_id] {
     const json r = run_action(context, "cancel_run", *cancel_id);
-    std::cout << "run " << *cancel_id << " cancelled: " << r.value("nodes_cancelled", 0) << " nodes cancelled, "
-              << r.value("attempts_stopped", 0) << " running attempts stopped\n";
+    const auto counted = [](long long n, const char* one, const char* many) {
+      return std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    std::cout << "run " << *cancel_id << " cancelled: "
+              << counted(r.value("nodes_cancelled", 0LL), "node", "nodes") << " cancelled, "
+              << counted(r.value("attempts_stopped", 0LL), "running attempt", "running attempts") << " stopped\n";
   });
 
   auto retry_id = std::make_shared<long long>(0);

@@ -32,6 +32,33 @@ int report(const adagio::cli::Context& context, const adagio::cli::CliError& err
   return error.code();
 }
 
+// After "A subcommand is required": the word in the command's place that named none, with the
+// command it was given to and the ones that exist; empty when no such word was given.
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  std::string path = "adagio";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.rfind("-", 0) == 0) {  // a global option's value follows it unless given with '='
+      if (level == &app && word.find('=') == std::string::npos && (word == "--dsn" || word == "--service" || word == "--color")) ++i;
+      continue;
+    }
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : level->get_subcommands(nullptr))
+      if (sub->get_name() == word) next = sub;
+    if (next) {
+      level = next;
+      path += " " + word;
+      continue;
+    }
+    if (level->get_require_subcommand_min() == 0) return {};
+    std::string names;
+    for (CLI::App* sub : level->get_subcommands(nullptr)) names += (names.empty() ? "" : ", ") + sub->get_name();
+    return "unknown command \"" + word + "\" for \"" + path + "\"; the commands are: " + names;
+  }
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,6 +90,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (worker->parsed()) return run_worker(context, worker->remaining());
   } catch (const CLI::ParseError& e) {
+    if (dynamic_cast<const CLI::RequiredError*>(&e)) {
+      const std::string unknown = unknown_command(app, argc, argv);
+      if (!unknown.empty()) {
+        std::cerr << "adagio: " << unknown << "\n";
+        return exit_code::usage;
+      }
+    }
     const int rc = app.exit(e);
     return rc == 0 ? 0 : exit_code::usage;
   } catch (const CliError& e) {

@@ -36,7 +36,10 @@ std::string one_line(const std::string& text, std::size_t width) {
     i += len;
     ++columns;
   }
-  return out + "…";
+  const std::string ellipsis = "…";
+  if (out.size() >= ellipsis.size() && out.compare(out.size() - ellipsis.size(), ellipsis.size(), ellipsis) == 0)
+    return out;  // the text's own ellipsis says it already
+  return out + ellipsis;
 }
 
 Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}

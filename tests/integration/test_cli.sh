@@ -108,7 +108,7 @@ long='{"nodes":[{"name":"long","runtime":"exec","metadata":{"command":"sleep","a
 run_long=$(echo "$long" | "$adagio" run start -)
 wait_for 15 "SELECT state FROM adagio.nodes WHERE run_id = $run_long" running
 expect_exit 0 "run cancel" -- "$adagio" run cancel "$run_long"
-expect_in "$out" "1 running attempts stopped" "cancel reports the stopped attempt"
+expect_in "$out" "1 node cancelled, 1 running attempt stopped" "cancel reports the node and the stopped attempt"
 expect_exit 5 "cancelling it again is refused" -- "$adagio" run cancel "$run_long"
 expect_in "$err" "is already cancelled" "with the reason"
 
@@ -177,7 +177,14 @@ expect_in "$out" "ended" "the table has a line of completed nodes by conclusion"
 expect_exit 4 "run show of an unknown run" -- "$adagio" run show 424242
 expect_in "$err" "run 424242 does not exist" "names the run"
 expect_exit 2 "a run id that is not a number" -- "$adagio" run show abc
+expect_in "$err" "ID: must be a positive integer, got abc" "says what an id is"
+expect_exit 2 "a run id beyond bigint" -- "$adagio" run show 99999999999999999999
+expect_in "$err" "must be a positive integer up to 9223372036854775807" "is refused, not clamped"
 expect_exit 2 "an unknown subcommand" -- "$adagio" run explode
+expect_in "$err" 'unknown command "explode" for "adagio run"; the commands are: start, ls, show, cancel, retry' \
+  "names it and lists the commands"
+expect_exit 2 "an unknown command" -- "$adagio" bogus
+expect_in "$err" 'unknown command "bogus" for "adagio"' "names it too"
 echo '{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"},{"source":"b","destination":"a"}]}' >"$artifacts/cycle.json"
 expect_exit 3 "graph validate rejects a cycle offline" -- env -u PGHOST "$adagio" graph validate "$artifacts/cycle.json"
 expect_in "$err" "graph has a cycle: a -> b -> a" "naming the cycle"

@@ -91,6 +91,7 @@ TEST(CliTable, PadsByDisplayWidthIgnoringColourCodes) {
   EXPECT_EQ(one_line("short", 10), "short");
   EXPECT_EQ(one_line("first\nsecond", 20), "first…");
   EXPECT_EQ(one_line("abcdefghij", 5), "abcd…");
+  EXPECT_EQ(one_line("no rows for this day…\nsee the log", 40), "no rows for this day…") << "one ellipsis, not two";
 }
 
 TEST(CliDuration, FormatsAndParses) {
