@@ -1,5 +1,6 @@
-// Recording an attempt and applying its consequences. Shared by complete() (a worker reports)
-// and sweep() (the engine concludes an orphaned claim), so both follow the same rules.
+// Recording an attempt that did not succeed and applying the retry rules. Shared by complete()
+// and complete_many() (a worker reports fail or error) and sweep() (the engine concludes an
+// orphaned claim), so all follow the same rules. Successes: successes.hpp.
 #pragma once
 
 #include "spi.hpp"

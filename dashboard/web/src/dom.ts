@@ -72,11 +72,13 @@ export function pretty(value: unknown): string {
 }
 
 // Runs `tick` now and then every `ms` until stopped; a slow response never overlaps the next.
-// A tick that took long waits ten times as long before the next: the counts behind the pages scan
-// whole tables, and an open tab should not keep a large database busy.
+// When the last two ticks were both slow, the next waits five times as long as the quicker of them
+// took: the counts behind the pages scan whole tables, and an open tab should not keep a large
+// database busy. (One slow tick, a cold start or a hiccup, changes nothing.)
 export function poll(tick: () => Promise<void>, ms: () => number): () => void {
   let stopped = false;
   let timer: number | undefined;
+  let previous = 0;
   const loop = async () => {
     if (stopped) return;
     const started = performance.now();
@@ -85,7 +87,10 @@ export function poll(tick: () => Promise<void>, ms: () => number): () => void {
     } catch {
       // the page shows its own error; keep polling so it recovers when the server does
     }
-    if (!stopped) timer = window.setTimeout(loop, Math.max(ms(), 10 * (performance.now() - started)));
+    const took = performance.now() - started;
+    const slowest = Math.min(took, previous);
+    previous = took;
+    if (!stopped) timer = window.setTimeout(loop, Math.max(ms(), 5 * slowest));
   };
   void loop();
   return () => {
