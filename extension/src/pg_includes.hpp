@@ -25,6 +25,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/fmgrprotos.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/inval.h"

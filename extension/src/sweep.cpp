@@ -12,6 +12,75 @@
 
 #include <set>
 #include <string>
+#include <vector>
+
+namespace adagio::pg {
+namespace {
+
+// Runs `work` in a subtransaction: kept if it completes, rolled back (with all it wrote and
+// notified) if it throws, `error` then saying why. Returns whether it was kept.
+template <typename Work>
+bool in_subtransaction(Work&& work, std::string& error) {
+  MemoryContext context = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  pg_guard([&] {
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(context);
+  });
+  try {
+    work();
+    pg_guard([&] {
+      ReleaseCurrentSubTransaction();
+      MemoryContextSwitchTo(context);
+      CurrentResourceOwner = owner;
+    });
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();  // before the rollback frees what it points to
+    pg_guard([&] {
+      RollbackAndReleaseCurrentSubTransaction();
+      MemoryContextSwitchTo(context);
+      CurrentResourceOwner = owner;
+    });
+    return false;
+  }
+}
+
+struct Orphan {
+  HeldNode node;
+  std::string reason;
+};
+
+// Concludes the lapsed claims, all in one subtransaction; if that fails, each in one of its own:
+// one that cannot be concluded (a backoff too long for a timestamp once could not) is logged and
+// left for the next sweep instead of failing every sweep of the database. (One subtransaction per
+// claim always would overflow the 64 a backend's snapshot data holds when many claims lapse at
+// once, slowing every other session's snapshots.) Returns how many were concluded.
+long long conclude_orphans(SpiSession& spi, const std::vector<Orphan>& orphans) {
+  auto conclude = [&spi](const Orphan& o) {
+    record_attempt(spi, o.node, {adagio::Conclusion::error, std::nullopt, o.reason});
+  };
+  std::string error;
+  if (in_subtransaction([&] { for (const Orphan& o : orphans) conclude(o); }, error))
+    return static_cast<long long>(orphans.size());
+  long long concluded = 0;
+  for (const Orphan& o : orphans) {
+    if (in_subtransaction([&] { conclude(o); }, error)) {
+      ++concluded;
+      continue;
+    }
+    const std::string which = "node \"" + o.node.name + "\" of run " + o.node.run_id;
+    pg_guard([&] {
+      ereport(WARNING, (errmsg("adagio: the sweep could not conclude the lapsed claim of %s: %s", which.c_str(),
+                               error.c_str()),
+                        errhint("the claim stays as it is and the next sweep tries again")));
+    });
+  }
+  return concluded;
+}
+
+}  // namespace
+}  // namespace adagio::pg
 
 using namespace adagio::pg;
 
@@ -34,12 +103,14 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
         " ORDER BY n.lease_expires_at LIMIT 1000"
         " FOR UPDATE OF n SKIP LOCKED",
         {}, SpiSession::Planning::each_call);
+    std::vector<Orphan> orphans;
     for (const Row& row : lapsed) {
       const HeldNode node{row.text(0), row.text(1), row.integer(7), row.text(2), node_spec_from(row.text(3))};
-      const std::string reason = "orphaned: " + row.text(4) + " (id " + row.text(5) +
-                                 ") missed its lease, which expired at " + row.text(6);
-      record_attempt(spi, node, {adagio::Conclusion::error, std::nullopt, reason});
+      orphans.push_back({node, "orphaned: " + row.text(4) + " (id " + row.text(5) +
+                                   ") missed its lease, which expired at " + row.text(6)});
     }
+    const long long orphaned = orphans.empty() ? 0 : conclude_orphans(spi, orphans);
+    const long long not_concluded = static_cast<long long>(orphans.size()) - orphaned;
 
     auto gone = spi.query(
         "UPDATE adagio.agents SET status = 'gone'"
@@ -68,7 +139,8 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     spi.finish();
 
     nlohmann::json summary = {
-        {"orphaned", lapsed.size()}, {"agents_gone", gone.size()}, {"timers_fired", due.size()}};
+        {"orphaned", orphaned}, {"agents_gone", gone.size()}, {"timers_fired", due.size()}};
+    if (not_concluded > 0) summary["not_concluded"] = not_concluded;  // each logged as a WARNING
     return jsonb_result(summary.dump());
   });
 }

@@ -2,7 +2,7 @@
 -- worker's late report is fenced off; silent agents are marked gone; due backoffs become ready.
 BEGIN;
 \ir helpers.psql
-SELECT plan(22);
+SELECT plan(26);
 
 SELECT adagio.register_agent('stale', '{debug}') AS stale \gset
 SELECT adagio.register_agent('fresh', '{debug}') AS fresh \gset
@@ -75,6 +75,23 @@ SELECT pg_stat_get_xact_tuples_fetched('adagio.nodes'::regclass) AS fetched \gse
 SELECT is(adagio.sweep(), '{"orphaned": 0, "agents_gone": 0, "timers_fired": 0}', 'with 300 running and 300 scheduled');
 SELECT is(pg_stat_get_xact_tuples_fetched('adagio.nodes'::regclass) - :fetched, 0::bigint,
   'and fetches none of their rows');
+
+-- A lapsed claim the sweep cannot conclude is logged and left for the next sweep, and the others
+-- are concluded all the same. Here the stored spec's backoff (written past validation, which
+-- refuses it) is too long for a timestamp: scheduling its retry fails.
+SELECT adagio.start_run('{"nodes":[{"name":"bad","runtime":"debug","retry":{"error":{"max_attempts":3}}}]}') AS run5 \gset
+SELECT adagio.start_run('{"nodes":[{"name":"good","runtime":"debug","retry":{"error":{"max_attempts":3}}}]}') AS run6 \gset
+UPDATE adagio.nodes SET spec = jsonb_set(spec, '{retry,error,backoff}',
+  '{"initial_delay_seconds": 1e300, "multiplier": 2, "max_delay_seconds": 1e300}') WHERE run_id = :run5;
+SELECT is((SELECT string_agg(c ->> 'name', ',' ORDER BY c ->> 'name')
+           FROM json_array_elements(adagio.claim(:stale, 10, '1 microsecond')) c), 'bad,good',
+  'two claims lapse at once');
+SELECT is(adagio.sweep() - 'agents_gone' - 'timers_fired', '{"orphaned": 1, "not_concluded": 1}',
+  'the sweep concludes one and says it could not conclude the other');
+SELECT is(pg_temp.node_states(:run6), 'good=ready', 'the one it could conclude is ready for its retry');
+SELECT is((SELECT state || ' ' || claimed_by || ' ' || (SELECT count(*) FROM adagio.failed_attempts f WHERE f.run_id = :run5)
+            FROM adagio.nodes WHERE run_id = :run5), 'running ' || :stale || ' 0',
+  'the other is left as it was, with nothing of the failed attempt written');
 
 SELECT * FROM finish();
 ROLLBACK;
