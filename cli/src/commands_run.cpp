@@ -213,10 +213,11 @@ void add_run_commands(CLI::App& app, Context& context) {
       ->check(CLI::Range(1L, 1000000L));
   start->add_option("--inputs-lines", start_options->inputs_lines,
                     "with --workflow: start one run per line of FILE (- for stdin), each a JSON object of inputs");
-  start->add_flag("--wait", start_options->wait,
+  auto* start_wait = start->add_flag("--wait", start_options->wait,
                   "show progress until the run finishes; exit 1 if it failed or was cancelled");
   start->add_option("--timeout", start_options->timeout, "with --wait: give up after SECONDS (exit 7)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::NonNegativeNumber)
+      ->needs(start_wait);
   start->callback([&context, start_options] { context.exit_code = start_run(context, *start_options); });
 
   auto list_options = std::make_shared<ListOptions>();
@@ -259,8 +260,11 @@ void add_run_commands(CLI::App& app, Context& context) {
   auto retry_timeout = std::make_shared<double>(0);
   auto* retry = run->add_subcommand("retry", "start a failed or cancelled run again from the nodes that did not succeed");
   add_run_id(retry, *retry_id);
-  retry->add_flag("--wait", *retry_wait, "show progress until the run finishes; exit 1 if it failed again");
-  retry->add_option("--timeout", *retry_timeout, "with --wait: give up after SECONDS (exit 7)")->check(CLI::NonNegativeNumber);
+  auto* retry_wait_flag =
+      retry->add_flag("--wait", *retry_wait, "show progress until the run finishes; exit 1 if it failed again");
+  retry->add_option("--timeout", *retry_timeout, "with --wait: give up after SECONDS (exit 7)")
+      ->check(CLI::NonNegativeNumber)
+      ->needs(retry_wait_flag);
   retry->callback([&context, retry_id, retry_wait, retry_timeout] {
     const json r = run_action(context, "retry_run", *retry_id);
     std::cout << "run " << *retry_id << " retried: " << r.value("nodes_reset", 0) << " nodes to run again, "

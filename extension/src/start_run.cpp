@@ -118,7 +118,8 @@ Row stored_workflow(SpiSession& spi, const std::string& name, std::optional<std:
     throw SqlError(ERRCODE_UNDEFINED_OBJECT,
                    version ? "workflow \"" + name + "\" has no version " + std::to_string(*version)
                            : "workflow \"" + name + "\" does not exist",
-                   {}, "define it first with adagio.define_workflow(name, graph)");
+                   {}, version ? "adagio.list_workflows() shows each workflow's newest version"
+                               : "define it first with adagio.define_workflow(name, graph)");
   }
   return found[0];
 }

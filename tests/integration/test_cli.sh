@@ -163,6 +163,8 @@ expect_in "$err" "line 2" "naming the line"
 expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs")" "$runs_before" "and nothing is started"
 expect_exit 2 "--count needs --workflow" -- "$adagio" run start "$root/examples/seed-graph.json" --count 2
 expect_exit 2 "--count with --wait is refused" -- "$adagio" run start --workflow nightly --count 2 --wait
+expect_exit 2 "--timeout without --wait is refused" -- "$adagio" run start --workflow nightly --timeout 5
+expect_in "$err" "--timeout requires --wait" "saying it needs --wait"
 expect_exit 0 "agents" -- "$adagio" agents
 expect_in "$out" "cli-w1" "lists the workers"
 succeeded_before=$(sql -c "SELECT count(*) FROM adagio.nodes WHERE conclusion = 'success'")
