@@ -619,6 +619,24 @@ $$;
 COMMENT ON FUNCTION adagio.register_agent(text, text[], jsonb) IS
   'Registers a worker process offering the given runtimes; returns its agent id.';
 
+-- Why a call found no agent it may act as: none with that id (42704), or one another login
+-- registered (42501): an agent is its registering login's, as claim() and complete_and_claim()
+-- also check.
+CREATE FUNCTION adagio.refuse_agent(agent_id bigint) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  owner name;
+BEGIN
+  SELECT a.db_user INTO owner FROM adagio.agents a WHERE a.id = refuse_agent.agent_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'agent % is not registered', refuse_agent.agent_id USING ERRCODE = 'undefined_object';
+  END IF;
+  RAISE EXCEPTION 'agent % belongs to role "%"', refuse_agent.agent_id, owner
+    USING ERRCODE = 'insufficient_privilege', HINT = 'a worker acts only as the agents its own login registered';
+END
+$$;
+
 CREATE FUNCTION adagio.heartbeat(agent_id bigint, claim_tokens uuid[] DEFAULT '{}', lease interval DEFAULT NULL)
   RETURNS uuid[]
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
@@ -634,9 +652,10 @@ BEGIN
     RAISE EXCEPTION 'lease must be positive and at most 1 day, got %', heartbeat.lease
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  UPDATE adagio.agents a SET last_seen_at = now(), status = 'active' WHERE a.id = heartbeat.agent_id;
+  UPDATE adagio.agents a SET last_seen_at = now(), status = 'active'
+  WHERE a.id = heartbeat.agent_id AND a.db_user = session_user;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'agent % is not registered', heartbeat.agent_id USING ERRCODE = 'undefined_object';
+    PERFORM adagio.refuse_agent(heartbeat.agent_id);
   END IF;
   WITH held AS (
     UPDATE adagio.nodes n
@@ -664,9 +683,10 @@ BEGIN
   IF deregister_agent.agent_id IS NULL THEN
     RAISE EXCEPTION 'agent_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  UPDATE adagio.agents a SET status = 'stopped', last_seen_at = now() WHERE a.id = deregister_agent.agent_id;
+  UPDATE adagio.agents a SET status = 'stopped', last_seen_at = now()
+  WHERE a.id = deregister_agent.agent_id AND a.db_user = session_user;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'agent % is not registered', deregister_agent.agent_id USING ERRCODE = 'undefined_object';
+    PERFORM adagio.refuse_agent(deregister_agent.agent_id);
   END IF;
 END
 $$;

@@ -28,6 +28,21 @@ ClaimRequest read_claim_request(FunctionCallInfo fcinfo, int lease_index, int mi
   return ClaimRequest{*agent, *max_nodes, lease ? *lease : std::to_string(default_lease_seconds) + " seconds"};
 }
 
+namespace {
+
+// Why a claim found no agent `agent` it may act as: none registered (42704), or another login's.
+[[noreturn]] void refuse_agent(SpiSession& spi, std::int64_t agent) {
+  auto owner = spi.query("SELECT db_user::text FROM adagio.agents WHERE id = $1::bigint", {std::to_string(agent)});
+  if (owner.empty())
+    throw SqlError(ERRCODE_UNDEFINED_OBJECT, "agent " + std::to_string(agent) + " is not registered", {},
+                   "register with adagio.register_agent(name, runtimes) first");
+  throw SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                 "agent " + std::to_string(agent) + " belongs to role \"" + owner[0].text(0) + "\"", {},
+                 "a worker acts only as the agents its own login registered");
+}
+
+}  // namespace
+
 // One statement picks up to N ready nodes of the agent's runtimes with FOR UPDATE SKIP LOCKED, so
 // concurrent claimers never wait on each other and never get the same node; each claim gets a
 // fresh token that fences off reports from anyone but its holder.
@@ -37,9 +52,10 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
       // an uncorrelated subquery (evaluated once) rather than a join, so the plan walks
       // nodes_ready in (ready_at, id) order and stops after LIMIT rows instead of sorting every
       // ready node on each claim.
+      // An agent is its registering login's: another may not claim in its name (see below).
       "WITH agent AS ("
       "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
-      "   WHERE id = $1::bigint RETURNING runtimes),"
+      "   WHERE id = $1::bigint AND db_user = session_user RETURNING runtimes),"
       " picked AS ("
       "   SELECT n.id FROM adagio.nodes n"
       "   WHERE n.state = 'ready'"
@@ -65,9 +81,7 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
       "   (SELECT count(*) FROM agent), count(*)"
       " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
       {std::to_string(agent), std::to_string(max_nodes), lease});
-  if (claimed.at(0).integer(2) == 0)
-    throw SqlError(ERRCODE_UNDEFINED_OBJECT, "agent " + std::to_string(agent) + " is not registered", {},
-                   "register with adagio.register_agent(name, runtimes) first");
+  if (claimed.at(0).integer(2) == 0) refuse_agent(spi, agent);
   const std::string runs = claimed.at(0).text(1);
   std::set<std::int64_t> run_ids;  // a run appears once per node claimed
   for (std::size_t start = 0; start < runs.size();) {

@@ -32,10 +32,11 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   WHERE n.id = i.id AND n.claim_token = i.token"
       "   RETURNING i.k, i.output, n.run_id, n.graph_id, n.name, n.position, n.attempt_count, n.claimed_by,"
       "     round(extract(epoch FROM n.finished_at - n.claimed_at) * 1000)::bigint AS duration_ms),"
-      // The agent a hand-off goes to ($3 NULL: none), seen as a claim would see it.
+      // The agent a hand-off goes to ($3 NULL: none), seen as a claim would see it (and, as
+      // there, only if it is this login's: else the claim that follows refuses it).
       " agent AS ("
       "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
-      "   WHERE id = $3::bigint RETURNING runtimes),"
+      "   WHERE id = $3::bigint AND db_user = session_user RETURNING runtimes),"
       " downstream AS ("
       "   SELECT c.run_id, e.destination, count(*)::int AS arrived,"
       "          jsonb_object_agg(c.name, coalesce(c.output, '')) AS outputs"

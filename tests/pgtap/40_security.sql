@@ -2,7 +2,7 @@
 -- with a fixed search_path.
 BEGIN;
 \ir helpers.psql
-SELECT plan(16);
+SELECT plan(22);
 
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace
            WHERE s.nspname = 'adagio' AND p.prosecdef
@@ -33,6 +33,25 @@ SELECT throws_ok($$UPDATE adagio.nodes SET state = 'ready'$$, '42501', NULL, 'no
 SELECT throws_ok($$SELECT adagio.retry_run(1)$$, '42501', NULL, 'nor retry runs');
 SELECT lives_ok($$SELECT * FROM adagio.list_workflows()$$, 'but lists workflows');
 RESET ROLE;
+
+-- An agent is its registering login's: another worker login may not claim, report and claim,
+-- heartbeat or deregister in its name. (Logins, not SET ROLE: session_user is what is checked.)
+CREATE ROLE tap_worker2 LOGIN IN ROLE adagio_worker;
+SET SESSION AUTHORIZATION tap_worker;
+SELECT adagio.register_agent('mine', '{debug}') AS mine \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION tap_worker2;
+SELECT throws_ok(format('SELECT adagio.claim(%s, 1)', :mine), '42501', format('agent %s belongs to role "tap_worker"', :mine),
+  'another login may not claim as an agent');
+SELECT throws_ok(format($$SELECT adagio.complete_and_claim(%s, 1, '{}', '{}')$$, :mine), '42501', NULL,
+  'nor report and claim as it');
+SELECT throws_ok(format('SELECT adagio.heartbeat(%s)', :mine), '42501', NULL, 'nor heartbeat as it');
+SELECT throws_ok(format('SELECT adagio.deregister_agent(%s)', :mine), '42501', NULL, 'nor deregister it');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION tap_worker;
+SELECT lives_ok(format('SELECT adagio.heartbeat(%s)', :mine), 'its own login may');
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT status::text FROM adagio.agents WHERE id = :mine), 'active', 'and it is still active');
 
 SET ROLE tap_nobody;
 SELECT throws_ok($$SELECT adagio.stats()$$, '42501', NULL, 'a role without adagio grants sees nothing');
