@@ -519,7 +519,7 @@ CREATE FUNCTION adagio.events(after_id bigint DEFAULT 0, run_id bigint DEFAULT N
   FROM adagio.events v
   WHERE v.id > coalesce(after_id, 0) AND (events.run_id IS NULL OR v.run_id = events.run_id)
   ORDER BY v.id
-  LIMIT greatest(coalesce(max_events, 1000), 0)
+  LIMIT coalesce(max_events, 1000)  -- a negative one fails the LIMIT (2201W)
 $$;
 COMMENT ON FUNCTION adagio.events(bigint, bigint, int) IS
   'Events with an id above after_id, oldest first (all runs, or one): poll it with the last id seen to follow the log.';

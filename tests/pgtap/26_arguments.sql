@@ -2,7 +2,7 @@
 -- unknown agent or run 42704; each names the argument, and a refused call changes nothing.
 BEGIN;
 \ir helpers.psql
-SELECT plan(26);
+SELECT plan(27);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"n","runtime":"debug"}]}') AS run \gset
@@ -46,6 +46,7 @@ SELECT throws_ok($$SELECT * FROM adagio.list_runs(status => 'bogus')$$, '22P02',
 SELECT throws_ok('SELECT * FROM adagio.list_runs(max_runs => -1)', '2201W', NULL, 'so is a negative max_runs');
 SELECT is((SELECT count(*) FROM adagio.list_runs(max_runs => NULL)), (SELECT count(*) FROM adagio.runs),
   'a NULL max_runs lists every run');
+SELECT throws_ok('SELECT * FROM adagio.events(0, NULL, -1)', '2201W', NULL, 'events() refuses a negative max_events');
 
 -- Workflows and agents.
 SELECT throws_ok($$SELECT adagio.define_workflow(NULL, '{"nodes":[{"name":"x","runtime":"debug"}]}')$$, '22004',
