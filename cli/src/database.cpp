@@ -84,4 +84,11 @@ CliError to_cli_error(const pqxx::sql_error& error) {
   return CliError(exit_code::database, message + (state.empty() ? "" : " (SQLSTATE " + state + ")"));
 }
 
+CliError to_cli_error(const pqxx::transaction_rollback& error) {
+  const std::string state = sqlstate_of(error);
+  return CliError(exit_code::database, server_message(error.what()) + " (SQLSTATE " + state + ")",
+                  state == "40003" ? "the database cannot say whether the command took effect: look before running it again"
+                                   : "the database rolled the command back and changed nothing: run it again");
+}
+
 }  // namespace adagio::cli

@@ -49,6 +49,8 @@ std::unique_ptr<pqxx::connection> connect(const ConnectionOptions& options);
 // The CliError for a server error: 22xxx -> invalid_input, 42704 -> not_found, 55000 ->
 // wrong_state, a missing adagio schema -> a hint to CREATE EXTENSION, the rest -> database.
 CliError to_cli_error(const pqxx::sql_error& error);
+// A deadlock or serialization failure (libpqxx 6 throws them apart from sql_error).
+CliError to_cli_error(const pqxx::transaction_rollback& error);
 
 // The first line of a server message, without the "ERROR:" prefix.
 std::string server_message(const std::string& what);

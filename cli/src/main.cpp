@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
     return exit_code::database;
   } catch (const pqxx::sql_error& e) {
     return report(context, to_cli_error(e));
+  } catch (const pqxx::transaction_rollback& e) {  // not an sql_error in libpqxx 6
+    return report(context, to_cli_error(e));
   } catch (const std::exception& e) {
     std::cerr << "adagio: " << e.what() << "\n";
     return exit_code::database;

@@ -17,7 +17,7 @@ const std::vector<std::string> agent_statuses = {"active", "stopped", "gone"};
 
 // The first line of a server error without its "ERROR:  " prefix, plus its HINT if any: the
 // messages adagio raises are written for people, the rest of the text (query, context) is not.
-std::pair<std::string, std::string> server_message(const pqxx::sql_error& e) {
+std::pair<std::string, std::string> server_message(const std::exception& e) {
   std::string text = e.what();
   std::string hint;
   if (auto h = text.find("\nHINT:  "); h != std::string::npos) {
@@ -70,6 +70,15 @@ Handler guarded(Handler handler) {
                   << e.what() << " (query: " << e.query() << ")" << std::endl;
         send_error(res, 500, "internal error (logged by the dashboard)");
       }
+    } catch (const pqxx::transaction_rollback& e) {
+      // A deadlock or serialization failure rolled the request's transaction back: nothing was
+      // changed, and the same request will most likely pass if sent again.
+      const std::string state = sqlstate_of(e);
+      Json body{{"error", server_message(e).first}, {"status", 503}, {"sqlstate", state}};
+      body["hint"] = state == "40003" ? "the database cannot say whether the request took effect: look before sending it again"
+                                      : "the database rolled the request back and changed nothing: send it again";
+      res.set_header("Retry-After", "1");
+      send_json(res, body, 503);
     } catch (const DatabaseUnavailable& e) {
       send_error(res, 503, std::string("database unavailable: ") + e.what());
     } catch (const pqxx::broken_connection& e) {

@@ -9,7 +9,7 @@ const std::string& openapi_document() {
   "info": {
     "title": "adagio dashboard API",
     "version": "0.1.0",
-    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter or graph (22023, 22P02), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000), 415 body not JSON, 503 database unavailable. State-changing calls (POST /api/runs, cancel, retry) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
+    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter or graph (22023, 22P02), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000), 415 body not JSON, 503 database unavailable or the transaction rolled back by a deadlock or serialization failure (40P01, 40001; with Retry-After: send it again). State-changing calls (POST /api/runs, cancel, retry) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
   },
   "components": {
     "securitySchemes": {

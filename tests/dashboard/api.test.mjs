@@ -178,6 +178,29 @@ test('cancel and retry: states are enforced (409) and the actions work', async (
   assert.match(refused.body.hint, /only a run that failed or was cancelled/);
 });
 
+test('an action rolled back by a deadlock is a 503 with its SQLSTATE and Retry-After, not a 500', async () => {
+  // A trigger stands in for the other transaction: the server's own SQLSTATE, on this run only.
+  sql(`CREATE FUNCTION public.inject_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'deadlock detected (injected)' USING ERRCODE = '40P01'; END $$`);
+  sql(`CREATE TRIGGER inject_deadlock BEFORE UPDATE ON adagio.runs FOR EACH ROW
+       WHEN (NEW.status = 'cancelled' AND OLD.inputs ? 'inject_deadlock') EXECUTE FUNCTION public.inject_deadlock()`);
+  try {
+    const started = await post('/api/runs', { graph: stuckGraph, inputs: { inject_deadlock: true } });
+    assert.equal(started.status, 201, started.text);
+    const refused = await post(`/api/runs/${started.body.id}/cancel`);
+    assertError(refused, 503, /deadlock detected \(injected\)/);
+    assert.equal(refused.body.sqlstate, '40P01');
+    assert.match(refused.body.hint, /changed nothing: send it again/);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal((await get(`/api/runs/${started.body.id}`)).body.status, 'running', 'nothing was changed');
+    sql('DROP TRIGGER inject_deadlock ON adagio.runs');
+    assert.equal((await post(`/api/runs/${started.body.id}/cancel`)).status, 200, 'sent again, it passes');
+  } finally {
+    sql('SET client_min_messages = warning; DROP TRIGGER IF EXISTS inject_deadlock ON adagio.runs');
+    sql('DROP FUNCTION public.inject_deadlock()');
+  }
+});
+
 test('actions are refused without a token or the flag, and open with --allow-actions', async () => {
   const refused = await call('POST', '/api/runs', { url: disabledBase, body: { graph: quickGraph('d') } });
   assertError(refused, 403, /actions are disabled.*--token or --allow-actions/);

@@ -198,6 +198,21 @@ expect_exit 2 "an unreadable file" -- "$adagio" run start /nonexistent.json
 expect_exit 6 "cannot connect" -- "$adagio" --dsn "host=/nonexistent-dir port=5999 dbname=app" stats
 expect_in "$err" 'database "app" on host /nonexistent-dir port 5999' "says where it tried"
 expect_in "$err" "No such file or directory" "and why"
+# A deadlock (injected by a trigger, with the server's SQLSTATE) is a database error that says to
+# run the command again, and leaves no run behind.
+sql -q <<'SQL'
+CREATE FUNCTION public.inject_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN RAISE EXCEPTION 'deadlock detected (injected)' USING ERRCODE = '40P01'; END $$;
+CREATE TRIGGER inject_deadlock BEFORE INSERT ON adagio.nodes
+  FOR EACH ROW WHEN (NEW.name = 'deadlocked') EXECUTE FUNCTION public.inject_deadlock();
+SQL
+runs_before=$(sql -c "SELECT count(*) FROM adagio.runs")
+echo '{"nodes":[{"name":"deadlocked","runtime":"debug"}]}' >"$artifacts/deadlocked.json"
+expect_exit 6 "a command rolled back by a deadlock" -- "$adagio" run start "$artifacts/deadlocked.json"
+expect_in "$err" "deadlock detected (injected) (SQLSTATE 40P01)" "names the rollback by its SQLSTATE"
+expect_in "$err" "changed nothing: run it again" "and says to run it again"
+expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs")" "$runs_before" "and no run was left behind"
+sql -q -c "DROP TRIGGER inject_deadlock ON adagio.nodes"
 sql -c "CREATE ROLE cli_nobody LOGIN" >/dev/null
 expect_exit 6 "a role without adagio grants" -- env PGUSER=cli_nobody "$adagio" stats
 expect_in "$err" "grant the connecting role adagio_reader" "is told which role to grant"

@@ -39,6 +39,7 @@ constexpr milliseconds max_backoff{10000};
 constexpr milliseconds force_wait{5000};    // after forced cancel, wait this long for executions
 constexpr milliseconds report_wait{10000};  // at shutdown, keep trying to report this long
 constexpr std::size_t max_batch_reports = 1000;  // results sent in one adagio.complete_many() call
+constexpr int max_rollback_retries = 3;           // a report rolled back by a deadlock: sent again at once
 // How long a finished result may wait for others to share its report call. Short functions finish
 // in bursts (they were claimed together); one call per burst instead of one per result is what
 // keeps the database's cost per node low. Idle workers never wait (see reports_due()).
@@ -243,6 +244,7 @@ class Worker::Impl {
   void report_pending();
   enum class ReportStatus { done, retry_now, later };
   ReportStatus report(Report& r);
+  bool retry_after_rollback(const char* what, const pqxx::transaction_rollback& e);
   ReportStatus report_batch();
   bool shutdown_finished(clock::time_point now);
   // --once-idle counts idle time only while connected with nothing to do.
@@ -274,6 +276,7 @@ class Worker::Impl {
   bool complete_and_claim_ = true;  // cleared if the server has no adagio.complete_and_claim()
   std::size_t report_singly_ = 0;  // reports at the front to send one by one (a batch failed)
   std::string last_sqlstate_;  // of the last failed db_call, if an SQL error
+  int rollbacks_in_a_row_ = 0;  // reports rolled back by a deadlock or serialization failure
 
   std::unique_ptr<detail::ExecutorPool> pool_;
   std::map<std::string, InFlight> inflight_;
@@ -391,12 +394,29 @@ bool Worker::Impl::db_call(const char* what, F&& f) {
       connection_lost(what, e.what());
     else
       log::error(what, " failed: ", first_line(e.what()), " (SQLSTATE ", last_sqlstate_, ")");
+  } catch (const pqxx::transaction_rollback& e) {
+    last_sqlstate_ = sqlstate_of(e);
+    if (last_sqlstate_ == "40003")  // the server may or may not have done it: as for a lost connection
+      connection_lost(what, e.what());
+    else  // a deadlock or serialization failure: the connection is fine, and the next tick tries again
+      log::warn(what, " failed: ", first_line(e.what()), " (SQLSTATE ", last_sqlstate_, "); trying again");
   } catch (const pqxx::failure& e) {  // broken_connection, in_doubt_error, ...
     connection_lost(what, e.what());
   } catch (const std::exception& e) {
     log::error(what, " failed: ", one_line(e.what()));
   }
   return false;
+}
+
+// After a deadlock or a serialization failure, whether to send the same report again at once:
+// the other transaction has gone on, so the next try usually passes; a few in a row mean something
+// else is wrong, and the caller handles it as any other error.
+bool Worker::Impl::retry_after_rollback(const char* what, const pqxx::transaction_rollback& e) {
+  const bool again = ++rollbacks_in_a_row_ <= max_rollback_retries;
+  log::warn(what, " rolled back: ", first_line(e.what()), " (SQLSTATE ", sqlstate_of(e), ")",
+            again ? "; trying again" : "");
+  if (!again) rollbacks_in_a_row_ = 0;
+  return again;
 }
 
 void Worker::Impl::receive_notifications() {
@@ -545,6 +565,16 @@ Worker::Impl::ReportStatus Worker::Impl::report(Report& r) {
       }
     }
     log::info("reported run ", r.run_id, " node ", r.node, ": ", to_string(r.result.conclusion), " -> ", outcome);
+    rollbacks_in_a_row_ = 0;
+    return ReportStatus::done;
+  } catch (const pqxx::transaction_rollback& e) {
+    if (sqlstate_of(e) == "40003") {
+      connection_lost("complete", e.what());
+      return ReportStatus::later;
+    }
+    if (retry_after_rollback("complete", e)) return ReportStatus::retry_now;
+    log::error("reporting run ", r.run_id, " node ", r.node, " was rolled back ", max_rollback_retries + 1,
+               " times in a row; dropping the result (the sweeper concludes the claim when its lease lapses)");
     return ReportStatus::done;
   } catch (const pqxx::sql_error& e) {
     const std::string state = sqlstate_of(e);
@@ -616,6 +646,7 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
     }
     log::debug("reported ", n, " result(s) in one call (",
                std::chrono::duration_cast<milliseconds>(clock::now() - call_started).count(), " ms)");
+    rollbacks_in_a_row_ = 0;
     if (claim_too) {
       next_poll_ = clock::now() + opt_.poll_interval;
       maybe_more_ = false;
@@ -643,10 +674,19 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
       batch_reports_ = false;
       return ReportStatus::retry_now;
     }
-    if (state == "40P01" || state == "40001") return ReportStatus::retry_now;  // try the batch again
     // Anything else: send these one by one, so one bad result cannot hold back the others.
     log::warn("reporting ", n, " results in one call failed: ", first_line(e.what()), " (SQLSTATE ", state,
               "); reporting them one by one");
+    report_singly_ = n;
+    return ReportStatus::retry_now;
+  } catch (const pqxx::transaction_rollback& e) {
+    if (sqlstate_of(e) == "40003") {
+      connection_lost("complete_many", e.what());
+      return ReportStatus::later;
+    }
+    if (retry_after_rollback(claim_too ? "complete_and_claim" : "complete_many", e)) return ReportStatus::retry_now;
+    log::warn("reporting ", n, " results in one call was rolled back ", max_rollback_retries + 1,
+              " times in a row; reporting them one by one");
     report_singly_ = n;
     return ReportStatus::retry_now;
   } catch (const pqxx::failure& e) {

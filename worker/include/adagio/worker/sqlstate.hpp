@@ -21,4 +21,14 @@ inline std::string sqlstate_of(const pqxx::sql_error& e) {
   return state;
 }
 
+// libpqxx 6 throws a transaction rollback (deadlock, serialization failure) as a class of its own
+// beside sql_error, not under it, and without the code: a handler of sql_error never sees one, and
+// one of pqxx::failure would take it for a lost connection.
+inline std::string sqlstate_of(const pqxx::transaction_rollback& e) {
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&e)) return "40P01";
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e)) return "40001";
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e)) return "40003";
+  return "40000";
+}
+
 }  // namespace adagio
