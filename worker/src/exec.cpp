@@ -1,6 +1,5 @@
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +14,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "spawn.hpp"
+
 extern char** environ;
 
 namespace adagio::worker {
@@ -22,6 +23,8 @@ namespace adagio::worker {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using detail::spawn_child;
+using detail::Spawned;
 using nlohmann::json;
 
 // Owns a file descriptor.
@@ -49,22 +52,6 @@ class Fd {
 
  private:
   int fd_ = -1;
-};
-
-struct FileActions {
-  posix_spawn_file_actions_t fa;
-  FileActions() { posix_spawn_file_actions_init(&fa); }
-  ~FileActions() { posix_spawn_file_actions_destroy(&fa); }
-  FileActions(const FileActions&) = delete;
-  FileActions& operator=(const FileActions&) = delete;
-};
-
-struct SpawnAttr {
-  posix_spawnattr_t attr;
-  SpawnAttr() { posix_spawnattr_init(&attr); }
-  ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
 };
 
 Result error(std::string msg) { return Result{Conclusion::error, std::move(msg)}; }
@@ -196,26 +183,11 @@ Result run_exec(const Task& task, const ExecOptions& opt) {
     err_w = Fd(p[1]);
   }
 
-  FileActions fa;
-  posix_spawn_file_actions_adddup2(&fa.fa, out_w.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&fa.fa, err_w.get(), STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&fa.fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-
-  SpawnAttr sa;
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2}) sigaddset(&defaults, s);
-  posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&sa.attr, 0);
-  posix_spawnattr_setsigmask(&sa.attr, &none);
-  posix_spawnattr_setsigdefault(&sa.attr, &defaults);
-
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, command.c_str(), &fa.fa, &sa.attr, argv.data(), envp.data());
+  const Spawned spawned = spawn_child(command.c_str(), argv.data(), envp.data(), out_w.get(), err_w.get());
   out_w.reset();
   err_w.reset();
-  if (rc != 0) return error("exec: cannot run \"" + command + "\": " + std::strerror(rc));
+  if (spawned.pid < 0) return error("exec: cannot run \"" + command + "\": " + std::strerror(spawned.error));
+  const pid_t pid = spawned.pid;
 
   bool exited = false;
   int status = 0;
