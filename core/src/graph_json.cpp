@@ -144,6 +144,13 @@ NodeSpec node_from_json(const json& value, std::size_t i) {
       invalid("node " + in_quotes(node.name) + ": lease_seconds must be an integer from 1 to 86400, got " + lease->dump());
     node.lease_seconds = lease->get<int>();
   }
+  if (const json* timeout = member(value, "timeout_seconds")) {
+    if (!timeout->is_number_integer() || timeout->get<std::int64_t>() < 1 ||
+        timeout->get<std::int64_t>() > max_timeout_seconds)
+      invalid("node " + in_quotes(node.name) + ": timeout_seconds must be an integer from 1 to " +
+              std::to_string(max_timeout_seconds) + " (30 days), got " + timeout->dump());
+    node.timeout_seconds = timeout->get<int>();
+  }
   return node;
 }
 
@@ -211,6 +218,7 @@ json to_json(const NodeSpec& node) {
   }
   json out{{"name", node.name}, {"runtime", node.runtime}, {"metadata", metadata}, {"retry", retry}};
   if (node.lease_seconds) out["lease_seconds"] = *node.lease_seconds;
+  if (node.timeout_seconds) out["timeout_seconds"] = *node.timeout_seconds;
   return out;
 }
 
@@ -225,7 +233,8 @@ json to_json(const Graph& graph) {
 
 const std::vector<std::string>& graph_json_fields(std::string_view message) {
   static const std::vector<std::string> graph_spec{"nodes", "edges"};
-  static const std::vector<std::string> node{"name", "runtime", "metadata", "retry", "lease_seconds"};
+  static const std::vector<std::string> node{"name", "runtime", "metadata", "retry", "lease_seconds",
+                                                    "timeout_seconds"};
   static const std::vector<std::string> edge{"source", "destination"};
   static const std::vector<std::string> metadata_value{"values"};
   static const std::vector<std::string> retry_policy{"max_attempts", "backoff"};

@@ -96,6 +96,9 @@ void check_retry(const NodeSpec& node, const std::string& label) {
   }
   if (node.lease_seconds && (*node.lease_seconds < 1 || *node.lease_seconds > 86400))
     detail::invalid(label + ": lease_seconds must be from 1 to 86400, got " + std::to_string(*node.lease_seconds));
+  if (node.timeout_seconds && (*node.timeout_seconds < 1 || *node.timeout_seconds > max_timeout_seconds))
+    detail::invalid(label + ": timeout_seconds must be from 1 to " + std::to_string(max_timeout_seconds) +
+                    " (30 days), got " + std::to_string(*node.timeout_seconds));
 }
 
 }  // namespace

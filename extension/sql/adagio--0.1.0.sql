@@ -659,7 +659,10 @@ BEGIN
   END IF;
   WITH held AS (
     UPDATE adagio.nodes n
-    SET lease_expires_at = clock_timestamp()
+    -- Never past one lease after the node's timeout (least() skips the NULL of a node without
+    -- one): a worker that does not stop the attempt then loses the claim to the sweeper.
+    SET lease_expires_at = least(clock_timestamp(),
+                                 n.claimed_at + make_interval(secs => (n.spec ->> 'timeout_seconds')::float8))
         + coalesce(make_interval(secs => (n.spec ->> 'lease_seconds')::float8), heartbeat.lease,
                    coalesce(current_setting('adagio.default_lease', true), '30s')::interval)
     -- By primary key, from the node ids the tokens name; then the whole token must match. A node

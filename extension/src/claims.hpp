@@ -25,7 +25,7 @@ namespace adagio::pg {
   "     coalesce((SELECT jsonb_object_agg(m.key, m.value -> 'values')"                                        \
   "               FROM jsonb_each(c.spec -> 'metadata') m), '{}'::jsonb) ELSE '{}'::jsonb END,"               \
   "   'retry', c.spec -> 'retry', 'inputs', c.inputs, 'run_inputs', r.inputs,"                                \
-  "   'attempt', c.attempt_count,"                                                                            \
+  "   'attempt', c.attempt_count, 'timeout_seconds', c.spec -> 'timeout_seconds',"                           \
   "   'attempts', CASE WHEN c.attempt_count > 1 THEN"                                                         \
   "     coalesce((SELECT json_agg(json_build_object("                                                         \
   "        'attempt', t.attempt, 'conclusion', t.conclusion, 'output', t.output, 'reason', t.reason,"         \

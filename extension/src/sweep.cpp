@@ -97,7 +97,10 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     // scheduled one, below) to find the few whose time has come.
     auto lapsed = spi.query(
         "SELECT n.id, n.run_id, n.name, n.spec::text, coalesce(a.name, 'agent ' || n.claimed_by),"
-        "       n.claimed_by, n.lease_expires_at, n.graph_id"
+        "       n.claimed_by, n.lease_expires_at, n.graph_id,"
+        // The node's timeout, if the lease ran out after it: the claim was not reported within it.
+        "       CASE WHEN n.claimed_at + make_interval(secs => (n.spec ->> 'timeout_seconds')::float8)"
+        "         < n.lease_expires_at THEN n.spec ->> 'timeout_seconds' END"
         " FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by"
         " WHERE n.state = 'running' AND n.lease_expires_at < (SELECT clock_timestamp())"
         " ORDER BY n.lease_expires_at LIMIT 1000"
@@ -106,8 +109,12 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     std::vector<Orphan> orphans;
     for (const Row& row : lapsed) {
       const HeldNode node{row.text(0), row.text(1), row.integer(7), row.text(2), node_spec_from(row.text(3))};
+      const std::string timeout = row.text(8);
       orphans.push_back({node, "orphaned: " + row.text(4) + " (id " + row.text(5) +
-                                   ") missed its lease, which expired at " + row.text(6)});
+                                   (timeout.empty() ? ") missed its lease, which expired at "
+                                                    : ") did not report within the node's timeout of " + timeout +
+                                                          " s; its lease expired at ") +
+                                   row.text(6)});
     }
     const long long orphaned = orphans.empty() ? 0 : conclude_orphans(spi, orphans);
     const long long not_concluded = static_cast<long long>(orphans.size()) - orphaned;

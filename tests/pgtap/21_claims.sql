@@ -31,7 +31,7 @@ SELECT is(adagio.heartbeat(:debug_agent, ARRAY[pg_temp.token_of(:run, 'd2'), :'t
 -- passing it through jsonb would parse and print it again for nothing (docs/sql-api.md).
 SELECT adagio.start_run('{"nodes":[{"name":"j","runtime":"debug"}]}') AS run_j \gset
 SELECT is((SELECT array_agg(k) FROM json_array_elements(adagio.claim(:debug_agent, 1)) c, json_object_keys(c) k),
-  ARRAY['node_id', 'run_id', 'name', 'runtime', 'metadata', 'retry', 'inputs', 'run_inputs', 'attempt', 'attempts',
+  ARRAY['node_id', 'run_id', 'name', 'runtime', 'metadata', 'retry', 'inputs', 'run_inputs', 'attempt', 'timeout_seconds', 'attempts',
         'claim_token', 'lease_expires_at'],
   'claim() returns json, its keys in the documented order');
 SELECT is((SELECT pg_typeof(adagio.complete_and_claim(:debug_agent, 1, ARRAY[n.claim_token], '{success}'))::text

@@ -158,7 +158,7 @@ TEST(ParseGraphRejects, NodeShape) {
   EXPECT_EQ(node_rejection(R"({"name":7,"runtime":"exec"})"), "nodes[0].name: expected a string, got number");
   EXPECT_EQ(node_rejection(R"({"name":"a","runtime":null})"), "nodes[0].runtime: expected a string, got null");
   EXPECT_EQ(node_rejection(R"({"name":"a","runtime":"exec","retires":{"error":{"max_attempts":2}}})"),
-            R"(unknown field "retires" in nodes[0] (expected name, runtime, metadata, retry, lease_seconds))");
+            R"(unknown field "retires" in nodes[0] (expected name, runtime, metadata, retry, lease_seconds, timeout_seconds))");
 }
 
 TEST(ParseGraphRejects, MissingRuntimeNamingThePosition) {

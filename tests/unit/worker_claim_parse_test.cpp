@@ -130,3 +130,19 @@ TEST(WorkerClaimParse, MalformedElementDoesNotSpoilOthers) {
   EXPECT_FALSE(claims[2].error.empty());
   EXPECT_TRUE(claims[2].claim_token.empty());
 }
+
+TEST(WorkerClaimParse, TimeoutSeconds) {
+  auto with = [](const char* timeout) {
+    return json::parse(std::string(R"({"node_id":1,"run_id":1,"name":"n","runtime":"debug","claim_token":"t","timeout_seconds":)") +
+                       timeout + "}");
+  };
+  const Claim bounded = parse_claim(with("90"));
+  ASSERT_TRUE(bounded.task.timeout.has_value());
+  EXPECT_EQ(bounded.task.timeout->count(), 90);
+  EXPECT_FALSE(parse_claim(with("null")).task.timeout.has_value()) << "null: no timeout";
+  EXPECT_FALSE(parse_claim(json::parse(R"({"node_id":1,"run_id":1,"name":"n","runtime":"debug","claim_token":"t"})"))
+                   .task.timeout.has_value())
+      << "absent (an older extension): no timeout";
+  EXPECT_THROW(parse_claim(with("0")), std::invalid_argument);
+  EXPECT_THROW(parse_claim(with("\"soon\"")), std::invalid_argument);
+}

@@ -62,6 +62,11 @@ Claim parse_claim(const json& j) {
   t.node = get_string(j, "name", true);
   t.runtime = get_string(j, "runtime", true);
   t.attempt = static_cast<int>(get_int(j, "attempt", false, 1));
+  if (auto it = j.find("timeout_seconds"); it != j.end() && !it->is_null()) {
+    const long long seconds = get_int(j, "timeout_seconds", true);
+    if (seconds < 1) throw std::invalid_argument("claim: \"timeout_seconds\" must be positive, got " + it->dump());
+    t.timeout = std::chrono::seconds(seconds);
+  }
 
   if (auto it = j.find("metadata"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) throw std::invalid_argument("claim: \"metadata\" is not an object");

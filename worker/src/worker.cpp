@@ -150,6 +150,9 @@ struct InFlight {
   std::shared_ptr<std::atomic<bool>> cancel;
   bool lost = false;    // heartbeat said we no longer hold the claim
   bool forced = false;  // cancelled by a forced shutdown
+  std::optional<std::chrono::seconds> timeout;          // the node's timeout_seconds
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // started + timeout
+  bool timed_out = false;  // cancelled because it ran past its deadline
 };
 
 struct Report {
@@ -234,6 +237,7 @@ class Worker::Impl {
   void begin_shutdown(clock::time_point now, const std::string& why);
   void force_shutdown(clock::time_point now, const std::string& why);
   void collect_done();
+  void enforce_timeouts(clock::time_point now);
   void receive_notifications();
   void maybe_claim(clock::time_point now);
   // `claims`: a claim array, as adagio.claim() and adagio.complete_and_claim() hand them out.
@@ -497,6 +501,8 @@ void Worker::Impl::start(Claim c, std::vector<detail::ExecutorPool::Job>& batch)
   f.runtime = c.task.runtime;
   f.attempt = c.task.attempt;
   f.cancel = cancel;
+  f.timeout = c.task.timeout;
+  if (f.timeout) f.deadline = clock::now() + *f.timeout;
   Task task = std::move(c.task);
   task.cancelled = cancel.get();
   auto [it, inserted] = inflight_.emplace(c.claim_token, std::move(f));
@@ -739,6 +745,9 @@ void Worker::Impl::collect_done() {
     InFlight& f = it->second;
     Result r = std::move(d.result);
     if (f.forced && r.conclusion != Conclusion::success) r = Result{Conclusion::error, "worker shutting down"};
+    // A success that raced the deadline stands; anything else is the timeout's doing.
+    if (f.timed_out && !f.forced && r.conclusion != Conclusion::success)
+      r = Result{Conclusion::error, "timed out after " + std::to_string(f.timeout->count()) + " s (timeout_seconds)"};
     log::info("finished run ", f.run_id, " node ", f.node, ": ", to_string(r.conclusion), " in ", d.elapsed.count(),
               " ms");
     if (f.lost) {
@@ -748,6 +757,20 @@ void Worker::Impl::collect_done() {
     }
     inflight_.erase(it);
     last_activity_ = clock::now();
+  }
+}
+
+// Cancels the executions that ran past their node's timeout_seconds; each is reported as an
+// error when its function returns. One that ignores the cancellation keeps its slot until it
+// returns, and the server takes its claim back a lease after the timeout (heartbeats stop
+// extending it then).
+void Worker::Impl::enforce_timeouts(clock::time_point now) {
+  for (auto& [token, f] : inflight_) {
+    if (!f.deadline || f.timed_out || now < *f.deadline) continue;
+    log::warn("run ", f.run_id, " node ", f.node, " ran past its timeout of ", f.timeout->count(),
+              " s: cancelling the execution");
+    f.timed_out = true;
+    f.cancel->store(true);
   }
 }
 
@@ -831,6 +854,8 @@ void Worker::Impl::wait(clock::time_point now) {
     }
     if (!reports_.empty()) consider(reports_due(now) ? now + milliseconds(100) : first_report_at_ + report_linger);
   }
+  for (const auto& [token, f] : inflight_)
+    if (f.deadline && !f.timed_out) consider(*f.deadline);
   if (phase_ == Phase::draining) consider(grace_deadline_);
   if (phase_ == Phase::forced) consider(force_deadline_);
   if (report_deadline_) consider(*report_deadline_);
@@ -867,6 +892,7 @@ int Worker::Impl::run() {
     handle_stop_requests(now);
     if (!db_ && now >= next_connect_) connect(now);
     collect_done();
+    enforce_timeouts(now);
     if (db_) receive_notifications();
     if (db_) report_pending();
     if (db_ && clock::now() >= next_heartbeat_) heartbeat(clock::now());

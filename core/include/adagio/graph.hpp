@@ -35,7 +35,13 @@ struct NodeSpec {
   std::map<Conclusion, RetryPolicy> retry;
   // Lease of each claim of this node; unset means the claimer's or the server's default.
   std::optional<int> lease_seconds;
+  // Longest an attempt may run; unset means no limit. Workers cancel an attempt that runs longer
+  // and report it as an error; the server takes the claim back if no report comes.
+  std::optional<int> timeout_seconds;
 };
+
+// Bounds of NodeSpec::timeout_seconds: at most 30 days.
+inline constexpr int max_timeout_seconds = 30 * 24 * 3600;
 
 // `destination` runs after `source` succeeded.
 struct Edge {

@@ -6,10 +6,12 @@
 
 #include <adagio/conclusion.hpp>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +33,10 @@ struct Task {
   std::map<std::string, std::string> inputs;
   /// Run-level inputs (a JSON object, possibly empty).
   nlohmann::json run_inputs = nlohmann::json::object();
-  /// Set when the claim is lost or on forced shutdown. May be null.
+  /// The node's timeout_seconds, if it has one: the worker cancels the execution when it runs
+  /// longer (see `cancelled`) and reports it as an error.
+  std::optional<std::chrono::seconds> timeout;
+  /// Set when the claim is lost, the timeout passes, or on forced shutdown. May be null.
   const std::atomic<bool>* cancelled = nullptr;
 
   /// True once the worker wants this execution to stop. Long-running
