@@ -27,6 +27,7 @@ struct StartOptions {
   double timeout = 0;
   long count = 1;
   std::string inputs_lines;
+  std::string idempotency_key;
 };
 
 // A jsonb[] literal: each document quoted, so any JSON survives as one element.
@@ -74,6 +75,8 @@ int start_run(const Context& context, const StartOptions& o) {
       throw CliError(exit_code::usage, "--count and --inputs-lines start runs of a stored workflow: give --workflow NAME",
                      "store the graph first: adagio workflow define NAME FILE");
     if (o.wait) throw CliError(exit_code::usage, "--wait follows one run; start many without it and watch them with adagio run ls");
+    if (!o.idempotency_key.empty())
+      throw CliError(exit_code::usage, "--idempotency-key names one run; it cannot go with --count or --inputs-lines");
     if (!o.inputs_lines.empty() && (o.count > 1 || !o.inputs_json.empty() || !o.input_pairs.empty()))
       throw CliError(exit_code::usage, "give either --inputs-lines FILE or --count N with --inputs/--input, not both");
     return start_many_runs(context, o,
@@ -89,14 +92,16 @@ int start_run(const Context& context, const StartOptions& o) {
       throw CliError(exit_code::invalid_input, (o.file == "-" ? std::string("standard input") : o.file) + " is not JSON");
   }
   auto connection = context.connect();
+  const std::optional<std::string> key =
+      o.idempotency_key.empty() ? std::nullopt : std::optional<std::string>(o.idempotency_key);
   // The start's transaction ends here, before --wait opens its own on the same connection.
   const long long run_id = [&] {
     pqxx::nontransaction tx(*connection);
     const pqxx::result r =
         o.file.empty()
-            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int)", o.workflow, inputs.dump(),
-                             o.version > 0 ? std::optional<int>(o.version) : std::nullopt)
-            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb)", graph, inputs.dump());
+            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4)", o.workflow, inputs.dump(),
+                             o.version > 0 ? std::optional<int>(o.version) : std::nullopt, key)
+            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3)", graph, inputs.dump(), key);
     return r[0][0].as<long long>();
   }();
   std::cout << run_id << std::endl;
@@ -213,6 +218,8 @@ void add_run_commands(CLI::App& app, Context& context) {
       ->check(CLI::Range(1L, 1000000L));
   start->add_option("--inputs-lines", start_options->inputs_lines,
                     "with --workflow: start one run per line of FILE (- for stdin), each a JSON object of inputs");
+  start->add_option("--idempotency-key,-k", start_options->idempotency_key,
+                    "name the run: the same command again (a retry) prints the run it started, and starts nothing");
   auto* start_wait = start->add_flag("--wait", start_options->wait,
                   "show progress until the run finishes; exit 1 if it failed or was cancelled");
   start->add_option("--timeout", start_options->timeout, "with --wait: give up after SECONDS (exit 7)")

@@ -45,6 +45,13 @@ std::string server_message(const std::string& what) {
   return line;
 }
 
+std::string server_hint(const std::string& what) {
+  const auto at = what.find("\nHINT:  ");
+  if (at == std::string::npos) return "";
+  const std::string rest = what.substr(at + 8);
+  return rest.substr(0, rest.find('\n'));
+}
+
 std::string resolve_dsn(const ConnectionOptions& options) {
   if (!options.dsn.empty()) return options.dsn;
   if (!options.service.empty()) return "service=" + options.service;
@@ -75,13 +82,14 @@ CliError to_cli_error(const pqxx::sql_error& error) {
   const std::string message = server_message(error.what());
   if (state == "3F000" || (state == "42883" && message.find("adagio.") != std::string::npos))
     return CliError(exit_code::database, message, "is the adagio extension installed? run: CREATE EXTENSION adagio");
-  if (state.rfind("22", 0) == 0) return CliError(exit_code::invalid_input, message);
-  if (state == "42704") return CliError(exit_code::not_found, message);
-  if (state == "55000") return CliError(exit_code::wrong_state, message);
+  const std::string hint = server_hint(error.what());
+  if (state.rfind("22", 0) == 0) return CliError(exit_code::invalid_input, message, hint);
+  if (state == "42704") return CliError(exit_code::not_found, message, hint);
+  if (state == "55000") return CliError(exit_code::wrong_state, message, hint);
   if (state == "42501")
     return CliError(exit_code::database, message,
                     "grant the connecting role adagio_reader (to look), adagio_operator (to start, cancel, retry)");
-  return CliError(exit_code::database, message + (state.empty() ? "" : " (SQLSTATE " + state + ")"));
+  return CliError(exit_code::database, message + (state.empty() ? "" : " (SQLSTATE " + state + ")"), hint);
 }
 
 CliError to_cli_error(const pqxx::transaction_rollback& error) {

@@ -54,5 +54,7 @@ CliError to_cli_error(const pqxx::transaction_rollback& error);
 
 // The first line of a server message, without the "ERROR:" prefix.
 std::string server_message(const std::string& what);
+// The server's HINT line in a libpq error text, or "".
+std::string server_hint(const std::string& what);
 
 }  // namespace adagio::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <limits>
+#include <optional>
 
 #include "app.hpp"
 
@@ -243,16 +244,24 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   authorize_action(app, req);  // first: httplib turns a form body into query parameters
   expect_only(req, {});
   const Json body = parse_body(req);
-  expect_fields(body, {"graph", "workflow", "version", "inputs"});
+  expect_fields(body, {"graph", "workflow", "version", "inputs", "idempotency_key"});
   const Json inputs = body.value("inputs", Json::object());
   if (!inputs.is_object()) throw bad_request("\"inputs\" must be a JSON object");
+  // A client that retries a start (its first answer lost) sends the same key: it gets the first
+  // run's id, and nothing is started twice. The server checks the key's length.
+  std::optional<std::string> key;
+  if (body.contains("idempotency_key") && !body["idempotency_key"].is_null()) {
+    if (!body["idempotency_key"].is_string()) throw bad_request("\"idempotency_key\" must be a string");
+    key = body["idempotency_key"].get<std::string>();
+  }
   const bool has_graph = body.contains("graph"), has_workflow = body.contains("workflow");
   if (has_graph == has_workflow) throw bad_request("give either \"graph\" (a GraphSpec) or \"workflow\" (a stored workflow's name)");
   Json started;
   if (has_graph) {
     if (!body["graph"].is_object()) throw bad_request("\"graph\" must be a JSON object (a GraphSpec)");
     if (body.contains("version")) throw bad_request("\"version\" goes with \"workflow\", not \"graph\"");
-    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb)::text", body["graph"].dump(), inputs.dump());
+    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb, $3)::text", body["graph"].dump(),
+                         inputs.dump(), key);
   } else {
     if (!body["workflow"].is_string() || body["workflow"].get<std::string>().empty())
       throw bad_request("\"workflow\" must be a non-empty string");
@@ -263,8 +272,8 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
         throw bad_request("\"version\" must be a positive integer");
       version = std::to_string(v.get<std::int64_t>());
     }
-    started = write_json(app, "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int)::text",
-                         body["workflow"].get<std::string>(), inputs.dump(), version);
+    started = write_json(app, "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int, $4)::text",
+                         body["workflow"].get<std::string>(), inputs.dump(), version, key);
   }
   const auto id = started.get<std::int64_t>();
   res.set_header("Location", "/api/runs/" + std::to_string(id));

@@ -92,7 +92,8 @@ const std::string& openapi_document() {
           "graph": {"type": "object", "description": "a GraphSpec (docs/sql-api.md); or"},
           "workflow": {"type": "string", "description": "a stored workflow's name"},
           "version": {"type": "integer", "minimum": 1, "description": "with workflow: the version (default: the newest)"},
-          "inputs": {"type": "object", "description": "run inputs (default {})"}}}}}},
+          "inputs": {"type": "object", "description": "run inputs (default {})"},
+          "idempotency_key": {"type": "string", "minLength": 1, "description": "1 to 255 bytes: a retry with the same key, graph and inputs gets the first run's id and starts nothing; with others it is a 400"}}}}}},
         "responses": {
           "201": {"description": "started", "headers": {"Location": {"schema": {"type": "string"}}},
                   "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "integer"}}}}}},

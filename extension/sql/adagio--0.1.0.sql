@@ -83,6 +83,9 @@ CREATE TABLE adagio.runs (
   started_at       timestamptz NOT NULL DEFAULT now(),  -- created, or started over by retry_run()
   finished_at      timestamptz,
   created_by       name NOT NULL DEFAULT session_user,
+  -- Set by a caller of start_run()/start_workflow() that may call again for the same run (a
+  -- client retrying after a timeout): the later calls return this run instead of starting one.
+  idempotency_key  text CHECK (octet_length(idempotency_key) BETWEEN 1 AND 255),
   -- workflow_name/version name the workflow a run was started from, without a foreign key:
   -- workflows are never deleted, a run needs only its graph, and the check would take a share
   -- lock on the workflow's row for every run started (a MultiXact once starters overlap).
@@ -92,6 +95,8 @@ CREATE TABLE adagio.runs (
 -- completion of one of its nodes, and those updates stay HOT (no index entries) only while
 -- no index covers status or the counters. Room left in each page (fillfactor) keeps them on-page.
 CREATE INDEX runs_created_at ON adagio.runs (created_at DESC, id DESC);
+-- Only runs started with a key have an entry; the key never changes, so updates stay HOT.
+CREATE UNIQUE INDEX runs_idempotency_key ON adagio.runs (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 CREATE TABLE adagio.agents (
   id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -289,18 +294,20 @@ CREATE FUNCTION adagio.downstream_nodes(graph_id bigint, node text) RETURNS text
 COMMENT ON FUNCTION adagio.downstream_nodes(bigint, text) IS
   'The nodes directly downstream of a node of a stored graph (the engine''s own).';
 
-CREATE FUNCTION adagio.start_run(graph jsonb, inputs jsonb DEFAULT '{}') RETURNS bigint
+CREATE FUNCTION adagio.start_run(graph jsonb, inputs jsonb DEFAULT '{}', idempotency_key text DEFAULT NULL)
+  RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_run';
-COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb) IS
-  'Starts a run of a graph with run-level inputs; returns the run id.';
+COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb, text) IS
+  'Starts a run of a graph with run-level inputs; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
-CREATE FUNCTION adagio.start_workflow(name text, inputs jsonb DEFAULT '{}', version int DEFAULT NULL)
+CREATE FUNCTION adagio.start_workflow(name text, inputs jsonb DEFAULT '{}', version int DEFAULT NULL,
+                                      idempotency_key text DEFAULT NULL)
   RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_workflow';
-COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int) IS
-  'Starts a run of a stored workflow (newest version unless given); returns the run id.';
+COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int, text) IS
+  'Starts a run of a stored workflow (newest version unless given); returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
 CREATE FUNCTION adagio.start_runs(name text, inputs jsonb[], version int DEFAULT NULL)
   RETURNS bigint[]
@@ -864,7 +871,7 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   adagio.deregister_agent(bigint)
   TO adagio_worker;
 
-GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb), adagio.start_workflow(text, jsonb, int),
+GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text), adagio.start_workflow(text, jsonb, int, text),
   adagio.start_runs(text, jsonb[], int),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint)
   TO adagio_operator;

@@ -29,6 +29,23 @@ struct ValidatedGraph {
   Topology topology;
 };
 
+// The run started earlier under `key`, if any: its id, provided it has this graph and inputs (a
+// one-element jsonb[] literal); a different graph or inputs is the caller's mistake, not a retry.
+std::optional<std::int64_t> run_under_key(SpiSession& spi, const std::string& key, const std::string& graph_id,
+                                          const std::string& inputs) {
+  auto found = spi.query(
+      "SELECT id::text, graph_id = $2::bigint AND inputs = coalesce(($3::jsonb[])[1], '{}') FROM adagio.runs"
+      " WHERE idempotency_key = $1",
+      {key, graph_id, inputs});
+  if (found.empty()) return std::nullopt;
+  if (found[0].text(1) != "t")
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                   "idempotency key \"" + key + "\" already started run " + found[0].text(0) +
+                       " with a different graph or inputs",
+                   {}, "a key names one run: use a new key for a different run");
+  return found[0].integer(0);
+}
+
 ValidatedGraph validated(const std::string& json_text) {
   ValidatedGraph v{parse_graph(json_text), {}};
   validate(v.graph);
@@ -40,11 +57,13 @@ ValidatedGraph validated(const std::string& json_text) {
 // inputs), written set-based: one statement for the runs and one for their nodes with the events,
 // however many runs (edges are the graph's, stored once). `shape` is what the caller read of the
 // inputs argument; both checks come before anything is written. Returns the run ids in the order
-// of `inputs`.
+// of `inputs`. With an idempotency key (one run only), the run already started under it is
+// returned instead, if there is one, and nothing is written.
 std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, const std::string& inputs,
                                       const RunInputsShape& shape,
                                       const std::optional<std::string>& workflow_name,
-                                      const std::optional<std::string>& workflow_version) {
+                                      const std::optional<std::string>& workflow_version,
+                                      const std::optional<std::string>& idempotency_key = std::nullopt) {
   if (shape.elements > max_runs_per_call)
     throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "at most " + std::to_string(max_runs_per_call) +
                                                        " runs per call, got " + std::to_string(shape.elements));
@@ -55,11 +74,27 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   const auto& nodes = v.graph.nodes;
   const std::string node_count = std::to_string(nodes.size());
   const std::string graph_id = std::to_string(store_graph(spi, to_json(v.graph).dump(), v.graph, v.topology));
+  if (idempotency_key)
+    if (auto existing = run_under_key(spi, *idempotency_key, graph_id, inputs)) return {*existing};
+#define ADAGIO_INSERT_RUNS                                                                                \
+  "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version," \
+  "                         idempotency_key)"                                                              \
+  " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, $6"                        \
+  " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord"
+  // A concurrent call with the same key: the insertion waits for it, then inserts nothing. Only
+  // with a key: ON CONFLICT makes every insertion speculative, a WAL record more per run.
   auto inserted = spi.query(
-      "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version)"
-      " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int"
-      " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id",
-      {graph_id, inputs, node_count, workflow_name, workflow_version});
+      idempotency_key ? ADAGIO_INSERT_RUNS " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+                                           " RETURNING id"
+                      : ADAGIO_INSERT_RUNS " RETURNING id",
+      {graph_id, inputs, node_count, workflow_name, workflow_version, idempotency_key});
+#undef ADAGIO_INSERT_RUNS
+  if (inserted.empty() && idempotency_key) {
+    if (auto existing = run_under_key(spi, *idempotency_key, graph_id, inputs)) return {*existing};
+    throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE, "idempotency key \"" + *idempotency_key +
+                                                          "\" was taken by a run this transaction cannot see",
+                   {}, "try again");
+  }
   // Identity values are handed out in insertion order, which is the order of the inputs.
   std::vector<std::int64_t> run_ids;
   std::vector<Value> id_texts;
@@ -124,15 +159,25 @@ Row stored_workflow(SpiSession& spi, const std::string& name, std::optional<std:
   return found[0];
 }
 
+// The idempotency key argument: NULL (none), or 1 to 255 bytes.
+std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int index) {
+  auto key = arg_as_text(fcinfo, index);
+  if (key && (key->empty() || key->size() > 255))
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                   "idempotency_key must be 1 to 255 bytes, got " + std::to_string(key->size()));
+  return key;
+}
+
 // One run: its inputs as a one-element array (NULL stays NULL: no inputs).
 std::int64_t start_one(SpiSession& spi, const std::string& graph_json, const std::optional<std::string>& inputs,
                        const RunInputsShape& shape, const std::optional<std::string>& workflow_name,
-                       const std::optional<std::string>& workflow_version) {
+                       const std::optional<std::string>& workflow_version,
+                       const std::optional<std::string>& idempotency_key) {
   const ValidatedGraph v = validated(graph_json);
   if (shape.first_non_object != 0)  // create_runs() would name an element of an array there is none of
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "run inputs must be a JSON object",
                    "got a JSON " + std::string(nlohmann::json::parse(inputs.value_or("null")).type_name()));
-  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version).at(0);
+  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version, idempotency_key).at(0);
 }
 
 }  // namespace
@@ -157,29 +202,31 @@ Datum adagio_validate_graph(PG_FUNCTION_ARGS) {
   });
 }
 
-// adagio.start_run(graph jsonb, inputs jsonb) -> bigint run id.
+// adagio.start_run(graph jsonb, inputs jsonb, idempotency_key text) -> bigint run id.
 Datum adagio_start_run(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto graph = arg_as_text(fcinfo, 0);
     if (!graph) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "graph must not be NULL");
+    const auto key = idempotency_key_arg(fcinfo, 2);
     SpiSession spi;
-    const std::int64_t run_id =
-        start_one(spi, *graph, arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1), std::nullopt, std::nullopt);
+    const std::int64_t run_id = start_one(spi, *graph, arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1),
+                                          std::nullopt, std::nullopt, key);
     spi.finish();
     return int64_result(run_id);
   });
 }
 
-// adagio.start_workflow(name text, inputs jsonb, version int) -> bigint run id; the newest
-// version when version is NULL.
+// adagio.start_workflow(name text, inputs jsonb, version int, idempotency_key text) -> bigint
+// run id; the newest version when version is NULL.
 Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto name = arg_as_text(fcinfo, 0);
     if (!name) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "workflow name must not be NULL");
+    const auto key = idempotency_key_arg(fcinfo, 3);
     SpiSession spi;
     const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
     const std::int64_t run_id = start_one(spi, workflow.text(0), arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1),
-                                          *name, workflow.text(1));
+                                          *name, workflow.text(1), key);
     spi.finish();
     return int64_result(run_id);
   });

@@ -178,6 +178,21 @@ test('cancel and retry: states are enforced (409) and the actions work', async (
   assert.match(refused.body.hint, /only a run that failed or was cancelled/);
 });
 
+test('a start retried with its idempotency key gets the first run back; other inputs under it are a 400', async () => {
+  const body = { graph: quickGraph('idem'), inputs: { batch: 7 }, idempotency_key: 'dashboard-batch-7' };
+  const first = await post('/api/runs', body);
+  assert.equal(first.status, 201, first.text);
+  const again = await post('/api/runs', body);
+  assert.equal(again.status, 201, again.text);
+  assert.equal(again.body.id, first.body.id, 'the same run');
+  assert.equal(sql("SELECT count(*) FROM adagio.runs WHERE idempotency_key = 'dashboard-batch-7'"), '1');
+  const other = await post('/api/runs', { ...body, inputs: { batch: 8 } });
+  assertError(other, 400, new RegExp(`idempotency key "dashboard-batch-7" already started run ${first.body.id} with a different graph or inputs`));
+  assert.match(other.body.hint, /use a new key/);
+  assertError(await post('/api/runs', { ...body, idempotency_key: 7 }), 400, /"idempotency_key" must be a string/);
+  assertError(await post('/api/runs', { ...body, idempotency_key: '' }), 400, /idempotency_key must be 1 to 255 bytes, got 0/);
+});
+
 test('an action rolled back by a deadlock is a 503 with its SQLSTATE and Retry-After, not a 500', async () => {
   // A trigger stands in for the other transaction: the server's own SQLSTATE, on this run only.
   sql(`CREATE FUNCTION public.inject_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -224,3 +224,16 @@ expect_exit 0 "--service reads pg_service.conf" -- env -u PGHOST -u PGDATABASE P
 # adagio worker is the stock worker.
 expect_exit 0 "adagio worker --help" -- "$adagio" worker --help
 expect_in "$out" "--concurrency" "shows the worker's flags"
+
+# --- idempotency keys ---------------------------------------------------------------------------
+# A retried start (the first's answer lost, say) prints the run the first one started.
+expect_exit 0 "run start --idempotency-key" -- "$adagio" run start "$seed" --idempotency-key cli-import-7 --input day=mon
+keyed=$(head -1 "$out")
+expect_exit 0 "the same command again" -- "$adagio" run start "$seed" --idempotency-key cli-import-7 --input day=mon
+expect_eq "$(head -1 "$out")" "$keyed" "prints the same run"
+expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs WHERE idempotency_key = 'cli-import-7'")" 1 "and started one run only"
+expect_exit 3 "the key with other inputs" -- "$adagio" run start "$seed" -k cli-import-7 --input day=tue
+expect_in "$err" "idempotency key \"cli-import-7\" already started run $keyed with a different graph or inputs" "is refused, naming the run"
+expect_in "$err" "use a new key for a different run" "with a hint"
+expect_exit 2 "a key with --count" -- "$adagio" run start -w nightly -n 2 -k cli-many
+expect_in "$err" "--idempotency-key names one run" "is a usage error"
