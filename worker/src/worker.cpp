@@ -150,9 +150,9 @@ struct InFlight {
   std::shared_ptr<std::atomic<bool>> cancel;
   bool lost = false;    // heartbeat said we no longer hold the claim
   bool forced = false;  // cancelled by a forced shutdown
-  std::optional<std::chrono::seconds> timeout;          // the node's timeout_seconds
-  std::optional<std::chrono::steady_clock::time_point> deadline;  // started + timeout
-  bool timed_out = false;  // cancelled because it ran past its deadline
+  std::optional<std::chrono::seconds> timeout;  // the node's timeout_seconds
+  std::optional<clock::time_point> deadline;    // started + timeout
+  bool timed_out = false;                       // cancelled because it ran past its deadline
 };
 
 struct Report {
