@@ -10,14 +10,23 @@
 
 #include "adagio/dashboard/dashboard.hpp"
 #include "db_pool.hpp"
+#include "live_feed.hpp"
 #include "params.hpp"
 
 namespace adagio::dashboard {
 
+// The server's threads: the API's, plus one for each live stream (GET /api/live) at most.
+constexpr std::size_t api_threads = 8;
+constexpr std::size_t max_live_streams = 32;
+
 struct App {
-  App(Options opts) : options(std::move(opts)), pool(options.dsn, static_cast<std::size_t>(options.db_connections)) {}
+  App(Options opts)
+      : options(std::move(opts)),
+        pool(options.dsn, static_cast<std::size_t>(options.db_connections)),
+        live(options.dsn, max_live_streams) {}
   Options options;
   ConnectionPool pool;
+  LiveFeed live;
 };
 
 using Json = nlohmann::json;
@@ -59,6 +68,7 @@ auto with_db_read(App& app, Work&& work) {
 
 void install_api(httplib::Server& server, App& app);
 void install_metrics(httplib::Server& server, App& app);
+void install_live(httplib::Server& server, App& app);
 const std::string& openapi_document();
 // The directory holding the built front end (its index.html), or "" if none is found.
 std::string find_assets_dir(const std::string& configured);

@@ -143,6 +143,10 @@ const std::string& openapi_document() {
     "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 document"}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics: runs and nodes by state, claims, completions, orphaned claims, queue wait, agents",
       "responses": {"200": {"description": "Prometheus text exposition format", "content": {"text/plain": {}}}}}},
+    "/api/live": {"get": {"summary": "Server-sent events: 'changed' {runs: [ids]} when runs' timelines grow (only run's with ?run=), 'resync' when changes may have been missed",
+      "parameters": [{"name": "run", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+      "responses": {"200": {"description": "an event stream", "content": {"text/event-stream": {}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"}, "503": {"description": "too many streams open"}}}},
     "/healthz": {"get": {"summary": "200 when the database answers", "responses": {"200": {"description": "{ok: true}"}, "503": {"description": "database unavailable"}}}}
   }
 })JSON").dump(2);

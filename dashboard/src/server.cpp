@@ -67,6 +67,8 @@ int serve(const Options& options) {
 
   App app(options);
   httplib::Server server;
+  // httplib's interface: it takes the queue and deletes it itself.
+  server.new_task_queue = [] { return new httplib::ThreadPool(api_threads + max_live_streams); };
   server.set_payload_max_length(4 * 1024 * 1024);
   server.set_read_timeout(10, 0);
   const bool loopback = is_loopback(options.host);
@@ -94,6 +96,7 @@ int serve(const Options& options) {
       send_error(res, res.status, res.status == 404 ? "not found" : "request failed");
   });
 
+  install_live(server, app);  // before install_api(), whose catch-all answers the rest of /api/
   install_api(server, app);
   install_metrics(server, app);
   const std::string assets = find_assets_dir(options.assets_dir);
@@ -132,6 +135,7 @@ int serve(const Options& options) {
     while (!done) {
       if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
         std::cerr << "adagio-dashboard: stopping" << std::endl;
+        app.live.stop();  // first: the server waits for its threads, live streams among them
         server.stop();
         return;
       }

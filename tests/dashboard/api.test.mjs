@@ -27,7 +27,7 @@ test('OpenAPI document describes every endpoint', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.openapi, '3.0.3');
   for (const path of ['/api/stats', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/timeline', '/api/runs/{id}/cancel',
-    '/api/runs/{id}/retry', '/api/agents', '/api/workflows', '/api/events', '/metrics'])
+    '/api/runs/{id}/retry', '/api/agents', '/api/workflows', '/api/events', '/api/live', '/metrics'])
     assert.ok(r.body.paths[path], `${path} missing from the OpenAPI document`);
   assert.ok(r.body.paths['/api/runs'].post, 'starting a run is described');
 });
@@ -191,6 +191,78 @@ test('a start retried with its idempotency key gets the first run back; other in
   assert.match(other.body.hint, /use a new key/);
   assertError(await post('/api/runs', { ...body, idempotency_key: 7 }), 400, /"idempotency_key" must be a string/);
   assertError(await post('/api/runs', { ...body, idempotency_key: '' }), 400, /idempotency_key must be 1 to 255 bytes, got 0/);
+});
+
+// Reads a server-sent event stream until `done(events)` or the time runs out; returns the events.
+async function readEvents(path, done, timeout = 10000) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  const events = [];
+  try {
+    const response = await fetch(`${base}${path}`, { signal: controller.signal });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type'), /^text\/event-stream/);
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of response.body) {
+      text += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = text.indexOf('\n\n')) >= 0) {
+        const block = text.slice(0, end);
+        text = text.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event) events.push({ event, data: JSON.parse(data) });
+      }
+      if (done(events)) break;
+    }
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return events;
+}
+
+test('GET /api/live streams the runs that change, for one run or all', async () => {
+  const watched = (await post('/api/runs', { graph: stuckGraph })).body.id;
+  const other = (await post('/api/runs', { graph: stuckGraph })).body.id;
+  const changedRun = (id) => (events) => events.some((e) => e.event === 'changed' && e.data.runs.includes(id));
+  const one = readEvents(`/api/live?run=${watched}`, changedRun(watched));
+  const all = readEvents('/api/live', (events) => changedRun(watched)(events) && changedRun(other)(events));
+  await new Promise((resolve) => setTimeout(resolve, 500));  // both streams open
+  assert.equal((await post(`/api/runs/${other}/cancel`)).status, 200);
+  assert.equal((await post(`/api/runs/${watched}/cancel`)).status, 200);
+  const [oneEvents, allEvents] = await Promise.all([one, all]);
+  assert.ok(changedRun(watched)(oneEvents), `the run's stream said it changed: ${JSON.stringify(oneEvents)}`);
+  assert.ok(oneEvents.every((e) => e.event !== 'changed' || e.data.runs.every((r) => r === watched)),
+    `and nothing about other runs: ${JSON.stringify(oneEvents)}`);
+  assert.ok(changedRun(other)(allEvents) && changedRun(watched)(allEvents), `the stream of all runs saw both: ${JSON.stringify(allEvents)}`);
+  assertError(await get('/api/live?run=abc'), 400, /run must be an integer/);
+  assertError(await get('/api/live?runs=1'), 400, /runs/);
+});
+
+test('live streams are capped (each holds a server thread), and a closed one frees its place', async () => {
+  const open = [];
+  let refused;
+  for (let i = 0; i < 40 && !refused; i++) {
+    const controller = new AbortController();
+    const response = await fetch(`${base}/api/live`, { signal: controller.signal });
+    if (response.status === 503) refused = await response.json();
+    else open.push(controller);
+  }
+  assert.ok(refused, 'the 41st stream at the latest is refused');
+  assert.ok(open.length <= 32, `at most 32 streams: ${open.length} were open`);
+  assert.match(refused.error, /too many live streams/);
+  assert.equal((await get('/api/stats')).status, 200, 'the API still answers');
+  for (const controller of open) controller.abort();
+  await waitFor('a stream to be accepted again', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${base}/api/live`, { signal: controller.signal });
+    controller.abort();
+    return response.status === 200;
+  }, { timeout: 10000, interval: 500 });
 });
 
 test('an action rolled back by a deadlock is a 503 with its SQLSTATE and Retry-After, not a 500', async () => {

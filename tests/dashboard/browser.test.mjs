@@ -251,6 +251,31 @@ test('slow refreshes make the page refresh less often', async () => {
   assert.ok(gap >= 5500, `the third refresh came ${gap} ms after the second`);
 });
 
+test('a run page refreshes when its live stream says the run changed, and polls slowly meanwhile', async () => {
+  const stuck = await post('/api/runs', { graph: { nodes: [{ name: 'nobody', runtime: 'no-such-runtime' }] } });
+  assert.equal(stuck.status, 201, stuck.text);
+  const id = stuck.body.id;
+  const live = await browser.newPage();
+  const reads = [];  // when the page read the run
+  live.on('request', (r) => { if (new URL(r.url()).pathname === `/api/runs/${id}`) reads.push(Date.now()); });
+  const streamed = live.waitForRequest((r) => r.url().endsWith(`/api/live?run=${id}`));
+  await live.goto(`${base}/#/runs/${id}`);
+  await streamed;
+  await live.waitForSelector('.page-head .badge');
+  while (reads.length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
+  const gap = reads[2] - reads[1];
+  assert.ok(gap >= 4000, `with the stream open the page polls every 5 s, not every second: ${gap} ms`);
+  // Right after a poll, so that the next one is seconds away: only the stream can bring the change.
+  const before = reads.length;
+  while (reads.length === before) await new Promise((resolve) => setTimeout(resolve, 20));
+  const cancelledAt = Date.now();
+  assert.equal((await post(`/api/runs/${id}/cancel`)).status, 200);
+  await live.waitForSelector('.page-head .badge.look-cancelled', { timeout: 10000 });
+  const shownAfter = Date.now() - cancelledAt;
+  await live.close();
+  assert.ok(shownAfter < 3000, `the page showed the cancellation ${shownAfter} ms after it, before its next poll`);
+});
+
 test('agents page lists the workers', async () => {
   await page.goto(`${base}/#/agents`);
   await page.waitForSelector('tr[data-agent="worker-a"]');

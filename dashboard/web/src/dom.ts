@@ -71,32 +71,59 @@ export function pretty(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
+// A running poll: call it to stop; kick() runs the next tick now (after the one under way).
+export interface Poller {
+  (): void;
+  kick: () => void;
+}
+
 // Runs `tick` now and then every `ms` until stopped; a slow response never overlaps the next.
 // When the last two ticks were both slow, the next waits five times as long as the quicker of them
 // took: the counts behind the pages scan whole tables, and an open tab should not keep a large
 // database busy. (One slow tick, a cold start or a hiccup, changes nothing.)
-export function poll(tick: () => Promise<void>, ms: () => number): () => void {
+export function poll(tick: () => Promise<void>, ms: () => number): Poller {
   let stopped = false;
+  let running = false;
+  let kicked = false;
   let timer: number | undefined;
   let previous = 0;
   const loop = async () => {
     if (stopped) return;
+    timer = undefined;
+    running = true;
     const started = performance.now();
     try {
       await tick();
     } catch {
       // the page shows its own error; keep polling so it recovers when the server does
     }
+    running = false;
     const took = performance.now() - started;
     const slowest = Math.min(took, previous);
     previous = took;
-    if (!stopped) timer = window.setTimeout(loop, Math.max(ms(), 5 * slowest));
+    if (stopped) return;
+    if (kicked) {
+      kicked = false;
+      timer = window.setTimeout(loop, 0);
+    } else {
+      timer = window.setTimeout(loop, Math.max(ms(), 5 * slowest));
+    }
   };
   void loop();
-  return () => {
+  const stop = (() => {
     stopped = true;
     if (timer !== undefined) window.clearTimeout(timer);
+  }) as Poller;
+  stop.kick = () => {
+    if (stopped) return;
+    if (running) {
+      kicked = true;
+      return;
+    }
+    if (timer !== undefined) window.clearTimeout(timer);
+    void loop();
   };
+  return stop;
 }
 
 export function errorBox(message: string): HTMLElement {

@@ -3,6 +3,7 @@
 import { api, ApiError, type Config, type Run, type RunNode, type TimelineEvent } from '../api';
 import { between, clear, errorBox, fmtDuration, fmtTime, h, poll, pretty } from '../dom';
 import { DagView } from '../dag';
+import { watchRun, type LiveStream } from '../live';
 import { badge, legend, nodeLook, nodeLookLabel, runLook } from '../status';
 import { tokenField } from './start';
 import type { Page } from '../main';
@@ -205,6 +206,14 @@ export const runPage: Page = (root, params, config: Config) => {
     }
   }
 
-  // Poll every second while the run can change; slowly once it is finished (a retry restarts it).
-  return poll(refresh, () => (run && (run.status === 'completed' || run.status === 'cancelled') ? 5000 : 1000));
+  // Refresh when the live stream says the run changed; poll as well, every second while the run
+  // can change and no stream is open, else every five (a retry restarts a finished run).
+  let stream: LiveStream | undefined;
+  const poller = poll(refresh, () =>
+    (run && (run.status === 'completed' || run.status === 'cancelled')) || stream?.open() ? 5000 : 1000);
+  stream = watchRun(id, poller.kick);
+  return () => {
+    stream?.close();
+    poller();
+  };
 };
