@@ -739,12 +739,13 @@ BEGIN
   upstream AS (SELECT e.destination, jsonb_agg(e.source ORDER BY e.source) AS names FROM edge e GROUP BY e.destination)
   SELECT jsonb_build_object(
     'id', r.id, 'workflow', r.workflow_name, 'workflow_version', r.workflow_version,
-    'status', r.status, 'conclusion', r.conclusion, 'inputs', r.inputs,
+    'status', r.status, 'conclusion', r.conclusion, 'inputs', r.inputs, 'idempotency_key', r.idempotency_key,
     'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
     'duration_ms', round(extract(epoch FROM coalesce(r.finished_at, now()) - r.started_at) * 1000),
     'nodes', (SELECT jsonb_agg(jsonb_build_object(
                 'name', n.name, 'runtime', n.runtime, 'state', n.state, 'conclusion', n.conclusion,
                 'metadata', n.spec -> 'metadata', 'retry', n.spec -> 'retry',
+                'timeout_seconds', n.spec -> 'timeout_seconds',
                 'inputs', n.inputs, 'output', n.output, 'attempt_count', n.attempt_count,
                 'claimed_by', n.claimed_by, 'agent', (SELECT a.name FROM adagio.agents a WHERE a.id = n.claimed_by),
                 'claimed_at', n.claimed_at, 'lease_expires_at', n.lease_expires_at,

@@ -3,7 +3,7 @@
 -- refused, writing nothing. Without a key every call starts a run.
 BEGIN;
 \ir helpers.psql
-SELECT plan(14);
+SELECT plan(15);
 
 SELECT adagio.start_run(:'example', '{"day": "mon"}', 'import-42') AS first \gset
 SELECT is(adagio.start_run(:'example', '{"day": "mon"}', 'import-42'), :first::bigint, 'the same call again returns the same run');
@@ -28,6 +28,7 @@ SELECT adagio.start_workflow('nightly', '{}', idempotency_key => 'nightly-2026-1
 SELECT is(adagio.start_workflow('nightly', '{}', idempotency_key => 'nightly-2026-11-24'), :nightly::bigint,
           'start_workflow takes a key too');
 SELECT is((SELECT idempotency_key FROM adagio.runs WHERE id = :nightly), 'nightly-2026-11-24', 'the run keeps its key');
+SELECT is(adagio.inspect_run(:nightly) ->> 'idempotency_key', 'nightly-2026-11-24', 'inspect_run() shows it');
 
 SELECT throws_ok(format('SELECT adagio.start_run(%L, %L, %L)', :'example', '{}', ''), '22023', 'idempotency_key must be 1 to 255 bytes, got 0',
   'an empty key is refused');

@@ -3,7 +3,7 @@
 -- timeout, and the sweep concludes the claim as an error that names the timeout.
 BEGIN;
 \ir helpers.psql
-SELECT plan(9);
+SELECT plan(10);
 
 SELECT adagio.register_agent('slowpoke', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"bounded","runtime":"debug","timeout_seconds":5,"lease_seconds":30,"retry":{"error":{"max_attempts":2}}},{"name":"free","runtime":"debug","lease_seconds":30}]}') AS run \gset
@@ -12,6 +12,9 @@ SELECT is((SELECT string_agg((c ->> 'name') || '=' || coalesce(c ->> 'timeout_se
           'bounded=5 free=null', 'a claim carries the node''s timeout_seconds (null without one)');
 SELECT is((SELECT spec ->> 'timeout_seconds' FROM adagio.nodes WHERE run_id = :run AND name = 'bounded'), '5',
           'the node''s spec keeps it');
+SELECT is((SELECT string_agg((n ->> 'name') || '=' || coalesce(n ->> 'timeout_seconds', 'null'), ' ' ORDER BY n ->> 'name')
+           FROM jsonb_array_elements(adagio.inspect_run(:run) -> 'nodes') n),
+          'bounded=5 free=null', 'inspect_run() shows each node''s timeout');
 
 -- Within the timeout a heartbeat extends the lease as usual.
 SELECT is(adagio.heartbeat(:agent, ARRAY[pg_temp.token_of(:run, 'bounded'), pg_temp.token_of(:run, 'free')]), '{}'::uuid[],
