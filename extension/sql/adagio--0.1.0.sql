@@ -309,12 +309,13 @@ CREATE FUNCTION adagio.start_workflow(name text, inputs jsonb DEFAULT '{}', vers
 COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int, text) IS
   'Starts a run of a stored workflow (newest version unless given); returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
-CREATE FUNCTION adagio.start_runs(name text, inputs jsonb[], version int DEFAULT NULL)
+CREATE FUNCTION adagio.start_runs(name text, inputs jsonb[], version int DEFAULT NULL,
+                                  idempotency_keys text[] DEFAULT NULL)
   RETURNS bigint[]
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_runs';
-COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int) IS
-  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table; returns the run ids in the order of inputs.';
+COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int, text[]) IS
+  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table; returns the run ids in the order of inputs (a run whose idempotency key already started one: that run''s).';
 
 -- claim() and complete_and_claim() return json, not jsonb: their claims are a document the engine
 -- builds as text and the worker reads as text, and passing it through jsonb (parsing it, then
@@ -873,7 +874,7 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   TO adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text), adagio.start_workflow(text, jsonb, int, text),
-  adagio.start_runs(text, jsonb[], int),
+  adagio.start_runs(text, jsonb[], int, text[]),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,14 +30,20 @@ struct ValidatedGraph {
   Topology topology;
 };
 
-// The run started earlier under `key`, if any: its id, provided it has this graph and inputs (a
-// one-element jsonb[] literal); a different graph or inputs is the caller's mistake, not a retry.
+// One idempotency key per run started (nullopt: none).
+using Keys = std::vector<std::optional<std::string>>;
+
+constexpr std::size_t max_key_bytes = 255;
+
+// The run started earlier under `key`, if any: its id, provided it has this graph and the inputs
+// of element `ord` (from 1) of `inputs` (a jsonb[] literal); a different graph or inputs is the
+// caller's mistake, not a retry.
 std::optional<std::int64_t> run_under_key(SpiSession& spi, const std::string& key, const std::string& graph_id,
-                                          const std::string& inputs) {
+                                          const std::string& inputs, std::size_t ord) {
   auto found = spi.query(
-      "SELECT id::text, graph_id = $2::bigint AND inputs = coalesce(($3::jsonb[])[1], '{}') FROM adagio.runs"
+      "SELECT id::text, graph_id = $2::bigint AND inputs = coalesce(($3::jsonb[])[$4::int], '{}') FROM adagio.runs"
       " WHERE idempotency_key = $1",
-      {key, graph_id, inputs});
+      {key, graph_id, inputs, std::to_string(ord)});
   if (found.empty()) return std::nullopt;
   if (found[0].text(1) != "t")
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
@@ -44,6 +51,26 @@ std::optional<std::int64_t> run_under_key(SpiSession& spi, const std::string& ke
                        " with a different graph or inputs",
                    {}, "a key names one run: use a new key for a different run");
   return found[0].integer(0);
+}
+
+// The keys of a start_runs() call, checked before anything is written: one per run, each 1 to
+// 255 bytes and given once.
+void check_keys(const Keys& keys, long long runs) {
+  if (static_cast<long long>(keys.size()) != runs)
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                   "idempotency_keys must have one element per run, got " + std::to_string(keys.size()) + " for " +
+                       std::to_string(runs) + " runs",
+                   {}, "a NULL element starts its run without a key");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!keys[i]) continue;
+    if (keys[i]->empty() || keys[i]->size() > max_key_bytes)
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "idempotency_keys element " + std::to_string(i + 1) +
+                                                          " must be 1 to 255 bytes, got " +
+                                                          std::to_string(keys[i]->size()));
+    if (!seen.insert(*keys[i]).second)
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "idempotency key \"" + *keys[i] + "\" is given twice");
+  }
 }
 
 ValidatedGraph validated(const std::string& json_text) {
@@ -57,50 +84,89 @@ ValidatedGraph validated(const std::string& json_text) {
 // inputs), written set-based: one statement for the runs and one for their nodes with the events,
 // however many runs (edges are the graph's, stored once). `shape` is what the caller read of the
 // inputs argument; both checks come before anything is written. Returns the run ids in the order
-// of `inputs`. With an idempotency key (one run only), the run already started under it is
-// returned instead, if there is one, and nothing is written.
+// of `inputs`. A run whose idempotency key (`keys`, one per run, if given) already started one is
+// that run, and nothing is written for it.
 std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, const std::string& inputs,
                                       const RunInputsShape& shape,
                                       const std::optional<std::string>& workflow_name,
                                       const std::optional<std::string>& workflow_version,
-                                      const std::optional<std::string>& idempotency_key = std::nullopt) {
+                                      const Keys* keys = nullptr) {
   if (shape.elements > max_runs_per_call)
     throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "at most " + std::to_string(max_runs_per_call) +
                                                        " runs per call, got " + std::to_string(shape.elements));
   if (shape.first_non_object != 0)
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "run inputs must be a JSON object",
                    "element " + std::to_string(shape.first_non_object) + " of the inputs is not one");
+  if (keys && std::none_of(keys->begin(), keys->end(), [](const auto& key) { return key.has_value(); }))
+    keys = nullptr;
 
   const auto& nodes = v.graph.nodes;
   const std::string node_count = std::to_string(nodes.size());
   const std::string graph_id = std::to_string(store_graph(spi, to_json(v.graph).dump(), v.graph, v.topology));
-  if (idempotency_key)
-    if (auto existing = run_under_key(spi, *idempotency_key, graph_id, inputs)) return {*existing};
-#define ADAGIO_INSERT_RUNS                                                                                \
-  "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version," \
-  "                         idempotency_key)"                                                              \
-  " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, $6"                        \
-  " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord"
-  // A concurrent call with the same key: the insertion waits for it, then inserts nothing. Only
-  // with a key: ON CONFLICT makes every insertion speculative, a WAL record more per run.
-  auto inserted = spi.query(
-      idempotency_key ? ADAGIO_INSERT_RUNS " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
-                                           " RETURNING id"
-                      : ADAGIO_INSERT_RUNS " RETURNING id",
-      {graph_id, inputs, node_count, workflow_name, workflow_version, idempotency_key});
-#undef ADAGIO_INSERT_RUNS
-  if (inserted.empty() && idempotency_key) {
-    if (auto existing = run_under_key(spi, *idempotency_key, graph_id, inputs)) return {*existing};
-    throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE, "idempotency key \"" + *idempotency_key +
-                                                          "\" was taken by a run this transaction cannot see",
-                   {}, "try again");
+  std::vector<std::int64_t> result;  // by element of `inputs`; 0 until known
+  std::vector<Row> inserted;
+  if (!keys) {
+    inserted = spi.query(
+        "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version)"
+        " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int"
+        " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id, NULL::text",
+        {graph_id, inputs, node_count, workflow_name, workflow_version});
+  } else {
+    result.assign(keys->size(), 0);
+    const std::string key_array = array_literal(std::vector<Value>(keys->begin(), keys->end()));
+    // The runs already started under these keys: theirs stand (if graph and inputs agree).
+    std::vector<Value> started;
+    for (const Row& row : spi.query("SELECT k.ord, k.key FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord)"
+                                    " JOIN adagio.runs r ON r.idempotency_key = k.key",
+                                    {key_array})) {
+      const auto ord = static_cast<std::size_t>(row.integer(0));
+      result[ord - 1] = *run_under_key(spi, row.text(1), graph_id, inputs, ord);
+      started.push_back(row.text(0));
+    }
+    // The others. A concurrent call with one of the keys: the insertion waits for it, then skips
+    // that run. (Only with keys: ON CONFLICT makes every insertion speculative, a WAL record more.)
+    inserted = spi.query(
+        "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
+        "                         idempotency_key)"
+        " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, i.key"
+        " FROM unnest($2::jsonb[], $6::text[]) WITH ORDINALITY AS i(inputs, key, ord)"
+        " WHERE i.ord <> ALL ($7::bigint[]) ORDER BY i.ord"
+        " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, idempotency_key",
+        {graph_id, inputs, node_count, workflow_name, workflow_version, key_array, array_literal(started)});
   }
   // Identity values are handed out in insertion order, which is the order of the inputs.
   std::vector<std::int64_t> run_ids;
-  std::vector<Value> id_texts;
-  for (const Row& row : inserted) run_ids.push_back(row.integer(0));
+  std::map<std::string, std::int64_t> by_key;
+  std::vector<std::int64_t> unkeyed;
+  for (const Row& row : inserted) {
+    run_ids.push_back(row.integer(0));
+    if (row[1]) by_key[*row[1]] = row.integer(0);
+    else unkeyed.push_back(row.integer(0));
+  }
   std::sort(run_ids.begin(), run_ids.end());
-  if (run_ids.empty()) return run_ids;
+  std::sort(unkeyed.begin(), unkeyed.end());
+  if (!keys) {
+    result = run_ids;
+  } else {
+    auto next_unkeyed = unkeyed.begin();
+    for (std::size_t i = 0; i < keys->size(); ++i) {
+      if (result[i] != 0) continue;  // started before
+      const auto& key = (*keys)[i];
+      if (!key) {
+        result[i] = *next_unkeyed++;
+      } else if (auto found = by_key.find(*key); found != by_key.end()) {
+        result[i] = found->second;
+      } else if (auto existing = run_under_key(spi, *key, graph_id, inputs, i + 1)) {
+        result[i] = *existing;  // started meanwhile by a concurrent call
+      } else {
+        throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
+                       "idempotency key \"" + *key + "\" was taken by a run this transaction cannot see", {},
+                       "try again");
+      }
+    }
+  }
+  if (run_ids.empty()) return result;
+  std::vector<Value> id_texts;
   for (std::int64_t id : run_ids) id_texts.push_back(std::to_string(id));
   const std::string ids = array_literal(id_texts);
 
@@ -139,7 +205,7 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
 
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   notify_events(run_ids);
-  return run_ids;
+  return result;
 }
 
 // The newest version of a stored workflow (or the one asked for): its graph and version.
@@ -162,7 +228,7 @@ Row stored_workflow(SpiSession& spi, const std::string& name, std::optional<std:
 // The idempotency key argument: NULL (none), or 1 to 255 bytes.
 std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int index) {
   auto key = arg_as_text(fcinfo, index);
-  if (key && (key->empty() || key->size() > 255))
+  if (key && (key->empty() || key->size() > max_key_bytes))
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
                    "idempotency_key must be 1 to 255 bytes, got " + std::to_string(key->size()));
   return key;
@@ -177,7 +243,8 @@ std::int64_t start_one(SpiSession& spi, const std::string& graph_json, const std
   if (shape.first_non_object != 0)  // create_runs() would name an element of an array there is none of
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "run inputs must be a JSON object",
                    "got a JSON " + std::string(nlohmann::json::parse(inputs.value_or("null")).type_name()));
-  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version, idempotency_key).at(0);
+  const Keys keys{idempotency_key};
+  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version, &keys).at(0);
 }
 
 }  // namespace
@@ -232,19 +299,22 @@ Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
   });
 }
 
-// adagio.start_runs(name text, inputs jsonb[], version int) -> bigint[]: one run of the stored
-// workflow per element of inputs, its graph parsed and validated once, all written set-based.
+// adagio.start_runs(name text, inputs jsonb[], version int, idempotency_keys text[]) -> bigint[]:
+// one run of the stored workflow per element of inputs, its graph parsed and validated once, all
+// written set-based.
 Datum adagio_start_runs(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto name = arg_as_text(fcinfo, 0);
     if (!name) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "workflow name must not be NULL");
     auto inputs = arg_as_text(fcinfo, 1);
     if (!inputs) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "inputs must not be NULL (one element per run)");
+    const RunInputsShape shape = arg_jsonb_array_shape(fcinfo, 1);
+    const auto keys = arg_array_elements(fcinfo, 3);
+    if (keys) check_keys(*keys, shape.elements);
     SpiSession spi;
     const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
-    const std::vector<std::int64_t> run_ids =
-        create_runs(spi, validated(workflow.text(0)), *inputs, arg_jsonb_array_shape(fcinfo, 1), *name,
-                    workflow.text(1));
+    const std::vector<std::int64_t> run_ids = create_runs(spi, validated(workflow.text(0)), *inputs, shape, *name,
+                                                          workflow.text(1), keys ? &*keys : nullptr);
     spi.finish();
     return int64_array_result(run_ids);
   });
