@@ -114,6 +114,7 @@ std::string render_run_table(const json& run, const Style& style) {
   out += "\n";
   const json inputs = run.value("inputs", json::object());
   if (inputs.is_object() && !inputs.empty()) out += "inputs " + inputs.dump() + "\n";
+  if (run.value("idempotency_key", json()).is_string()) out += "idempotency key " + run["idempotency_key"].get<std::string>() + "\n";
   out += "\n";
 
   Table nodes({"NODE", "RUNTIME", "STATE", "ATTEMPTS", "DURATION", "AGENT", "UPSTREAM", "OUTPUT"});

@@ -186,6 +186,7 @@ test('a start retried with its idempotency key gets the first run back; other in
   assert.equal(again.status, 201, again.text);
   assert.equal(again.body.id, first.body.id, 'the same run');
   assert.equal(sql("SELECT count(*) FROM adagio.runs WHERE idempotency_key = 'dashboard-batch-7'"), '1');
+  assert.equal((await get(`/api/runs/${first.body.id}`)).body.idempotency_key, 'dashboard-batch-7', 'the run shows its key');
   const other = await post('/api/runs', { ...body, inputs: { batch: 8 } });
   assertError(other, 400, new RegExp(`idempotency key "dashboard-batch-7" already started run ${first.body.id} with a different graph or inputs`));
   assert.match(other.body.hint, /use a new key/);

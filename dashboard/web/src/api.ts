@@ -44,6 +44,7 @@ export interface Run {
   status: RunStatus;
   conclusion: 'success' | 'failed' | null;
   inputs: Record<string, unknown>;
+  idempotency_key?: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;

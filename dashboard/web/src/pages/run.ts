@@ -164,6 +164,7 @@ export const runPage: Page = (root, params, config: Config) => {
       field('finished', fmtTime(r.finished_at)),
       field('duration', r.started_at ? fmtDuration(between(r.started_at, r.finished_at)) : '—'),
       field('nodes', `${done}/${r.nodes.length} done${running ? `, ${running} running` : ''}`));
+    if (r.idempotency_key) summary.append(field('idempotency key', r.idempotency_key));
   }
 
   function renderActions(r: Run) {
