@@ -104,9 +104,9 @@ void LiveFeed::stop() {
   for (const auto& s : subscriptions) s->stop();
 }
 
-bool LiveFeed::connected() const {
+bool LiveFeed::stopping() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return connected_;
+  return stopped_;
 }
 
 void LiveFeed::publish(const Message& message) {
@@ -123,28 +123,16 @@ void LiveFeed::publish(const Message& message) {
 void LiveFeed::listen_loop() {
   auto pause = std::chrono::milliseconds(500);
   bool said_down = false;  // one line per outage, not one per attempt
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopped_) return;
-    }
+  while (!stopping()) {
     try {
       pqxx::connection connection(dsn_);
       std::vector<std::string> payloads;
       Receiver receiver(connection, payloads);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        connected_ = true;
-      }
       pause = std::chrono::milliseconds(500);
       if (said_down) std::cerr << "adagio-dashboard: live updates: connected again" << std::endl;
       said_down = false;
       publish(Message{{}, true});
-      for (;;) {
-        {
-          std::lock_guard<std::mutex> lock(mutex_);
-          if (stopped_) return;
-        }
+      while (!stopping()) {
         connection.await_notification(0, 250'000);  // wake now and then to see stop()
         for (const std::string& payload : payloads) publish(Message{run_ids(payload), false});
         payloads.clear();
@@ -158,7 +146,6 @@ void LiveFeed::listen_loop() {
       said_down = true;
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    connected_ = false;
     stopping_.wait_for(lock, pause, [this] { return stopped_; });
     pause = std::min(pause * 2, std::chrono::milliseconds(10000));
   }

@@ -56,12 +56,11 @@ class LiveFeed {
   void unsubscribe(const std::shared_ptr<Subscription>& subscription);
   // Ends every stream and the listening thread; before the server stops, which waits for them.
   void stop();
-  // Whether the listening connection is up (for /healthz-like checks and tests).
-  bool connected() const;
 
  private:
   void listen_loop();
   void publish(const Message& message);
+  bool stopping() const;
 
   const std::string dsn_;
   const std::size_t max_streams_;
@@ -69,7 +68,6 @@ class LiveFeed {
   std::condition_variable stopping_;
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
   bool stopped_ = false;
-  bool connected_ = false;
   std::thread thread_;  // last: started once everything above exists
 };
 

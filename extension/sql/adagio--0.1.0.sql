@@ -638,7 +638,8 @@ DECLARE
 BEGIN
   SELECT a.db_user INTO owner FROM adagio.agents a WHERE a.id = refuse_agent.agent_id;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'agent % is not registered', refuse_agent.agent_id USING ERRCODE = 'undefined_object';
+    RAISE EXCEPTION 'agent % is not registered', refuse_agent.agent_id USING ERRCODE = 'undefined_object',
+      HINT = 'register with adagio.register_agent(name, runtimes) first';
   END IF;
   RAISE EXCEPTION 'agent % belongs to role "%"', refuse_agent.agent_id, owner
     USING ERRCODE = 'insufficient_privilege', HINT = 'a worker acts only as the agents its own login registered';

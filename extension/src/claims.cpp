@@ -6,6 +6,7 @@
 #include "settings.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <set>
 #include <vector>
 
@@ -27,21 +28,6 @@ ClaimRequest read_claim_request(FunctionCallInfo fcinfo, int lease_index, int mi
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "lease must be positive and at most 1 day, got " + *lease);
   return ClaimRequest{*agent, *max_nodes, lease ? *lease : std::to_string(default_lease_seconds) + " seconds"};
 }
-
-namespace {
-
-// Why a claim found no agent `agent` it may act as: none registered (42704), or another login's.
-[[noreturn]] void refuse_agent(SpiSession& spi, std::int64_t agent) {
-  auto owner = spi.query("SELECT db_user::text FROM adagio.agents WHERE id = $1::bigint", {std::to_string(agent)});
-  if (owner.empty())
-    throw SqlError(ERRCODE_UNDEFINED_OBJECT, "agent " + std::to_string(agent) + " is not registered", {},
-                   "register with adagio.register_agent(name, runtimes) first");
-  throw SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                 "agent " + std::to_string(agent) + " belongs to role \"" + owner[0].text(0) + "\"", {},
-                 "a worker acts only as the agents its own login registered");
-}
-
-}  // namespace
 
 // One statement picks up to N ready nodes of the agent's runtimes with FOR UPDATE SKIP LOCKED, so
 // concurrent claimers never wait on each other and never get the same node; each claim gets a
@@ -81,7 +67,11 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
       "   (SELECT count(*) FROM agent), count(*)"
       " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",
       {std::to_string(agent), std::to_string(max_nodes), lease});
-  if (claimed.at(0).integer(2) == 0) refuse_agent(spi, agent);
+  if (claimed.at(0).integer(2) == 0) {
+    // adagio.refuse_agent() raises the reason, as for heartbeat() and deregister_agent().
+    spi.query("SELECT adagio.refuse_agent($1::bigint)", {std::to_string(agent)});
+    throw std::logic_error("adagio.refuse_agent() returned");
+  }
   const std::string runs = claimed.at(0).text(1);
   std::set<std::int64_t> run_ids;  // a run appears once per node claimed
   for (std::size_t start = 0; start < runs.size();) {

@@ -35,22 +35,25 @@ using Keys = std::vector<std::optional<std::string>>;
 
 constexpr std::size_t max_key_bytes = 255;
 
-// The run started earlier under `key`, if any: its id, provided it has this graph and the inputs
-// of element `ord` (from 1) of `inputs` (a jsonb[] literal); a different graph or inputs is the
-// caller's mistake, not a retry.
-std::optional<std::int64_t> run_under_key(SpiSession& spi, const std::string& key, const std::string& graph_id,
-                                          const std::string& inputs, std::size_t ord) {
-  auto found = spi.query(
-      "SELECT id::text, graph_id = $2::bigint AND inputs = coalesce(($3::jsonb[])[$4::int], '{}') FROM adagio.runs"
-      " WHERE idempotency_key = $1",
-      {key, graph_id, inputs, std::to_string(ord)});
-  if (found.empty()) return std::nullopt;
-  if (found[0].text(1) != "t")
-    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                   "idempotency key \"" + key + "\" already started run " + found[0].text(0) +
-                       " with a different graph or inputs",
-                   {}, "a key names one run: use a new key for a different run");
-  return found[0].integer(0);
+// The runs already started under the keys (a text[] literal, one per element of `inputs`), by
+// element (from 1). One with another graph or other inputs than its element is refused: that is
+// the caller's mistake, not a retry.
+std::map<std::size_t, std::int64_t> runs_under_keys(SpiSession& spi, const std::string& keys,
+                                                    const std::string& graph_id, const std::string& inputs) {
+  std::map<std::size_t, std::int64_t> found;
+  for (const Row& row : spi.query(
+           "SELECT k.ord, r.id, r.graph_id = $2::bigint AND r.inputs = coalesce(k.inputs, '{}'), k.key"
+           " FROM unnest($1::text[], $3::jsonb[]) WITH ORDINALITY AS k(key, inputs, ord)"
+           " JOIN adagio.runs r ON r.idempotency_key = k.key",
+           {keys, graph_id, inputs})) {
+    if (row.text(2) != "t")
+      throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                     "idempotency key \"" + row.text(3) + "\" already started run " + row.text(1) +
+                         " with a different graph or inputs",
+                     {}, "a key names one run: use a new key for a different run");
+    found[static_cast<std::size_t>(row.integer(0))] = row.integer(1);
+  }
+  return found;
 }
 
 // The keys of a start_runs() call, checked before anything is written: one per run, each 1 to
@@ -105,6 +108,7 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   const std::string graph_id = std::to_string(store_graph(spi, to_json(v.graph).dump(), v.graph, v.topology));
   std::vector<std::int64_t> result;  // by element of `inputs`; 0 until known
   std::vector<Row> inserted;
+  const std::string key_array = keys ? array_literal(*keys) : std::string();
   if (!keys) {
     inserted = spi.query(
         "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version)"
@@ -113,15 +117,11 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
         {graph_id, inputs, node_count, workflow_name, workflow_version});
   } else {
     result.assign(keys->size(), 0);
-    const std::string key_array = array_literal(std::vector<Value>(keys->begin(), keys->end()));
-    // The runs already started under these keys: theirs stand (if graph and inputs agree).
+    // The runs already started under these keys stand.
     std::vector<Value> started;
-    for (const Row& row : spi.query("SELECT k.ord, k.key FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord)"
-                                    " JOIN adagio.runs r ON r.idempotency_key = k.key",
-                                    {key_array})) {
-      const auto ord = static_cast<std::size_t>(row.integer(0));
-      result[ord - 1] = *run_under_key(spi, row.text(1), graph_id, inputs, ord);
-      started.push_back(row.text(0));
+    for (const auto& [ord, id] : runs_under_keys(spi, key_array, graph_id, inputs)) {
+      result[ord - 1] = id;
+      started.push_back(std::to_string(ord));
     }
     // The others. A concurrent call with one of the keys: the insertion waits for it, then skips
     // that run. (Only with keys: ON CONFLICT makes every insertion speculative, a WAL record more.)
@@ -149,6 +149,7 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
     result = run_ids;
   } else {
     auto next_unkeyed = unkeyed.begin();
+    bool skipped = false;  // a key a concurrent call started its run under: the insertion skipped it
     for (std::size_t i = 0; i < keys->size(); ++i) {
       if (result[i] != 0) continue;  // started before
       const auto& key = (*keys)[i];
@@ -156,12 +157,20 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
         result[i] = *next_unkeyed++;
       } else if (auto found = by_key.find(*key); found != by_key.end()) {
         result[i] = found->second;
-      } else if (auto existing = run_under_key(spi, *key, graph_id, inputs, i + 1)) {
-        result[i] = *existing;  // started meanwhile by a concurrent call
       } else {
-        throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
-                       "idempotency key \"" + *key + "\" was taken by a run this transaction cannot see", {},
-                       "try again");
+        skipped = true;
+      }
+    }
+    if (skipped) {
+      const auto now_started = runs_under_keys(spi, key_array, graph_id, inputs);
+      for (std::size_t i = 0; i < keys->size(); ++i) {
+        if (result[i] != 0) continue;
+        const auto found = now_started.find(i + 1);
+        if (found == now_started.end())
+          throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
+                         "idempotency key \"" + *(*keys)[i] + "\" was taken by a run this transaction cannot see", {},
+                         "try again");
+        result[i] = found->second;
       }
     }
   }

@@ -82,8 +82,10 @@ std::string first_line(const std::string& s) {
   return one_line(line);
 }
 
+// Errors after which the connection is made again. 40003 (statement completion unknown) too:
+// whether the server did it is unknown, as when the connection broke mid-call.
 bool is_connection_sqlstate(const std::string& state) {
-  return state.empty() || state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0;
+  return state.empty() || state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "40003";
 }
 
 std::string default_name() {
@@ -400,7 +402,7 @@ bool Worker::Impl::db_call(const char* what, F&& f) {
       log::error(what, " failed: ", first_line(e.what()), " (SQLSTATE ", last_sqlstate_, ")");
   } catch (const pqxx::transaction_rollback& e) {
     last_sqlstate_ = sqlstate_of(e);
-    if (last_sqlstate_ == "40003")  // the server may or may not have done it: as for a lost connection
+    if (is_connection_sqlstate(last_sqlstate_))
       connection_lost(what, e.what());
     else  // a deadlock or serialization failure: the connection is fine, and the next tick tries again
       log::warn(what, " failed: ", first_line(e.what()), " (SQLSTATE ", last_sqlstate_, "); trying again");
@@ -574,7 +576,7 @@ Worker::Impl::ReportStatus Worker::Impl::report(Report& r) {
     rollbacks_in_a_row_ = 0;
     return ReportStatus::done;
   } catch (const pqxx::transaction_rollback& e) {
-    if (sqlstate_of(e) == "40003") {
+    if (is_connection_sqlstate(sqlstate_of(e))) {
       connection_lost("complete", e.what());
       return ReportStatus::later;
     }
@@ -686,7 +688,7 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
     report_singly_ = n;
     return ReportStatus::retry_now;
   } catch (const pqxx::transaction_rollback& e) {
-    if (sqlstate_of(e) == "40003") {
+    if (is_connection_sqlstate(sqlstate_of(e))) {
       connection_lost("complete_many", e.what());
       return ReportStatus::later;
     }
