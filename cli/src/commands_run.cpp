@@ -28,7 +28,22 @@ struct StartOptions {
   long count = 1;
   std::string inputs_lines;
   std::string idempotency_key;
+  std::string start_at;
 };
+
+// A --since/--until/--start-at value: a duration ("2h") or a timestamp the server parses.
+std::pair<std::optional<double>, std::optional<std::string>> time_bound(const std::string& value) {
+  if (value.empty()) return {std::nullopt, std::nullopt};
+  if (auto seconds = parse_duration_seconds(value)) return {seconds, std::nullopt};
+  return {std::nullopt, value};
+}
+
+// --start-at as SQL, from two parameters numbered from `first` (a duration, a timestamp): the
+// server turns a duration into now() + it, and parses a timestamp itself.
+std::string start_at_sql(int first) {
+  return "coalesce(now() + make_interval(secs => $" + std::to_string(first) + "::float8), $" +
+         std::to_string(first + 1) + "::timestamptz)";
+}
 
 // A jsonb[] literal: each document quoted, so any JSON survives as one element.
 std::string jsonb_array_literal(std::vector<json>::const_iterator first, std::vector<json>::const_iterator last) {
@@ -52,11 +67,13 @@ int start_many_runs(const Context& context, const StartOptions& o, const std::ve
   auto connection = context.connect();
   pqxx::work tx(*connection);
   std::vector<long long> ids;
+  const auto [delay, at] = time_bound(o.start_at);
   for (std::size_t start = 0; start < inputs.size(); start += per_call) {
     const auto last = inputs.begin() + static_cast<long>(std::min(inputs.size(), start + per_call));
-    const pqxx::result r = tx.exec_params("SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int))", o.workflow,
-                                          jsonb_array_literal(inputs.begin() + static_cast<long>(start), last),
-                                          o.version > 0 ? std::optional<int>(o.version) : std::nullopt);
+    const pqxx::result r = tx.exec_params(
+        "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int, $4::text[], " + start_at_sql(5) + "))",
+        o.workflow, jsonb_array_literal(inputs.begin() + static_cast<long>(start), last),
+        o.version > 0 ? std::optional<int>(o.version) : std::nullopt, std::optional<std::string>(), delay, at);
     for (const auto& row : r) ids.push_back(row[0].as<long long>());
   }
   tx.commit();
@@ -94,14 +111,17 @@ int start_run(const Context& context, const StartOptions& o) {
   auto connection = context.connect();
   const std::optional<std::string> key =
       o.idempotency_key.empty() ? std::nullopt : std::optional<std::string>(o.idempotency_key);
+  const auto [delay, at] = time_bound(o.start_at);
   // The start's transaction ends here, before --wait opens its own on the same connection.
   const long long run_id = [&] {
     pqxx::nontransaction tx(*connection);
     const pqxx::result r =
         o.file.empty()
-            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4)", o.workflow, inputs.dump(),
-                             o.version > 0 ? std::optional<int>(o.version) : std::nullopt, key)
-            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3)", graph, inputs.dump(), key);
+            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4, " + start_at_sql(5) + ")",
+                             o.workflow, inputs.dump(), o.version > 0 ? std::optional<int>(o.version) : std::nullopt,
+                             key, delay, at)
+            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, " + start_at_sql(4) + ")", graph,
+                             inputs.dump(), key, delay, at);
     return r[0][0].as<long long>();
   }();
   std::cout << run_id << std::endl;
@@ -117,13 +137,6 @@ struct ListOptions {
   std::string format = "table";
 };
 
-// A --since/--until value: a duration back from now ("2h") or a timestamp the server parses.
-std::pair<std::optional<double>, std::optional<std::string>> time_bound(const std::string& value) {
-  if (value.empty()) return {std::nullopt, std::nullopt};
-  if (auto seconds = parse_duration_seconds(value)) return {seconds, std::nullopt};
-  return {std::nullopt, value};
-}
-
 int list_runs(const Context& context, const ListOptions& o) {
   auto connection = context.connect();
   const auto [since_ago, since_at] = time_bound(o.since);
@@ -133,7 +146,7 @@ int list_runs(const Context& context, const ListOptions& o) {
       "SELECT id, coalesce(workflow, ''), status, coalesce(conclusion, ''), nodes, nodes - nodes_remaining,"
       "       to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
       "       extract(epoch FROM coalesce(finished_at, now()) - coalesce(started_at, created_at)) * 1000,"
-      "       created_at, started_at, finished_at"
+      "       created_at, started_at, finished_at, start_at, coalesce(status = 'running' AND start_at > now(), false)"
       " FROM adagio.list_runs("
       "   since => coalesce(now() - make_interval(secs => $1::float8), $2::timestamptz),"
       "   until => coalesce(now() - make_interval(secs => $3::float8), $4::timestamptz),"
@@ -152,6 +165,7 @@ int list_runs(const Context& context, const ListOptions& o) {
                       {"created_at", row[8].as<std::string>()},
                       {"started_at", row[9].is_null() ? json() : json(row[9].as<std::string>())},
                       {"finished_at", row[10].is_null() ? json() : json(row[10].as<std::string>())},
+                      {"start_at", row[11].is_null() ? json() : json(row[11].as<std::string>())},
                       {"duration_ms", row[7].as<double>()}});
     std::cout << runs.dump(2) << "\n";
     return exit_code::ok;
@@ -160,7 +174,8 @@ int list_runs(const Context& context, const ListOptions& o) {
   Table table({"ID", "WORKFLOW", "STATUS", "CONCLUSION", "NODES", "CREATED", "DURATION"});
   for (const auto& row : r)
     table.add_row({row[0].as<std::string>(), row[1].as<std::string>().empty() ? "-" : row[1].as<std::string>(),
-                   style.state(row[2].as<std::string>()),
+                   // A run waiting for its start_at shows so; its status is still running.
+                   style.state(row[12].as<bool>() ? "scheduled" : row[2].as<std::string>()),
                    row[3].as<std::string>().empty() ? "-" : style.state(row[3].as<std::string>()),
                    row[5].as<std::string>() + "/" + row[4].as<std::string>(), row[6].as<std::string>(),
                    format_duration_ms(row[7].as<double>())});
@@ -220,6 +235,8 @@ void add_run_commands(CLI::App& app, Context& context) {
                     "with --workflow: start one run per line of FILE (- for stdin), each a JSON object of inputs");
   start->add_option("--idempotency-key,-k", start_options->idempotency_key,
                     "name the run: the same command again (a retry) prints the run it started, and starts nothing");
+  start->add_option("--start-at,--at", start_options->start_at,
+                    "start the run(s) later: a timestamp, or a duration from now (30s, 10m, 2h, 1d)");
   auto* start_wait = start->add_flag("--wait", start_options->wait,
                   "show progress until the run finishes; exit 1 if it failed or was cancelled");
   start->add_option("--timeout", start_options->timeout, "with --wait: give up after SECONDS (exit 7)")

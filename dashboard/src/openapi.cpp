@@ -28,7 +28,8 @@ const std::string& openapi_document() {
         "conclusion": {"type": "string", "enum": ["success", "failed"], "nullable": true},
         "nodes": {"type": "integer"}, "nodes_done": {"type": "integer"}, "nodes_failed": {"type": "integer"},
         "created_at": {"type": "string", "format": "date-time"}, "started_at": {"type": "string", "format": "date-time", "nullable": true},
-        "finished_at": {"type": "string", "format": "date-time", "nullable": true}, "created_by": {"type": "string"}}},
+        "finished_at": {"type": "string", "format": "date-time", "nullable": true}, "created_by": {"type": "string"},
+        "start_at": {"type": "string", "format": "date-time", "nullable": true, "description": "set when the run was started for later: its first nodes wait until then"}}},
       "Attempt": {"type": "object", "properties": {
         "attempt": {"type": "integer"}, "conclusion": {"type": "string", "enum": ["success", "fail", "error"]},
         "output": {"type": "string", "nullable": true}, "reason": {"type": "string", "nullable": true},
@@ -48,6 +49,8 @@ const std::string& openapi_document() {
       "Run": {"type": "object", "properties": {
         "id": {"type": "integer"}, "workflow": {"type": "string", "nullable": true}, "workflow_version": {"type": "integer", "nullable": true},
         "status": {"type": "string"}, "conclusion": {"type": "string", "nullable": true}, "inputs": {"type": "object"},
+        "idempotency_key": {"type": "string", "nullable": true},
+        "start_at": {"type": "string", "format": "date-time", "nullable": true, "description": "set when the run was started for later: its first nodes wait until then"},
         "created_at": {"type": "string"}, "started_at": {"type": "string", "nullable": true}, "finished_at": {"type": "string", "nullable": true},
         "nodes": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
         "edges": {"type": "array", "items": {"type": "object", "properties": {"source": {"type": "string"}, "destination": {"type": "string"}}}}}},
@@ -93,7 +96,8 @@ const std::string& openapi_document() {
           "workflow": {"type": "string", "description": "a stored workflow's name"},
           "version": {"type": "integer", "minimum": 1, "description": "with workflow: the version (default: the newest)"},
           "inputs": {"type": "object", "description": "run inputs (default {})"},
-          "idempotency_key": {"type": "string", "minLength": 1, "description": "1 to 255 bytes: a retry with the same key, graph and inputs gets the first run's id and starts nothing; with others it is a 400"}}}}}},
+          "idempotency_key": {"type": "string", "minLength": 1, "description": "1 to 255 bytes: a retry with the same key, graph and inputs gets the first run's id and starts nothing; with others it is a 400"},
+          "start_at": {"type": "string", "format": "date-time", "description": "start the run later: its first nodes become ready at this time (the sweeper's next pass after it); a time already past starts it at once"}}}}}},
         "responses": {
           "201": {"description": "started", "headers": {"Location": {"schema": {"type": "string"}}},
                   "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "integer"}}}}}},

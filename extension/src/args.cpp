@@ -34,6 +34,16 @@ std::optional<double> arg_interval_seconds(FunctionCallInfo fcinfo, int index) {
          (static_cast<double>(interval->month) * DAYS_PER_MONTH + interval->day) * SECS_PER_DAY;
 }
 
+std::optional<std::int64_t> arg_timestamp_unix_us(FunctionCallInfo fcinfo, int index, const char* name) {
+  if (PG_ARGISNULL(index)) return std::nullopt;
+  const TimestampTz at = PG_GETARG_TIMESTAMPTZ(index);  // by value: nothing to detoast
+  if (TIMESTAMP_NOT_FINITE(at))
+    throw SqlError(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, std::string(name) + " must be a finite time",
+                   std::string("got ") + (TIMESTAMP_IS_NOBEGIN(at) ? "-infinity" : "infinity"));
+  return static_cast<std::int64_t>(at) +
+         static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
+}
+
 std::optional<std::vector<std::optional<std::string>>> arg_array_elements(FunctionCallInfo fcinfo, int index) {
   if (PG_ARGISNULL(index)) return std::nullopt;
   // Plain data only inside the guard: uuids printed by uuid_out() and texts pointing into the

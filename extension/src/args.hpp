@@ -17,6 +17,11 @@ std::optional<std::int32_t> arg_int32(FunctionCallInfo fcinfo, int index);
 // An interval argument in seconds, a month counted as 30 days (as interval comparisons count it).
 std::optional<double> arg_interval_seconds(FunctionCallInfo fcinfo, int index);
 
+// A timestamptz argument as microseconds since the Unix epoch (its text form would follow the
+// session's DateStyle and time zone abbreviations); nullopt for NULL. Infinity is refused (22008),
+// naming the argument.
+std::optional<std::int64_t> arg_timestamp_unix_us(FunctionCallInfo fcinfo, int index, const char* name);
+
 // The elements of a uuid[] or text[] argument, flattened in storage order (as unnest() reads
 // them), each as its text form (nullopt for a NULL element); nullopt for a NULL array. Read from
 // the Datum itself: printing the array for a statement to parse again cost a statement per call.

@@ -88,12 +88,13 @@ ValidatedGraph validated(const std::string& json_text) {
 // however many runs (edges are the graph's, stored once). `shape` is what the caller read of the
 // inputs argument; both checks come before anything is written. Returns the run ids in the order
 // of `inputs`. A run whose idempotency key (`keys`, one per run, if given) already started one is
-// that run, and nothing is written for it.
+// that run, and nothing is written for it. With `start_at` (microseconds since the Unix epoch,
+// later than now), the runs' first nodes wait in "scheduled" until the sweeper finds them due.
 std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, const std::string& inputs,
                                       const RunInputsShape& shape,
                                       const std::optional<std::string>& workflow_name,
                                       const std::optional<std::string>& workflow_version,
-                                      const Keys* keys = nullptr) {
+                                      const Keys* keys, const std::optional<std::string>& start_at) {
   if (shape.elements > max_runs_per_call)
     throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "at most " + std::to_string(max_runs_per_call) +
                                                        " runs per call, got " + std::to_string(shape.elements));
@@ -111,10 +112,11 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   const std::string key_array = keys ? array_literal(*keys) : std::string();
   if (!keys) {
     inserted = spi.query(
-        "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version)"
-        " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int"
+        "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version, start_at)"
+        " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int,"
+        "        timestamptz 'epoch' + $6::bigint * interval '1 microsecond'"
         " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id, NULL::text",
-        {graph_id, inputs, node_count, workflow_name, workflow_version});
+        {graph_id, inputs, node_count, workflow_name, workflow_version, start_at});
   } else {
     result.assign(keys->size(), 0);
     // The runs already started under these keys stand.
@@ -127,12 +129,13 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
     // that run. (Only with keys: ON CONFLICT makes every insertion speculative, a WAL record more.)
     inserted = spi.query(
         "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
-        "                         idempotency_key)"
-        " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, i.key"
+        "                         idempotency_key, start_at)"
+        " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, i.key,"
+        "        timestamptz 'epoch' + $8::bigint * interval '1 microsecond'"
         " FROM unnest($2::jsonb[], $6::text[]) WITH ORDINALITY AS i(inputs, key, ord)"
         " WHERE i.ord <> ALL ($7::bigint[]) ORDER BY i.ord"
         " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, idempotency_key",
-        {graph_id, inputs, node_count, workflow_name, workflow_version, key_array, array_literal(started)});
+        {graph_id, inputs, node_count, workflow_name, workflow_version, key_array, array_literal(started), start_at});
   }
   // Identity values are handed out in insertion order, which is the order of the inputs.
   std::vector<std::int64_t> run_ids;
@@ -194,25 +197,31 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   }
   spi.query(
       "WITH r AS (SELECT id FROM unnest($1::bigint[]) AS r(id)),"
+      " start AS (SELECT timestamptz 'epoch' + $6::bigint * interval '1 microsecond' AS at),"
       " inserted AS ("
       "   INSERT INTO adagio.nodes (run_id, graph_id, name, position, runtime, spec, state, upstream_pending, ready_at)"
       "   SELECT r.id, $5::bigint, n.name, n.position, n.runtime, n.spec,"
-      "          CASE WHEN n.upstream = 0 THEN 'ready' ELSE 'waiting' END::adagio.node_state, n.upstream,"
-      "          CASE WHEN n.upstream = 0 THEN clock_timestamp() END"
-      "   FROM r CROSS JOIN jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
+      "          CASE WHEN n.upstream > 0 THEN 'waiting' WHEN start.at IS NOT NULL THEN 'scheduled' ELSE 'ready'"
+      "          END::adagio.node_state, n.upstream,"
+      "          CASE WHEN n.upstream = 0 THEN coalesce(start.at, clock_timestamp()) END"
+      "   FROM r CROSS JOIN start"
+      "   CROSS JOIN jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
       "   ORDER BY r.id, n.position"
       "   RETURNING run_id, name, state, position)"
-      // Each run's run_started comes first in its timeline, then its roots' node_ready.
+      // Each run's run_started comes first in its timeline, then its roots' node_ready (a delayed
+      // run's come from the sweeper).
       " INSERT INTO adagio.events (run_id, node, kind, detail)"
       " SELECT e.run_id, e.node, e.kind, e.detail FROM ("
       "   SELECT r.id AS run_id, NULL::text AS node, 'run_started'::adagio.event_kind AS kind, -1 AS position,"
-      "          jsonb_strip_nulls(jsonb_build_object('nodes', $3::int, 'workflow', $4::text)) AS detail FROM r"
+      "          jsonb_strip_nulls(jsonb_build_object('nodes', $3::int, 'workflow', $4::text, 'start_at', start.at))"
+      "            AS detail FROM r CROSS JOIN start"
       "   UNION ALL"
       "   SELECT run_id, name, 'node_ready', position, NULL FROM inserted WHERE state = 'ready') e"
       " ORDER BY e.run_id, e.position",
-      {ids, rows.dump(), node_count, workflow_name, graph_id});
+      {ids, rows.dump(), node_count, workflow_name, graph_id, start_at});
 
-  for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
+  if (!start_at)
+    for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   notify_events(run_ids);
   return result;
 }
@@ -243,17 +252,27 @@ std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int inde
   return key;
 }
 
+// The start_at argument, if it is later than now: the time the runs' first nodes become ready
+// (microseconds since the Unix epoch, as text for a statement). An earlier time starts them now.
+std::optional<std::string> delayed_start_arg(FunctionCallInfo fcinfo, int index) {
+  const auto at = arg_timestamp_unix_us(fcinfo, index, "start_at");
+  const std::int64_t now = static_cast<std::int64_t>(GetCurrentTimestamp()) +
+                           static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
+  if (!at || *at <= now) return std::nullopt;
+  return std::to_string(*at);
+}
+
 // One run: its inputs as a one-element array (NULL stays NULL: no inputs).
 std::int64_t start_one(SpiSession& spi, const std::string& graph_json, const std::optional<std::string>& inputs,
                        const RunInputsShape& shape, const std::optional<std::string>& workflow_name,
                        const std::optional<std::string>& workflow_version,
-                       const std::optional<std::string>& idempotency_key) {
+                       const std::optional<std::string>& idempotency_key, const std::optional<std::string>& start_at) {
   const ValidatedGraph v = validated(graph_json);
   if (shape.first_non_object != 0)  // create_runs() would name an element of an array there is none of
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "run inputs must be a JSON object",
                    "got a JSON " + std::string(nlohmann::json::parse(inputs.value_or("null")).type_name()));
   const Keys keys{idempotency_key};
-  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version, &keys).at(0);
+  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version, &keys, start_at).at(0);
 }
 
 }  // namespace
@@ -278,37 +297,41 @@ Datum adagio_validate_graph(PG_FUNCTION_ARGS) {
   });
 }
 
-// adagio.start_run(graph jsonb, inputs jsonb, idempotency_key text) -> bigint run id.
+// adagio.start_run(graph jsonb, inputs jsonb, idempotency_key text, start_at timestamptz) ->
+// bigint run id.
 Datum adagio_start_run(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto graph = arg_as_text(fcinfo, 0);
     if (!graph) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "graph must not be NULL");
     const auto key = idempotency_key_arg(fcinfo, 2);
+    const auto start_at = delayed_start_arg(fcinfo, 3);
     SpiSession spi;
     const std::int64_t run_id = start_one(spi, *graph, arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1),
-                                          std::nullopt, std::nullopt, key);
+                                          std::nullopt, std::nullopt, key, start_at);
     spi.finish();
     return int64_result(run_id);
   });
 }
 
-// adagio.start_workflow(name text, inputs jsonb, version int, idempotency_key text) -> bigint
-// run id; the newest version when version is NULL.
+// adagio.start_workflow(name text, inputs jsonb, version int, idempotency_key text, start_at
+// timestamptz) -> bigint run id; the newest version when version is NULL.
 Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto name = arg_as_text(fcinfo, 0);
     if (!name) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "workflow name must not be NULL");
     const auto key = idempotency_key_arg(fcinfo, 3);
+    const auto start_at = delayed_start_arg(fcinfo, 4);
     SpiSession spi;
     const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
     const std::int64_t run_id = start_one(spi, workflow.text(0), arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1),
-                                          *name, workflow.text(1), key);
+                                          *name, workflow.text(1), key, start_at);
     spi.finish();
     return int64_result(run_id);
   });
 }
 
-// adagio.start_runs(name text, inputs jsonb[], version int, idempotency_keys text[]) -> bigint[]:
+// adagio.start_runs(name text, inputs jsonb[], version int, idempotency_keys text[], start_at
+// timestamptz) -> bigint[]:
 // one run of the stored workflow per element of inputs, its graph parsed and validated once, all
 // written set-based.
 Datum adagio_start_runs(PG_FUNCTION_ARGS) {
@@ -320,10 +343,11 @@ Datum adagio_start_runs(PG_FUNCTION_ARGS) {
     const RunInputsShape shape = arg_jsonb_array_shape(fcinfo, 1);
     const auto keys = arg_array_elements(fcinfo, 3);
     if (keys) check_keys(*keys, shape.elements);
+    const auto start_at = delayed_start_arg(fcinfo, 4);
     SpiSession spi;
     const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
     const std::vector<std::int64_t> run_ids = create_runs(spi, validated(workflow.text(0)), *inputs, shape, *name,
-                                                          workflow.text(1), keys ? &*keys : nullptr);
+                                                          workflow.text(1), keys ? &*keys : nullptr, start_at);
     spi.finish();
     return int64_array_result(run_ids);
   });

@@ -129,10 +129,12 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
         "   UPDATE adagio.nodes SET state = 'ready'"
         "   WHERE id IN (SELECT id FROM adagio.nodes WHERE state = 'scheduled' AND ready_at <= (SELECT clock_timestamp())"
         "                FOR UPDATE SKIP LOCKED)"
-        "   RETURNING run_id, name, runtime),"
+        "   RETURNING run_id, name, runtime, attempt_count - retry_base AS attempts),"
         " logged AS ("
         "   INSERT INTO adagio.events (run_id, node, kind, detail)"
-        "   SELECT run_id, name, 'node_ready', '{\"after\": \"backoff\"}'::jsonb FROM due)"
+        "   SELECT run_id, name, 'node_ready',"
+        // No attempt yet in this try of the run: a first node of a run started with start_at.
+        "          jsonb_build_object('after', CASE WHEN attempts = 0 THEN 'start_at' ELSE 'backoff' END) FROM due)"
         " SELECT runtime, run_id FROM due",
         {}, SpiSession::Planning::each_call);
     std::set<std::string> runtimes;

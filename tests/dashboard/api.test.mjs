@@ -194,6 +194,21 @@ test('a start retried with its idempotency key gets the first run back; other in
   assertError(await post('/api/runs', { ...body, idempotency_key: '' }), 400, /idempotency_key must be 1 to 255 bytes, got 0/);
 });
 
+test('a run started with start_at waits, scheduled; the runs page and the run show its start time', async () => {
+  const at = new Date(Date.now() + 3600_000).toISOString();
+  const started = await post('/api/runs', { graph: quickGraph('later'), start_at: at });
+  assert.equal(started.status, 201, started.text);
+  const run = (await get(`/api/runs/${started.body.id}`)).body;
+  assert.equal(Date.parse(run.start_at), Date.parse(at), 'the run shows its start time');
+  assert.deepEqual(run.nodes.map((n) => n.state), ['scheduled', 'waiting'], 'its first node waits, scheduled');
+  const listed = (await get('/api/runs?limit=500')).body.runs.find((r) => r.id === started.body.id);
+  assert.equal(Date.parse(listed.start_at), Date.parse(at), 'and so does the list');
+  assert.equal((await post(`/api/runs/${started.body.id}/cancel`, {})).status, 200);
+  assertError(await post('/api/runs', { graph: quickGraph('later'), start_at: 12 }), 400, /"start_at" must be a timestamp/);
+  assertError(await post('/api/runs', { graph: quickGraph('later'), start_at: 'tomorrow-ish' }), 400, /tomorrow-ish/);
+  assertError(await post('/api/runs', { graph: quickGraph('later'), start_at: 'infinity' }), 400, /start_at must be a finite time/);
+});
+
 // Reads a server-sent event stream until `done(events)` or the time runs out; returns the events.
 async function readEvents(path, done, timeout = 10000) {
   const controller = new AbortController();

@@ -181,6 +181,36 @@ test('cancel and retry from the run page', async () => {
   await post(`/api/runs/${started.body.id}/cancel`);
 });
 
+test('a run started for later shows scheduled until its time, then runs', async () => {
+  const graph = { nodes: [{ name: 'first', runtime: 'debug', metadata: {} }, { name: 'second', runtime: 'debug', metadata: {} }],
+    edges: [{ source: 'first', destination: 'second' }] };
+  const later = await post('/api/runs', { graph, start_at: new Date(Date.now() + 3600_000).toISOString() });
+  await page.goto(`${base}/#/runs`);
+  await page.waitForSelector(`.runs-table tr[data-run="${later.body.id}"] .badge.look-scheduled`);
+  await post(`/api/runs/${later.body.id}/cancel`);
+
+  // From the start page: "start at" is the browser's local time (Chromium and this process share a zone).
+  const at = new Date(Date.now() + 5000);
+  const pad = (n) => String(n).padStart(2, '0');
+  const local = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
+  await page.goto(`${base}/#/start`);
+  await page.fill('#token', token);
+  await page.fill('#graph-json', JSON.stringify(graph));
+  await page.fill('#graph-start-at', local);
+  await page.click('#start-graph');
+  await page.waitForURL(/#\/runs\/\d+$/);
+  const soon = { body: { id: Number(page.url().match(/#\/runs\/(\d+)$/)[1]) } };
+  assert.equal(Date.parse((await get(`/api/runs/${soon.body.id}`)).body.start_at), Math.floor(at.getTime() / 1000) * 1000,
+    'the run starts at the local time given, to the second');
+  await waitStatus('first', 'scheduled');
+  assert.match(await node('first').locator('.sub').textContent(), /^scheduled · in \d/);
+  assert.ok(await page.getByText('start at', { exact: true }).isVisible(), 'the summary gives the start time');
+  await shot('run-scheduled');
+  await waitStatus('second', 'success', 30000);
+  const run = (await get(`/api/runs/${soon.body.id}`)).body;
+  assert.ok(Date.parse(run.nodes[0].claimed_at) >= Date.parse(run.start_at), 'nothing ran before its time');
+});
+
 test('a large graph is laid out without overlaps and stays responsive', async () => {
   // 10 layers of 12 nodes, each node fed by two of the layer before: 120 nodes, 216 edges.
   const nodes = [], edges = [];

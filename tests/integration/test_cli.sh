@@ -237,3 +237,24 @@ expect_in "$err" "idempotency key \"cli-import-7\" already started run $keyed wi
 expect_in "$err" "use a new key for a different run" "with a hint"
 expect_exit 2 "a key with --count" -- "$adagio" run start -w nightly -n 2 -k cli-many
 expect_in "$err" "--idempotency-key names one run" "is a usage error"
+
+# --- delayed starts ------------------------------------------------------------------------------
+# --start-at takes a duration from now or a timestamp; the sweeper starts the run when it is due.
+expect_exit 0 "run start --start-at 2s --wait" -- "$adagio" run start "$seed" --start-at 2s --wait
+delayed=$(head -1 "$out")
+expect_in "$out" "run $delayed succeeded" "the delayed run ran to its end"
+expect_eq "$(sql -c "SELECT r.start_at IS NOT NULL AND min(n.claimed_at) >= r.start_at
+                     FROM adagio.runs r JOIN adagio.nodes n ON n.run_id = r.id WHERE r.id = $delayed GROUP BY r.start_at")" \
+  t "no node was claimed before its start time"
+expect_exit 0 "run start --at a timestamp" -- "$adagio" run start -w nightly --at '2099-01-01 00:00:00+00'
+later=$(head -1 "$out")
+expect_exit 0 "run ls" -- "$adagio" run ls
+expect_eq "$(awk -v id="$later" '$1 == id { print $3 }' "$out")" scheduled "run ls shows the run waiting as scheduled"
+expect_exit 0 "run show" -- "$adagio" run show "$later"
+expect_in "$out" "start at 2099-01-01" "run show gives its start time"
+expect_exit 0 "run start --count with --at" -- "$adagio" run start -w nightly -n 2 --at 1h
+expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs WHERE id IN ($(paste -sd, "$out")) AND start_at > now() + interval '50 minutes'")" \
+  2 "start_runs() takes it too, for every run"
+expect_exit 0 "cancel a delayed run" -- "$adagio" run cancel "$later"
+expect_exit 3 "an unreadable --at" -- "$adagio" run start -w nightly --at 'next tuesday'
+expect_in "$err" "next tuesday" "is refused by the server, naming the value"

@@ -18,7 +18,7 @@ json sample_run() {
     "id": 12, "status": "completed", "conclusion": "failed", "workflow": "nightly", "workflow_version": 3,
     "created_at": "2026-11-22T22:05:15.123+00:00", "started_at": "2026-11-22T22:05:16.000+00:00",
     "finished_at": "2026-11-22T22:05:19.000+00:00", "duration_ms": 3000, "inputs": {"day": "mon"},
-    "idempotency_key": "nightly-2026-11-22",
+    "idempotency_key": "nightly-2026-11-22", "start_at": "2026-11-22T22:05:16.000+00:00",
     "nodes": [
       {"name": "fetch \"all\"", "runtime": "exec", "state": "completed", "conclusion": "success", "attempt_count": 2,
        "output": "42\nmore", "upstream": [], "attempts": [
@@ -82,6 +82,11 @@ TEST(CliRender, TableShowsNodesAndTheAttemptsThatMatter) {
   EXPECT_EQ(render_run_table(json::parse(R"({"id": 1, "status": "running", "nodes": []})"), Style(false)).find("idempotency"),
             std::string::npos)
       << "and one without shows nothing";
+  EXPECT_NE(table.find("\nstart at 2026-11-22 22:05:16\n"), std::string::npos) << "a delayed run shows its start time";
+  EXPECT_EQ(render_run_table(json::parse(R"({"id": 1, "status": "running", "start_at": null, "nodes": []})"), Style(false))
+                .find("start at"),
+            std::string::npos)
+      << "and one started at once does not";
   EXPECT_NE(table.find("42…"), std::string::npos) << "multi-line output is cut to its first line";
   EXPECT_NE(table.find("orphaned: w1 missed its lease"), std::string::npos) << "the attempts section shows reasons";
   EXPECT_EQ(table.find("\033"), std::string::npos) << "no colour codes without colour";

@@ -45,6 +45,7 @@ export interface Run {
   conclusion: 'success' | 'failed' | null;
   inputs: Record<string, unknown>;
   idempotency_key?: string | null;
+  start_at?: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -65,6 +66,7 @@ export interface RunSummary {
   started_at: string | null;
   finished_at: string | null;
   created_by: string;
+  start_at: string | null;  // started for later: its first nodes wait until then
 }
 
 export interface RunPage { total: number; limit: number; offset: number; runs: RunSummary[] }
@@ -170,9 +172,11 @@ export const api = {
   workflow: (name: string, version?: number) =>
     request<{ name: string; version: number; graph: unknown }>('GET', `workflows/${encodeURIComponent(name)}${query({ version })}`),
   validate: (graph: unknown) => request<{ graph: unknown }>('POST', 'validate', { graph }),
-  startGraph: (graph: unknown, inputs: unknown) => request<{ id: number }>('POST', 'runs', { graph, inputs }),
-  startWorkflow: (workflow: string, inputs: unknown, version?: number) =>
-    request<{ id: number }>('POST', 'runs', version ? { workflow, version, inputs } : { workflow, inputs }),
+  // startAt: an ISO 8601 time for the run's first nodes to wait for (omitted: at once).
+  startGraph: (graph: unknown, inputs: unknown, startAt?: string) =>
+    request<{ id: number }>('POST', 'runs', { graph, inputs, ...(startAt ? { start_at: startAt } : {}) }),
+  startWorkflow: (workflow: string, inputs: unknown, version?: number, startAt?: string) =>
+    request<{ id: number }>('POST', 'runs', { workflow, inputs, ...(version ? { version } : {}), ...(startAt ? { start_at: startAt } : {}) }),
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
   retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
 };

@@ -24,6 +24,7 @@ function subtitle(node: RunNode): string {
   const last = node.attempts[node.attempts.length - 1];
   let time = '';
   if (look === 'running' && node.claimed_at) time = ` · ${fmtDuration(between(node.claimed_at, null))}`;
+  else if (look === 'scheduled' && node.ready_at) time = ` · in ${fmtDuration(Math.max(0, -(between(node.ready_at, null) ?? 0)))}`;
   else if (node.state === 'completed' && last && node.conclusion !== 'never_reached') time = ` · ${fmtDuration(between(last.started_at, last.finished_at))}`;
   return `${nodeLookLabel(look)}${attempt}${time}`;
 }

@@ -4,10 +4,11 @@ import type { RunNode, RunSummary } from './api';
 import { h } from './dom';
 
 export type NodeLook =
-  | 'waiting' | 'ready' | 'running' | 'retrying' | 'success' | 'fail' | 'error' | 'never_reached' | 'cancelled';
+  | 'waiting' | 'scheduled' | 'ready' | 'running' | 'retrying' | 'success' | 'fail' | 'error' | 'never_reached' | 'cancelled';
 
 export const nodeLooks: { look: NodeLook; label: string; help: string }[] = [
   { look: 'waiting', label: 'waiting', help: 'upstream nodes have not all succeeded yet' },
+  { look: 'scheduled', label: 'scheduled', help: 'the run was started for later: waiting for its start time' },
   { look: 'ready', label: 'ready', help: 'waiting for a worker to claim it' },
   { look: 'running', label: 'running', help: 'claimed by a worker' },
   { look: 'retrying', label: 'retrying', help: 'an attempt failed; another is ready or scheduled' },
@@ -22,7 +23,8 @@ export function nodeLook(node: RunNode): NodeLook {
   switch (node.state) {
     case 'waiting': return 'waiting';
     case 'ready': return node.attempt_count > 0 ? 'retrying' : 'ready';
-    case 'scheduled': return 'retrying';
+    // Scheduled before any attempt: a first node of a run started for later; after one, a backoff.
+    case 'scheduled': return node.attempt_count > 0 ? 'retrying' : 'scheduled';
     case 'running': return 'running';
     case 'cancelled': return 'cancelled';
     case 'completed': return node.conclusion ?? 'success';
@@ -33,9 +35,11 @@ export function nodeLookLabel(look: NodeLook): string {
   return nodeLooks.find((l) => l.look === look)?.label ?? look;
 }
 
-export type RunLook = 'running' | 'success' | 'failed' | 'cancelled';
-export function runLook(run: Pick<RunSummary, 'status' | 'conclusion'>): RunLook {
+export type RunLook = 'scheduled' | 'running' | 'success' | 'failed' | 'cancelled';
+export function runLook(run: Pick<RunSummary, 'status' | 'conclusion'> & { start_at?: string | null }): RunLook {
   if (run.status === 'completed') return run.conclusion === 'failed' ? 'failed' : 'success';
+  // Still running as far as the engine goes, but nothing can start before its time.
+  if (run.status === 'running' && run.start_at && Date.parse(run.start_at) > Date.now()) return 'scheduled';
   return run.status;
 }
 

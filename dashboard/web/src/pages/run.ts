@@ -165,6 +165,7 @@ export const runPage: Page = (root, params, config: Config) => {
       field('duration', r.started_at ? fmtDuration(between(r.started_at, r.finished_at)) : '—'),
       field('nodes', `${done}/${r.nodes.length} done${running ? `, ${running} running` : ''}`));
     if (r.idempotency_key) summary.append(field('idempotency key', r.idempotency_key));
+    if (r.start_at) summary.append(field('start at', fmtTime(r.start_at)));
   }
 
   function renderActions(r: Run) {

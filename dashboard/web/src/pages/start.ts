@@ -35,6 +35,20 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
+// "Start at": the browser's local time, sent as UTC; empty starts the run at once.
+function startAtField(id: string): { label: HTMLElement; value: () => string | undefined } {
+  const input = h('input', { type: 'datetime-local', id, step: 1 }) as HTMLInputElement;
+  return {
+    label: h('label', { for: id }, 'Start at (optional; your local time) ', input),
+    value: () => {
+      if (!input.value) return undefined;
+      const at = new Date(input.value);
+      if (isNaN(at.getTime())) throw new Error(`Start at: "${input.value}" is not a time.`);
+      return at.toISOString();
+    },
+  };
+}
+
 function previewNodes(graph: { nodes?: { name: string; runtime: string }[] }): RunNode[] {
   return (graph.nodes ?? []).map((n) => ({
     name: n.name, runtime: n.runtime, state: 'waiting', conclusion: null, metadata: {}, retry: null, inputs: {},
@@ -53,6 +67,7 @@ export const startPage: Page = (root, params, config: Config) => {
   graphText.value = JSON.stringify(example, null, 2);
   const inputsText = h('textarea', { id: 'run-inputs', class: 'json', rows: 3, spellcheck: 'false' });
   inputsText.value = '{}';
+  const graphStartAt = startAtField('graph-start-at');
   const preview = new DagView(() => {});
   const previewNote = h('p', { class: 'muted small' }, 'Validate to preview the graph.');
 
@@ -71,7 +86,7 @@ export const startPage: Page = (root, params, config: Config) => {
     try {
       const graph = await validate();
       const inputs = parseJson(inputsText.value || '{}', 'The inputs');
-      const { id } = await api.startGraph(graph, inputs);
+      const { id } = await api.startGraph(graph, inputs, graphStartAt.value());
       location.hash = `#/runs/${id}`;
     } catch (e) { fail(e); }
   }) as EventListener },
@@ -79,7 +94,7 @@ export const startPage: Page = (root, params, config: Config) => {
     h('p', { class: 'muted small' }, 'A GraphSpec: nodes with name, runtime, metadata and optional retry; edges from source to destination. See docs/sql-api.md.'),
     h('div', { class: 'two-cols' },
       h('div', {}, h('label', { for: 'graph-json' }, 'Graph'), graphText,
-        h('label', { for: 'run-inputs' }, 'Run inputs (a JSON object)'), inputsText),
+        h('label', { for: 'run-inputs' }, 'Run inputs (a JSON object)'), inputsText, graphStartAt.label),
       h('div', { class: 'preview' }, h('label', {}, 'Preview'), previewNote, h('div', { class: 'graph' }, preview.element))),
     h('div', { class: 'buttons' },
       h('button', { type: 'button', id: 'validate-graph', onclick: (() => validate().catch(fail)) as EventListener }, 'Validate'),
@@ -90,6 +105,7 @@ export const startPage: Page = (root, params, config: Config) => {
   const versionInput = h('input', { id: 'workflow-version', type: 'number', min: 1, placeholder: 'newest', size: 6 });
   const wfInputs = h('textarea', { id: 'workflow-inputs', class: 'json', rows: 3, spellcheck: 'false' });
   wfInputs.value = '{}';
+  const workflowStartAt = startAtField('workflow-start-at');
   const wfPreview = new DagView(() => {});
   const showWorkflow = async () => {
     if (!workflowSelect.value) return;
@@ -107,7 +123,8 @@ export const startPage: Page = (root, params, config: Config) => {
     try {
       if (!workflowSelect.value) throw new Error('Choose a workflow.');
       const inputs = parseJson(wfInputs.value || '{}', 'The inputs');
-      const { id } = await api.startWorkflow(workflowSelect.value, inputs, versionInput.value ? Number(versionInput.value) : undefined);
+      const { id } = await api.startWorkflow(workflowSelect.value, inputs, versionInput.value ? Number(versionInput.value) : undefined,
+        workflowStartAt.value());
       location.hash = `#/runs/${id}`;
     } catch (e) { fail(e); }
   }) as EventListener },
@@ -115,7 +132,7 @@ export const startPage: Page = (root, params, config: Config) => {
     h('div', { class: 'two-cols' },
       h('div', {},
         h('div', { class: 'row' }, h('label', {}, 'Workflow ', workflowSelect), h('label', {}, 'version ', versionInput)),
-        h('label', { for: 'workflow-inputs' }, 'Run inputs (a JSON object)'), wfInputs),
+        h('label', { for: 'workflow-inputs' }, 'Run inputs (a JSON object)'), wfInputs, workflowStartAt.label),
       h('div', { class: 'preview' }, h('div', { class: 'graph' }, wfPreview.element))),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary', id: 'start-stored', disabled: config.actions === 'disabled' }, 'Start run')));
 
