@@ -29,6 +29,7 @@ struct StartOptions {
   std::string inputs_lines;
   std::string idempotency_key;
   std::string start_at;
+  int priority = 0;
 };
 
 // A --since/--until/--start-at value: a duration ("2h") or a timestamp the server parses.
@@ -71,9 +72,10 @@ int start_many_runs(const Context& context, const StartOptions& o, const std::ve
   for (std::size_t start = 0; start < inputs.size(); start += per_call) {
     const auto last = inputs.begin() + static_cast<long>(std::min(inputs.size(), start + per_call));
     const pqxx::result r = tx.exec_params(
-        "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int, $4::text[], " + start_at_sql(5) + "))",
+        "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int, $4::text[], " + start_at_sql(5) + ", $7::int))",
         o.workflow, jsonb_array_literal(inputs.begin() + static_cast<long>(start), last),
-        o.version > 0 ? std::optional<int>(o.version) : std::nullopt, std::optional<std::string>(), delay, at);
+        o.version > 0 ? std::optional<int>(o.version) : std::nullopt, std::optional<std::string>(), delay, at,
+        o.priority);
     for (const auto& row : r) ids.push_back(row[0].as<long long>());
   }
   tx.commit();
@@ -117,11 +119,11 @@ int start_run(const Context& context, const StartOptions& o) {
     pqxx::nontransaction tx(*connection);
     const pqxx::result r =
         o.file.empty()
-            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4, " + start_at_sql(5) + ")",
+            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4, " + start_at_sql(5) + ", $7::int)",
                              o.workflow, inputs.dump(), o.version > 0 ? std::optional<int>(o.version) : std::nullopt,
-                             key, delay, at)
-            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, " + start_at_sql(4) + ")", graph,
-                             inputs.dump(), key, delay, at);
+                             key, delay, at, o.priority)
+            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, " + start_at_sql(4) + ", $6::int)",
+                             graph, inputs.dump(), key, delay, at, o.priority);
     return r[0][0].as<long long>();
   }();
   std::cout << run_id << std::endl;
@@ -146,7 +148,8 @@ int list_runs(const Context& context, const ListOptions& o) {
       "SELECT id, coalesce(workflow, ''), status, coalesce(conclusion, ''), nodes, nodes - nodes_remaining,"
       "       to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
       "       extract(epoch FROM coalesce(finished_at, now()) - coalesce(started_at, created_at)) * 1000,"
-      "       created_at, started_at, finished_at, start_at, coalesce(status = 'running' AND start_at > now(), false)"
+      "       created_at, started_at, finished_at, start_at, coalesce(status = 'running' AND start_at > now(), false),"
+      "       priority"
       " FROM adagio.list_runs("
       "   since => coalesce(now() - make_interval(secs => $1::float8), $2::timestamptz),"
       "   until => coalesce(now() - make_interval(secs => $3::float8), $4::timestamptz),"
@@ -166,6 +169,7 @@ int list_runs(const Context& context, const ListOptions& o) {
                       {"started_at", row[9].is_null() ? json() : json(row[9].as<std::string>())},
                       {"finished_at", row[10].is_null() ? json() : json(row[10].as<std::string>())},
                       {"start_at", row[11].is_null() ? json() : json(row[11].as<std::string>())},
+                      {"priority", row[13].as<int>()},
                       {"duration_ms", row[7].as<double>()}});
     std::cout << runs.dump(2) << "\n";
     return exit_code::ok;
@@ -237,6 +241,8 @@ void add_run_commands(CLI::App& app, Context& context) {
                     "name the run: the same command again (a retry) prints the run it started, and starts nothing");
   start->add_option("--start-at,--at", start_options->start_at,
                     "start the run(s) later: a timestamp, or a duration from now (30s, 10m, 2h, 1d)");
+  start->add_option("--priority,-p", start_options->priority,
+                    "the run's place in the queue: higher runs first, -1000 to 1000 (default 0)");
   auto* start_wait = start->add_flag("--wait", start_options->wait,
                   "show progress until the run finishes; exit 1 if it failed or was cancelled");
   start->add_option("--timeout", start_options->timeout, "with --wait: give up after SECONDS (exit 7)")

@@ -116,6 +116,7 @@ std::string render_run_table(const json& run, const Style& style) {
   if (inputs.is_object() && !inputs.empty()) out += "inputs " + inputs.dump() + "\n";
   if (run.value("idempotency_key", json()).is_string()) out += "idempotency key " + run["idempotency_key"].get<std::string>() + "\n";
   if (run.value("start_at", json()).is_string()) out += "start at " + short_timestamp(run["start_at"]) + "\n";
+  if (run.value("priority", 0LL) != 0) out += "priority " + std::to_string(run["priority"].get<long long>()) + "\n";
   out += "\n";
 
   Table nodes({"NODE", "RUNTIME", "STATE", "ATTEMPTS", "DURATION", "AGENT", "UPSTREAM", "OUTPUT"});

@@ -177,7 +177,7 @@ void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
     WITH matching AS (
       SELECT r.id, r.workflow_name AS workflow, r.workflow_version, r.status, r.conclusion,
              r.node_count AS nodes, r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
-             r.created_at, r.started_at, r.finished_at, r.created_by, r.start_at
+             r.created_at, r.started_at, r.finished_at, r.created_by, r.start_at, r.priority
       FROM adagio.runs r
       WHERE (nullif($1, '') IS NULL OR r.status::text = $1)
         AND (nullif($2, '') IS NULL OR r.conclusion::text = $2)
@@ -244,7 +244,7 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   authorize_action(app, req);  // first: httplib turns a form body into query parameters
   expect_only(req, {});
   const Json body = parse_body(req);
-  expect_fields(body, {"graph", "workflow", "version", "inputs", "idempotency_key", "start_at"});
+  expect_fields(body, {"graph", "workflow", "version", "inputs", "idempotency_key", "start_at", "priority"});
   const Json inputs = body.value("inputs", Json::object());
   if (!inputs.is_object()) throw bad_request("\"inputs\" must be a JSON object");
   // A client that retries a start (its first answer lost) sends the same key: it gets the first
@@ -260,14 +260,22 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
     if (!body["start_at"].is_string()) throw bad_request("\"start_at\" must be a timestamp (ISO 8601) as a string");
     start_at = body["start_at"].get<std::string>();
   }
+  // Higher runs first; the server checks the range (an error names it).
+  std::string priority = "0";
+  if (body.contains("priority") && !body["priority"].is_null()) {
+    const auto& p = body["priority"];
+    if (!p.is_number_integer() || p.get<std::int64_t>() < -2147483648LL || p.get<std::int64_t>() > 2147483647LL)
+      throw bad_request("\"priority\" must be an integer");
+    priority = std::to_string(p.get<std::int64_t>());
+  }
   const bool has_graph = body.contains("graph"), has_workflow = body.contains("workflow");
   if (has_graph == has_workflow) throw bad_request("give either \"graph\" (a GraphSpec) or \"workflow\" (a stored workflow's name)");
   Json started;
   if (has_graph) {
     if (!body["graph"].is_object()) throw bad_request("\"graph\" must be a JSON object (a GraphSpec)");
     if (body.contains("version")) throw bad_request("\"version\" goes with \"workflow\", not \"graph\"");
-    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, $4::timestamptz)::text",
-                         body["graph"].dump(), inputs.dump(), key, start_at);
+    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, $4::timestamptz, $5::int)::text",
+                         body["graph"].dump(), inputs.dump(), key, start_at, priority);
   } else {
     if (!body["workflow"].is_string() || body["workflow"].get<std::string>().empty())
       throw bad_request("\"workflow\" must be a non-empty string");
@@ -278,8 +286,9 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
         throw bad_request("\"version\" must be a positive integer");
       version = std::to_string(v.get<std::int64_t>());
     }
-    started = write_json(app, "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int, $4, $5::timestamptz)::text",
-                         body["workflow"].get<std::string>(), inputs.dump(), version, key, start_at);
+    started = write_json(app,
+                         "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int, $4, $5::timestamptz, $6::int)::text",
+                         body["workflow"].get<std::string>(), inputs.dump(), version, key, start_at, priority);
   }
   const auto id = started.get<std::int64_t>();
   res.set_header("Location", "/api/runs/" + std::to_string(id));

@@ -89,6 +89,8 @@ CREATE TABLE adagio.runs (
   -- Set by a start with a start_at later than the start itself: its first nodes wait in
   -- "scheduled" until then (the sweeper makes them ready).
   start_at         timestamptz,
+  -- Its nodes' place in the queue: higher first (its nodes carry a copy, for nodes_ready).
+  priority         smallint NOT NULL DEFAULT 0,
   -- workflow_name/version name the workflow a run was started from, without a foreign key:
   -- workflows are never deleted, a run needs only its graph, and the check would take a share
   -- lock on the workflow's row for every run started (a MultiXact once starters overlap).
@@ -150,14 +152,15 @@ CREATE TABLE adagio.nodes (
   claimed_at        timestamptz,
   lease_expires_at  timestamptz,
   ready_at          timestamptz,             -- when it became (or, if scheduled, becomes) ready
+  priority          smallint NOT NULL DEFAULT 0,  -- the run's: claims take higher first
   finished_at       timestamptz,
   UNIQUE (run_id, name),
   CHECK ((state = 'running') = (claim_token IS NOT NULL)),
   CHECK ((state = 'completed') = (conclusion IS NOT NULL)),
   CHECK ((conclusion = 'success') = (success_token IS NOT NULL))
 );
--- Shaped to the claim query: only ready rows, oldest first.
-CREATE INDEX nodes_ready ON adagio.nodes (ready_at, id) WHERE state = 'ready';
+-- Shaped to the claim query: only ready rows, highest priority first, then oldest first.
+CREATE INDEX nodes_ready ON adagio.nodes (priority DESC, ready_at, id) WHERE state = 'ready';
 -- Shaped to the sweeper: running claims by lease expiry.
 CREATE INDEX nodes_running_lease ON adagio.nodes (lease_expires_at) WHERE state = 'running';
 -- Shaped to the sweeper: retries waiting for their backoff, by due time.
@@ -298,28 +301,30 @@ COMMENT ON FUNCTION adagio.downstream_nodes(bigint, text) IS
   'The nodes directly downstream of a node of a stored graph (the engine''s own).';
 
 CREATE FUNCTION adagio.start_run(graph jsonb, inputs jsonb DEFAULT '{}', idempotency_key text DEFAULT NULL,
-                                 start_at timestamptz DEFAULT NULL)
+                                 start_at timestamptz DEFAULT NULL, priority int DEFAULT 0)
   RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_run';
-COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz) IS
-  'Starts a run of a graph with run-level inputs, its first nodes ready at start_at if given and later than now; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
+COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int) IS
+  'Starts a run of a graph with run-level inputs, its first nodes ready at start_at if given and later than now, at a priority (default 0); returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
 CREATE FUNCTION adagio.start_workflow(name text, inputs jsonb DEFAULT '{}', version int DEFAULT NULL,
-                                      idempotency_key text DEFAULT NULL, start_at timestamptz DEFAULT NULL)
+                                      idempotency_key text DEFAULT NULL, start_at timestamptz DEFAULT NULL,
+                                      priority int DEFAULT 0)
   RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_workflow';
-COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int, text, timestamptz) IS
-  'Starts a run of a stored workflow (newest version unless given), its first nodes ready at start_at if given and later than now; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
+COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int, text, timestamptz, int) IS
+  'Starts a run of a stored workflow (newest version unless given), its first nodes ready at start_at if given and later than now, at a priority (default 0); returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
 CREATE FUNCTION adagio.start_runs(name text, inputs jsonb[], version int DEFAULT NULL,
-                                  idempotency_keys text[] DEFAULT NULL, start_at timestamptz DEFAULT NULL)
+                                  idempotency_keys text[] DEFAULT NULL, start_at timestamptz DEFAULT NULL,
+                                  priority int DEFAULT 0)
   RETURNS bigint[]
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_runs';
-COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int, text[], timestamptz) IS
-  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table, their first nodes ready at start_at if given and later than now; returns the run ids in the order of inputs (a run whose idempotency key already started one: that run''s).';
+COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int, text[], timestamptz, int) IS
+  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table, their first nodes ready at start_at if given and later than now, at a priority (default 0); returns the run ids in the order of inputs (a run whose idempotency key already started one: that run''s).';
 
 -- claim() and complete_and_claim() return json, not jsonb: their claims are a document the engine
 -- builds as text and the worker reads as text, and passing it through jsonb (parsing it, then
@@ -714,13 +719,13 @@ CREATE FUNCTION adagio.list_runs(since timestamptz DEFAULT NULL, until timestamp
                                  max_runs int DEFAULT 50, status text DEFAULT NULL)
   RETURNS TABLE (id bigint, workflow text, status text, conclusion text, nodes int,
                  nodes_remaining int, created_at timestamptz, started_at timestamptz,
-                 finished_at timestamptz, start_at timestamptz)
+                 finished_at timestamptz, start_at timestamptz, priority int)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
   -- An unknown status fails its cast (22P02, naming it), a negative max_runs the LIMIT (2201W);
   -- a NULL max_runs is no limit.
   SELECT r.id, r.workflow_name || coalesce(':' || r.workflow_version, ''), r.status::text, r.conclusion::text,
-         r.node_count, r.nodes_remaining, r.created_at, r.started_at, r.finished_at, r.start_at
+         r.node_count, r.nodes_remaining, r.created_at, r.started_at, r.finished_at, r.start_at, r.priority::int
   FROM adagio.runs r
   WHERE (since IS NULL OR r.created_at >= since)
     AND (until IS NULL OR r.created_at < until)
@@ -746,7 +751,7 @@ BEGIN
   SELECT jsonb_build_object(
     'id', r.id, 'workflow', r.workflow_name, 'workflow_version', r.workflow_version,
     'status', r.status, 'conclusion', r.conclusion, 'inputs', r.inputs, 'idempotency_key', r.idempotency_key,
-    'start_at', r.start_at, 'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
+    'start_at', r.start_at, 'priority', r.priority, 'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
     'duration_ms', round(extract(epoch FROM coalesce(r.finished_at, now()) - r.started_at) * 1000),
     'nodes', (SELECT jsonb_agg(jsonb_build_object(
                 'name', n.name, 'runtime', n.runtime, 'state', n.state, 'conclusion', n.conclusion,
@@ -838,7 +843,7 @@ COMMENT ON FUNCTION adagio.stats() IS
 CREATE VIEW adagio.run_overview AS
   SELECT r.id, r.workflow_name, r.workflow_version, r.status, r.conclusion, r.node_count,
          r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
-         r.created_at, r.started_at, r.finished_at, r.start_at,
+         r.created_at, r.started_at, r.finished_at, r.start_at, r.priority,
          coalesce(r.finished_at, now()) - r.started_at AS elapsed
   FROM adagio.runs r;
 
@@ -878,8 +883,9 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   adagio.deregister_agent(bigint)
   TO adagio_worker;
 
-GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz),
-  adagio.start_workflow(text, jsonb, int, text, timestamptz), adagio.start_runs(text, jsonb[], int, text[], timestamptz),
+GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int),
+  adagio.start_workflow(text, jsonb, int, text, timestamptz, int),
+  adagio.start_runs(text, jsonb[], int, text[], timestamptz, int),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.

@@ -36,8 +36,8 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
   auto claimed = spi.query(
       // The agent is seen (and its runtimes read) in the same statement. The runtimes come from
       // an uncorrelated subquery (evaluated once) rather than a join, so the plan walks
-      // nodes_ready in (ready_at, id) order and stops after LIMIT rows instead of sorting every
-      // ready node on each claim.
+      // nodes_ready in (priority DESC, ready_at, id) order and stops after LIMIT rows instead of
+      // sorting every ready node on each claim.
       // An agent is its registering login's: another may not claim in its name (see below).
       "WITH agent AS ("
       "   UPDATE adagio.agents SET last_seen_at = now(), status = 'active'"
@@ -46,7 +46,7 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
       "   SELECT n.id FROM adagio.nodes n"
       "   WHERE n.state = 'ready'"
       "     AND n.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
-      "   ORDER BY n.ready_at, n.id"
+      "   ORDER BY n.priority DESC, n.ready_at, n.id"
       "   LIMIT $2::int"
       "   FOR UPDATE OF n SKIP LOCKED),"
       " claimed AS ("
@@ -57,12 +57,12 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
       "       attempt_count = n.attempt_count + 1"
       "   WHERE n.id = ANY (ARRAY(SELECT id FROM picked))"  // the primary key, not a hash of all nodes
       "   RETURNING n.id, n.run_id, n.name, n.runtime, n.spec, n.inputs, n.attempt_count, n.claim_token,"
-      "     n.lease_expires_at, n.ready_at),"
+      "     n.lease_expires_at, n.ready_at, n.priority),"
       " logged AS ("
       "   INSERT INTO adagio.events (run_id, node, kind, agent_id, attempt, detail)"
       "   SELECT run_id, name, 'node_claimed', $1::bigint, attempt_count,"
       "          jsonb_build_object('lease_expires_at', lease_expires_at) FROM claimed)"
-      " SELECT coalesce(json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.ready_at, c.id), '[]'::json)::text,"
+      " SELECT coalesce(json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.priority DESC, c.ready_at, c.id), '[]'::json)::text,"
       "   string_agg(c.run_id::text, ','),"  // the runs whose timelines grew, to notify
       "   (SELECT count(*) FROM agent), count(*)"
       " FROM claimed c JOIN adagio.runs r ON r.id = c.run_id",

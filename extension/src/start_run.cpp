@@ -35,6 +35,17 @@ using Keys = std::vector<std::optional<std::string>>;
 
 constexpr std::size_t max_key_bytes = 255;
 
+// Run priorities: higher runs first. A bound well inside smallint, so that the error names it.
+constexpr int max_priority = 1000;
+
+// When a start's runs may run: `start_at` (microseconds since the Unix epoch, as text for a
+// statement) if later than now, their first nodes waiting in "scheduled" until the sweeper finds
+// them due; and their nodes' priority in the queue.
+struct Scheduling {
+  std::optional<std::string> start_at;
+  std::string priority = "0";
+};
+
 // The runs already started under the keys (a text[] literal, one per element of `inputs`), by
 // element (from 1). One with another graph or other inputs than its element is refused: that is
 // the caller's mistake, not a retry.
@@ -88,13 +99,13 @@ ValidatedGraph validated(const std::string& json_text) {
 // however many runs (edges are the graph's, stored once). `shape` is what the caller read of the
 // inputs argument; both checks come before anything is written. Returns the run ids in the order
 // of `inputs`. A run whose idempotency key (`keys`, one per run, if given) already started one is
-// that run, and nothing is written for it. With `start_at` (microseconds since the Unix epoch,
-// later than now), the runs' first nodes wait in "scheduled" until the sweeper finds them due.
+// that run, and nothing is written for it. `when` says when the runs' first nodes may run, and in
+// which order against other runs' nodes.
 std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, const std::string& inputs,
                                       const RunInputsShape& shape,
                                       const std::optional<std::string>& workflow_name,
                                       const std::optional<std::string>& workflow_version,
-                                      const Keys* keys, const std::optional<std::string>& start_at) {
+                                      const Keys* keys, const Scheduling& when) {
   if (shape.elements > max_runs_per_call)
     throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "at most " + std::to_string(max_runs_per_call) +
                                                        " runs per call, got " + std::to_string(shape.elements));
@@ -112,11 +123,12 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   const std::string key_array = keys ? array_literal(*keys) : std::string();
   if (!keys) {
     inserted = spi.query(
-        "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version, start_at)"
+        "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
+        "                         start_at, priority)"
         " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int,"
-        "        timestamptz 'epoch' + $6::bigint * interval '1 microsecond'"
+        "        timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::smallint"
         " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id, NULL::text",
-        {graph_id, inputs, node_count, workflow_name, workflow_version, start_at});
+        {graph_id, inputs, node_count, workflow_name, workflow_version, when.start_at, when.priority});
   } else {
     result.assign(keys->size(), 0);
     // The runs already started under these keys stand.
@@ -129,13 +141,14 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
     // that run. (Only with keys: ON CONFLICT makes every insertion speculative, a WAL record more.)
     inserted = spi.query(
         "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
-        "                         idempotency_key, start_at)"
+        "                         idempotency_key, start_at, priority)"
         " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, i.key,"
-        "        timestamptz 'epoch' + $8::bigint * interval '1 microsecond'"
+        "        timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::smallint"
         " FROM unnest($2::jsonb[], $6::text[]) WITH ORDINALITY AS i(inputs, key, ord)"
         " WHERE i.ord <> ALL ($7::bigint[]) ORDER BY i.ord"
         " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, idempotency_key",
-        {graph_id, inputs, node_count, workflow_name, workflow_version, key_array, array_literal(started), start_at});
+        {graph_id, inputs, node_count, workflow_name, workflow_version, key_array, array_literal(started),
+         when.start_at, when.priority});
   }
   // Identity values are handed out in insertion order, which is the order of the inputs.
   std::vector<std::int64_t> run_ids;
@@ -199,11 +212,12 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
       "WITH r AS (SELECT id FROM unnest($1::bigint[]) AS r(id)),"
       " start AS (SELECT timestamptz 'epoch' + $6::bigint * interval '1 microsecond' AS at),"
       " inserted AS ("
-      "   INSERT INTO adagio.nodes (run_id, graph_id, name, position, runtime, spec, state, upstream_pending, ready_at)"
+      "   INSERT INTO adagio.nodes (run_id, graph_id, name, position, runtime, spec, state, upstream_pending, ready_at,"
+      "                             priority)"
       "   SELECT r.id, $5::bigint, n.name, n.position, n.runtime, n.spec,"
       "          CASE WHEN n.upstream > 0 THEN 'waiting' WHEN start.at IS NOT NULL THEN 'scheduled' ELSE 'ready'"
       "          END::adagio.node_state, n.upstream,"
-      "          CASE WHEN n.upstream = 0 THEN coalesce(start.at, clock_timestamp()) END"
+      "          CASE WHEN n.upstream = 0 THEN coalesce(start.at, clock_timestamp()) END, $7::smallint"
       "   FROM r CROSS JOIN start"
       "   CROSS JOIN jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
       "   ORDER BY r.id, n.position"
@@ -218,9 +232,9 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
       "   UNION ALL"
       "   SELECT run_id, name, 'node_ready', position, NULL FROM inserted WHERE state = 'ready') e"
       " ORDER BY e.run_id, e.position",
-      {ids, rows.dump(), node_count, workflow_name, graph_id, start_at});
+      {ids, rows.dump(), node_count, workflow_name, graph_id, when.start_at, when.priority});
 
-  if (!start_at)
+  if (!when.start_at)
     for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   notify_events(run_ids);
   return result;
@@ -252,27 +266,35 @@ std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int inde
   return key;
 }
 
-// The start_at argument, if it is later than now: the time the runs' first nodes become ready
-// (microseconds since the Unix epoch, as text for a statement). An earlier time starts them now.
-std::optional<std::string> delayed_start_arg(FunctionCallInfo fcinfo, int index) {
+// The start_at and priority arguments (at `index` and the next): start_at only if later than now
+// (an earlier time starts the runs now); priority NULL is the default, 0.
+Scheduling scheduling_args(FunctionCallInfo fcinfo, int index) {
+  Scheduling when;
   const auto at = arg_timestamp_unix_us(fcinfo, index, "start_at");
   const std::int64_t now = static_cast<std::int64_t>(GetCurrentTimestamp()) +
                            static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
-  if (!at || *at <= now) return std::nullopt;
-  return std::to_string(*at);
+  if (at && *at > now) when.start_at = std::to_string(*at);
+  const auto priority = arg_int32(fcinfo, index + 1);
+  if (priority && (*priority < -max_priority || *priority > max_priority))
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "priority must be between " + std::to_string(-max_priority) +
+                                                        " and " + std::to_string(max_priority) + ", got " +
+                                                        std::to_string(*priority),
+                   {}, "higher runs first; the default is 0");
+  if (priority) when.priority = std::to_string(*priority);
+  return when;
 }
 
 // One run: its inputs as a one-element array (NULL stays NULL: no inputs).
 std::int64_t start_one(SpiSession& spi, const std::string& graph_json, const std::optional<std::string>& inputs,
                        const RunInputsShape& shape, const std::optional<std::string>& workflow_name,
                        const std::optional<std::string>& workflow_version,
-                       const std::optional<std::string>& idempotency_key, const std::optional<std::string>& start_at) {
+                       const std::optional<std::string>& idempotency_key, const Scheduling& when) {
   const ValidatedGraph v = validated(graph_json);
   if (shape.first_non_object != 0)  // create_runs() would name an element of an array there is none of
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "run inputs must be a JSON object",
                    "got a JSON " + std::string(nlohmann::json::parse(inputs.value_or("null")).type_name()));
   const Keys keys{idempotency_key};
-  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version, &keys, start_at).at(0);
+  return create_runs(spi, v, array_literal({inputs}), shape, workflow_name, workflow_version, &keys, when).at(0);
 }
 
 }  // namespace
@@ -297,41 +319,41 @@ Datum adagio_validate_graph(PG_FUNCTION_ARGS) {
   });
 }
 
-// adagio.start_run(graph jsonb, inputs jsonb, idempotency_key text, start_at timestamptz) ->
-// bigint run id.
+// adagio.start_run(graph jsonb, inputs jsonb, idempotency_key text, start_at timestamptz,
+// priority int) -> bigint run id.
 Datum adagio_start_run(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto graph = arg_as_text(fcinfo, 0);
     if (!graph) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "graph must not be NULL");
     const auto key = idempotency_key_arg(fcinfo, 2);
-    const auto start_at = delayed_start_arg(fcinfo, 3);
+    const Scheduling when = scheduling_args(fcinfo, 3);
     SpiSession spi;
     const std::int64_t run_id = start_one(spi, *graph, arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1),
-                                          std::nullopt, std::nullopt, key, start_at);
+                                          std::nullopt, std::nullopt, key, when);
     spi.finish();
     return int64_result(run_id);
   });
 }
 
 // adagio.start_workflow(name text, inputs jsonb, version int, idempotency_key text, start_at
-// timestamptz) -> bigint run id; the newest version when version is NULL.
+// timestamptz, priority int) -> bigint run id; the newest version when version is NULL.
 Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto name = arg_as_text(fcinfo, 0);
     if (!name) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "workflow name must not be NULL");
     const auto key = idempotency_key_arg(fcinfo, 3);
-    const auto start_at = delayed_start_arg(fcinfo, 4);
+    const Scheduling when = scheduling_args(fcinfo, 4);
     SpiSession spi;
     const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
     const std::int64_t run_id = start_one(spi, workflow.text(0), arg_as_text(fcinfo, 1), arg_jsonb_shape(fcinfo, 1),
-                                          *name, workflow.text(1), key, start_at);
+                                          *name, workflow.text(1), key, when);
     spi.finish();
     return int64_result(run_id);
   });
 }
 
 // adagio.start_runs(name text, inputs jsonb[], version int, idempotency_keys text[], start_at
-// timestamptz) -> bigint[]:
+// timestamptz, priority int) -> bigint[]:
 // one run of the stored workflow per element of inputs, its graph parsed and validated once, all
 // written set-based.
 Datum adagio_start_runs(PG_FUNCTION_ARGS) {
@@ -343,11 +365,11 @@ Datum adagio_start_runs(PG_FUNCTION_ARGS) {
     const RunInputsShape shape = arg_jsonb_array_shape(fcinfo, 1);
     const auto keys = arg_array_elements(fcinfo, 3);
     if (keys) check_keys(*keys, shape.elements);
-    const auto start_at = delayed_start_arg(fcinfo, 4);
+    const Scheduling when = scheduling_args(fcinfo, 4);
     SpiSession spi;
     const Row workflow = stored_workflow(spi, *name, arg_int32(fcinfo, 2));
     const std::vector<std::int64_t> run_ids = create_runs(spi, validated(workflow.text(0)), *inputs, shape, *name,
-                                                          workflow.text(1), keys ? &*keys : nullptr, start_at);
+                                                          workflow.text(1), keys ? &*keys : nullptr, when);
     spi.finish();
     return int64_array_result(run_ids);
   });

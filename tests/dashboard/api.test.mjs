@@ -209,6 +209,16 @@ test('a run started with start_at waits, scheduled; the runs page and the run sh
   assertError(await post('/api/runs', { graph: quickGraph('later'), start_at: 'infinity' }), 400, /start_at must be a finite time/);
 });
 
+test('a run started with a priority keeps it; one out of range is a 400 naming it', async () => {
+  const started = await post('/api/runs', { graph: quickGraph('urgent'), priority: 7, start_at: new Date(Date.now() + 3600_000).toISOString() });
+  assert.equal(started.status, 201, started.text);
+  assert.equal((await get(`/api/runs/${started.body.id}`)).body.priority, 7);
+  assert.equal((await get('/api/runs?limit=500')).body.runs.find((r) => r.id === started.body.id).priority, 7);
+  await post(`/api/runs/${started.body.id}/cancel`, {});
+  assertError(await post('/api/runs', { graph: quickGraph('urgent'), priority: 1001 }), 400, /priority must be between -1000 and 1000, got 1001/);
+  assertError(await post('/api/runs', { graph: quickGraph('urgent'), priority: 'high' }), 400, /"priority" must be an integer/);
+});
+
 // Reads a server-sent event stream until `done(events)` or the time runs out; returns the events.
 async function readEvents(path, done, timeout = 10000) {
   const controller = new AbortController();

@@ -258,3 +258,16 @@ expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs WHERE id IN ($(paste -sd, 
 expect_exit 0 "cancel a delayed run" -- "$adagio" run cancel "$later"
 expect_exit 3 "an unreadable --at" -- "$adagio" run start -w nightly --at 'next tuesday'
 expect_in "$err" "next tuesday" "is refused by the server, naming the value"
+
+# --- priorities ----------------------------------------------------------------------------------
+expect_exit 0 "run start --priority" -- "$adagio" run start -w nightly --priority 5 --at 1h
+urgent=$(head -1 "$out")
+expect_eq "$(sql -c "SELECT priority FROM adagio.runs WHERE id = $urgent")" 5 "the run has the priority given"
+expect_exit 0 "run show" -- "$adagio" run show "$urgent"
+expect_in "$out" "priority 5" "run show gives it"
+expect_exit 0 "run ls --format json" -- "$adagio" run ls --format json
+expect_eq "$(jsonq "$out" "(SELECT r ->> 'priority' FROM jsonb_array_elements(doc) r WHERE (r ->> 'id')::bigint = $urgent)")" 5 \
+  "and run ls"
+expect_exit 0 "cancel it" -- "$adagio" run cancel "$urgent"
+expect_exit 3 "a priority out of range" -- "$adagio" run start -w nightly -p 5000
+expect_in "$err" "priority must be between -1000 and 1000, got 5000" "is refused by the server, naming it"

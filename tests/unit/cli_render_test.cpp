@@ -18,7 +18,7 @@ json sample_run() {
     "id": 12, "status": "completed", "conclusion": "failed", "workflow": "nightly", "workflow_version": 3,
     "created_at": "2026-11-22T22:05:15.123+00:00", "started_at": "2026-11-22T22:05:16.000+00:00",
     "finished_at": "2026-11-22T22:05:19.000+00:00", "duration_ms": 3000, "inputs": {"day": "mon"},
-    "idempotency_key": "nightly-2026-11-22", "start_at": "2026-11-22T22:05:16.000+00:00",
+    "idempotency_key": "nightly-2026-11-22", "start_at": "2026-11-22T22:05:16.000+00:00", "priority": -3,
     "nodes": [
       {"name": "fetch \"all\"", "runtime": "exec", "state": "completed", "conclusion": "success", "attempt_count": 2,
        "output": "42\nmore", "upstream": [], "attempts": [
@@ -87,6 +87,11 @@ TEST(CliRender, TableShowsNodesAndTheAttemptsThatMatter) {
                 .find("start at"),
             std::string::npos)
       << "and one started at once does not";
+  EXPECT_NE(table.find("\npriority -3\n"), std::string::npos) << "a priority other than the default shows";
+  EXPECT_EQ(render_run_table(json::parse(R"({"id": 1, "status": "running", "priority": 0, "nodes": []})"), Style(false))
+                .find("priority"),
+            std::string::npos)
+      << "the default does not";
   EXPECT_NE(table.find("42…"), std::string::npos) << "multi-line output is cut to its first line";
   EXPECT_NE(table.find("orphaned: w1 missed its lease"), std::string::npos) << "the attempts section shows reasons";
   EXPECT_EQ(table.find("\033"), std::string::npos) << "no colour codes without colour";

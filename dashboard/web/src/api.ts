@@ -46,6 +46,7 @@ export interface Run {
   inputs: Record<string, unknown>;
   idempotency_key?: string | null;
   start_at?: string | null;
+  priority?: number;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -67,6 +68,7 @@ export interface RunSummary {
   finished_at: string | null;
   created_by: string;
   start_at: string | null;  // started for later: its first nodes wait until then
+  priority: number;         // higher runs first
 }
 
 export interface RunPage { total: number; limit: number; offset: number; runs: RunSummary[] }
@@ -161,6 +163,10 @@ function query(params: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : '';
 }
 
+function scheduling(startAt?: string, priority?: number): Record<string, unknown> {
+  return { ...(startAt ? { start_at: startAt } : {}), ...(priority !== undefined ? { priority } : {}) };
+}
+
 export const api = {
   config: () => request<Config>('GET', 'config'),
   stats: () => request<Stats>('GET', 'stats'),
@@ -172,11 +178,12 @@ export const api = {
   workflow: (name: string, version?: number) =>
     request<{ name: string; version: number; graph: unknown }>('GET', `workflows/${encodeURIComponent(name)}${query({ version })}`),
   validate: (graph: unknown) => request<{ graph: unknown }>('POST', 'validate', { graph }),
-  // startAt: an ISO 8601 time for the run's first nodes to wait for (omitted: at once).
-  startGraph: (graph: unknown, inputs: unknown, startAt?: string) =>
-    request<{ id: number }>('POST', 'runs', { graph, inputs, ...(startAt ? { start_at: startAt } : {}) }),
-  startWorkflow: (workflow: string, inputs: unknown, version?: number, startAt?: string) =>
-    request<{ id: number }>('POST', 'runs', { workflow, inputs, ...(version ? { version } : {}), ...(startAt ? { start_at: startAt } : {}) }),
+  // startAt: an ISO 8601 time for the run's first nodes to wait for (omitted: at once); priority:
+  // higher runs first (omitted: 0).
+  startGraph: (graph: unknown, inputs: unknown, startAt?: string, priority?: number) =>
+    request<{ id: number }>('POST', 'runs', { graph, inputs, ...scheduling(startAt, priority) }),
+  startWorkflow: (workflow: string, inputs: unknown, version?: number, startAt?: string, priority?: number) =>
+    request<{ id: number }>('POST', 'runs', { workflow, inputs, ...(version ? { version } : {}), ...scheduling(startAt, priority) }),
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
   retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
 };

@@ -166,6 +166,7 @@ export const runPage: Page = (root, params, config: Config) => {
       field('nodes', `${done}/${r.nodes.length} done${running ? `, ${running} running` : ''}`));
     if (r.idempotency_key) summary.append(field('idempotency key', r.idempotency_key));
     if (r.start_at) summary.append(field('start at', fmtTime(r.start_at)));
+    if (r.priority) summary.append(field('priority', String(r.priority)));
   }
 
   function renderActions(r: Run) {

@@ -35,17 +35,22 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-// "Start at": the browser's local time, sent as UTC; empty starts the run at once.
-function startAtField(id: string): { label: HTMLElement; value: () => string | undefined } {
-  const input = h('input', { type: 'datetime-local', id, step: 1 }) as HTMLInputElement;
+// When and in which order the run goes: "start at" in the browser's local time, sent as UTC
+// (empty: at once), and its priority (empty: the default, 0).
+function schedulingFields(prefix: string): { row: HTMLElement; startAt: () => string | undefined; priority: () => number | undefined } {
+  const at = h('input', { type: 'datetime-local', id: `${prefix}-start-at`, step: 1 }) as HTMLInputElement;
+  const priority = h('input', { type: 'number', id: `${prefix}-priority`, min: -1000, max: 1000, step: 1, placeholder: '0', size: 6 }) as HTMLInputElement;
   return {
-    label: h('label', { for: id }, 'Start at (optional; your local time) ', input),
-    value: () => {
-      if (!input.value) return undefined;
-      const at = new Date(input.value);
-      if (isNaN(at.getTime())) throw new Error(`Start at: "${input.value}" is not a time.`);
-      return at.toISOString();
+    row: h('div', { class: 'row' },
+      h('label', {}, 'Start at (optional; your local time) ', at),
+      h('label', { title: 'higher runs first' }, 'priority ', priority)),
+    startAt: () => {
+      if (!at.value) return undefined;
+      const time = new Date(at.value);
+      if (isNaN(time.getTime())) throw new Error(`Start at: "${at.value}" is not a time.`);
+      return time.toISOString();
     },
+    priority: () => (priority.value === '' ? undefined : Number(priority.value)),
   };
 }
 
@@ -67,7 +72,7 @@ export const startPage: Page = (root, params, config: Config) => {
   graphText.value = JSON.stringify(example, null, 2);
   const inputsText = h('textarea', { id: 'run-inputs', class: 'json', rows: 3, spellcheck: 'false' });
   inputsText.value = '{}';
-  const graphStartAt = startAtField('graph-start-at');
+  const graphWhen = schedulingFields('graph');
   const preview = new DagView(() => {});
   const previewNote = h('p', { class: 'muted small' }, 'Validate to preview the graph.');
 
@@ -86,7 +91,7 @@ export const startPage: Page = (root, params, config: Config) => {
     try {
       const graph = await validate();
       const inputs = parseJson(inputsText.value || '{}', 'The inputs');
-      const { id } = await api.startGraph(graph, inputs, graphStartAt.value());
+      const { id } = await api.startGraph(graph, inputs, graphWhen.startAt(), graphWhen.priority());
       location.hash = `#/runs/${id}`;
     } catch (e) { fail(e); }
   }) as EventListener },
@@ -94,7 +99,7 @@ export const startPage: Page = (root, params, config: Config) => {
     h('p', { class: 'muted small' }, 'A GraphSpec: nodes with name, runtime, metadata and optional retry; edges from source to destination. See docs/sql-api.md.'),
     h('div', { class: 'two-cols' },
       h('div', {}, h('label', { for: 'graph-json' }, 'Graph'), graphText,
-        h('label', { for: 'run-inputs' }, 'Run inputs (a JSON object)'), inputsText, graphStartAt.label),
+        h('label', { for: 'run-inputs' }, 'Run inputs (a JSON object)'), inputsText, graphWhen.row),
       h('div', { class: 'preview' }, h('label', {}, 'Preview'), previewNote, h('div', { class: 'graph' }, preview.element))),
     h('div', { class: 'buttons' },
       h('button', { type: 'button', id: 'validate-graph', onclick: (() => validate().catch(fail)) as EventListener }, 'Validate'),
@@ -105,7 +110,7 @@ export const startPage: Page = (root, params, config: Config) => {
   const versionInput = h('input', { id: 'workflow-version', type: 'number', min: 1, placeholder: 'newest', size: 6 });
   const wfInputs = h('textarea', { id: 'workflow-inputs', class: 'json', rows: 3, spellcheck: 'false' });
   wfInputs.value = '{}';
-  const workflowStartAt = startAtField('workflow-start-at');
+  const workflowWhen = schedulingFields('workflow');
   const wfPreview = new DagView(() => {});
   const showWorkflow = async () => {
     if (!workflowSelect.value) return;
@@ -124,7 +129,7 @@ export const startPage: Page = (root, params, config: Config) => {
       if (!workflowSelect.value) throw new Error('Choose a workflow.');
       const inputs = parseJson(wfInputs.value || '{}', 'The inputs');
       const { id } = await api.startWorkflow(workflowSelect.value, inputs, versionInput.value ? Number(versionInput.value) : undefined,
-        workflowStartAt.value());
+        workflowWhen.startAt(), workflowWhen.priority());
       location.hash = `#/runs/${id}`;
     } catch (e) { fail(e); }
   }) as EventListener },
@@ -132,7 +137,7 @@ export const startPage: Page = (root, params, config: Config) => {
     h('div', { class: 'two-cols' },
       h('div', {},
         h('div', { class: 'row' }, h('label', {}, 'Workflow ', workflowSelect), h('label', {}, 'version ', versionInput)),
-        h('label', { for: 'workflow-inputs' }, 'Run inputs (a JSON object)'), wfInputs, workflowStartAt.label),
+        h('label', { for: 'workflow-inputs' }, 'Run inputs (a JSON object)'), wfInputs, workflowWhen.row),
       h('div', { class: 'preview' }, h('div', { class: 'graph' }, wfPreview.element))),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary', id: 'start-stored', disabled: config.actions === 'disabled' }, 'Start run')));
 
