@@ -30,6 +30,7 @@ struct StartOptions {
   std::string idempotency_key;
   std::string start_at;
   int priority = 0;
+  std::string concurrency_key;
 };
 
 // A --since/--until/--start-at value: a duration ("2h") or a timestamp the server parses.
@@ -69,13 +70,15 @@ int start_many_runs(const Context& context, const StartOptions& o, const std::ve
   pqxx::work tx(*connection);
   std::vector<long long> ids;
   const auto [delay, at] = time_bound(o.start_at);
+  const std::optional<std::string> concurrency_key =
+      o.concurrency_key.empty() ? std::nullopt : std::optional<std::string>(o.concurrency_key);
   for (std::size_t start = 0; start < inputs.size(); start += per_call) {
     const auto last = inputs.begin() + static_cast<long>(std::min(inputs.size(), start + per_call));
     const pqxx::result r = tx.exec_params(
-        "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int, $4::text[], " + start_at_sql(5) + ", $7::int))",
+        "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int, $4::text[], " + start_at_sql(5) + ", $7::int, $8))",
         o.workflow, jsonb_array_literal(inputs.begin() + static_cast<long>(start), last),
         o.version > 0 ? std::optional<int>(o.version) : std::nullopt, std::optional<std::string>(), delay, at,
-        o.priority);
+        o.priority, concurrency_key);
     for (const auto& row : r) ids.push_back(row[0].as<long long>());
   }
   tx.commit();
@@ -114,16 +117,18 @@ int start_run(const Context& context, const StartOptions& o) {
   const std::optional<std::string> key =
       o.idempotency_key.empty() ? std::nullopt : std::optional<std::string>(o.idempotency_key);
   const auto [delay, at] = time_bound(o.start_at);
+  const std::optional<std::string> concurrency_key =
+      o.concurrency_key.empty() ? std::nullopt : std::optional<std::string>(o.concurrency_key);
   // The start's transaction ends here, before --wait opens its own on the same connection.
   const long long run_id = [&] {
     pqxx::nontransaction tx(*connection);
     const pqxx::result r =
         o.file.empty()
-            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4, " + start_at_sql(5) + ", $7::int)",
+            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4, " + start_at_sql(5) + ", $7::int, $8)",
                              o.workflow, inputs.dump(), o.version > 0 ? std::optional<int>(o.version) : std::nullopt,
-                             key, delay, at, o.priority)
-            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, " + start_at_sql(4) + ", $6::int)",
-                             graph, inputs.dump(), key, delay, at, o.priority);
+                             key, delay, at, o.priority, concurrency_key)
+            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, " + start_at_sql(4) + ", $6::int, $7)",
+                             graph, inputs.dump(), key, delay, at, o.priority, concurrency_key);
     return r[0][0].as<long long>();
   }();
   std::cout << run_id << std::endl;
@@ -243,6 +248,8 @@ void add_run_commands(CLI::App& app, Context& context) {
                     "start the run(s) later: a timestamp, or a duration from now (30s, 10m, 2h, 1d)");
   start->add_option("--priority,-p", start_options->priority,
                     "the run's place in the queue: higher runs first, -1000 to 1000 (default 0)");
+  start->add_option("--concurrency-key", start_options->concurrency_key,
+                    "run one at a time with the other runs of this key, in the order started");
   auto* start_wait = start->add_flag("--wait", start_options->wait,
                   "show progress until the run finishes; exit 1 if it failed or was cancelled");
   start->add_option("--timeout", start_options->timeout, "with --wait: give up after SECONDS (exit 7)")

@@ -117,6 +117,12 @@ std::string render_run_table(const json& run, const Style& style) {
   if (run.value("idempotency_key", json()).is_string()) out += "idempotency key " + run["idempotency_key"].get<std::string>() + "\n";
   if (run.value("start_at", json()).is_string()) out += "start at " + short_timestamp(run["start_at"]) + "\n";
   if (run.value("priority", 0LL) != 0) out += "priority " + std::to_string(run["priority"].get<long long>()) + "\n";
+  if (run.value("concurrency_key", json()).is_string()) {
+    out += "concurrency key " + run["concurrency_key"].get<std::string>();
+    const long long behind = run.value("queued_behind", 0LL);
+    if (behind > 0) out += "  (waiting behind " + std::to_string(behind) + (behind == 1 ? " run)" : " runs)");
+    out += "\n";
+  }
   out += "\n";
 
   Table nodes({"NODE", "RUNTIME", "STATE", "ATTEMPTS", "DURATION", "AGENT", "UPSTREAM", "OUTPUT"});

@@ -177,7 +177,8 @@ void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
     WITH matching AS (
       SELECT r.id, r.workflow_name AS workflow, r.workflow_version, r.status, r.conclusion,
              r.node_count AS nodes, r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
-             r.created_at, r.started_at, r.finished_at, r.created_by, r.start_at, r.priority
+             r.created_at, r.started_at, r.finished_at, r.created_by, r.start_at, r.priority,
+             r.concurrency_key
       FROM adagio.runs r
       WHERE (nullif($1, '') IS NULL OR r.status::text = $1)
         AND (nullif($2, '') IS NULL OR r.conclusion::text = $2)
@@ -244,7 +245,7 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   authorize_action(app, req);  // first: httplib turns a form body into query parameters
   expect_only(req, {});
   const Json body = parse_body(req);
-  expect_fields(body, {"graph", "workflow", "version", "inputs", "idempotency_key", "start_at", "priority"});
+  expect_fields(body, {"graph", "workflow", "version", "inputs", "idempotency_key", "start_at", "priority", "concurrency_key"});
   const Json inputs = body.value("inputs", Json::object());
   if (!inputs.is_object()) throw bad_request("\"inputs\" must be a JSON object");
   // A client that retries a start (its first answer lost) sends the same key: it gets the first
@@ -260,6 +261,11 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
     if (!body["start_at"].is_string()) throw bad_request("\"start_at\" must be a timestamp (ISO 8601) as a string");
     start_at = body["start_at"].get<std::string>();
   }
+  std::optional<std::string> concurrency_key;  // the server checks its length
+  if (body.contains("concurrency_key") && !body["concurrency_key"].is_null()) {
+    if (!body["concurrency_key"].is_string()) throw bad_request("\"concurrency_key\" must be a string");
+    concurrency_key = body["concurrency_key"].get<std::string>();
+  }
   // Higher runs first; the server checks the range (an error names it).
   std::string priority = "0";
   if (body.contains("priority") && !body["priority"].is_null()) {
@@ -274,8 +280,8 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   if (has_graph) {
     if (!body["graph"].is_object()) throw bad_request("\"graph\" must be a JSON object (a GraphSpec)");
     if (body.contains("version")) throw bad_request("\"version\" goes with \"workflow\", not \"graph\"");
-    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, $4::timestamptz, $5::int)::text",
-                         body["graph"].dump(), inputs.dump(), key, start_at, priority);
+    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, $4::timestamptz, $5::int, $6)::text",
+                         body["graph"].dump(), inputs.dump(), key, start_at, priority, concurrency_key);
   } else {
     if (!body["workflow"].is_string() || body["workflow"].get<std::string>().empty())
       throw bad_request("\"workflow\" must be a non-empty string");
@@ -287,8 +293,8 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
       version = std::to_string(v.get<std::int64_t>());
     }
     started = write_json(app,
-                         "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int, $4, $5::timestamptz, $6::int)::text",
-                         body["workflow"].get<std::string>(), inputs.dump(), version, key, start_at, priority);
+                         "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int, $4, $5::timestamptz, $6::int, $7)::text",
+                         body["workflow"].get<std::string>(), inputs.dump(), version, key, start_at, priority, concurrency_key);
   }
   const auto id = started.get<std::int64_t>();
   res.set_header("Location", "/api/runs/" + std::to_string(id));

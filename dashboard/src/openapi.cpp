@@ -30,7 +30,8 @@ const std::string& openapi_document() {
         "created_at": {"type": "string", "format": "date-time"}, "started_at": {"type": "string", "format": "date-time", "nullable": true},
         "finished_at": {"type": "string", "format": "date-time", "nullable": true}, "created_by": {"type": "string"},
         "start_at": {"type": "string", "format": "date-time", "nullable": true, "description": "set when the run was started for later: its first nodes wait until then"},
-        "priority": {"type": "integer", "description": "higher runs first (default 0)"}}},
+        "priority": {"type": "integer", "description": "higher runs first (default 0)"},
+        "concurrency_key": {"type": "string", "nullable": true, "description": "runs of one key run one at a time, in the order started"}}},
       "Attempt": {"type": "object", "properties": {
         "attempt": {"type": "integer"}, "conclusion": {"type": "string", "enum": ["success", "fail", "error"]},
         "output": {"type": "string", "nullable": true}, "reason": {"type": "string", "nullable": true},
@@ -53,6 +54,8 @@ const std::string& openapi_document() {
         "idempotency_key": {"type": "string", "nullable": true},
         "start_at": {"type": "string", "format": "date-time", "nullable": true, "description": "set when the run was started for later: its first nodes wait until then"},
         "priority": {"type": "integer", "description": "higher runs first (default 0)"},
+        "concurrency_key": {"type": "string", "nullable": true, "description": "runs of one key run one at a time, in the order started"},
+        "queued_behind": {"type": "integer", "description": "unfinished runs of its key started before it (0: it may run)"},
         "created_at": {"type": "string"}, "started_at": {"type": "string", "nullable": true}, "finished_at": {"type": "string", "nullable": true},
         "nodes": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
         "edges": {"type": "array", "items": {"type": "object", "properties": {"source": {"type": "string"}, "destination": {"type": "string"}}}}}},
@@ -100,7 +103,8 @@ const std::string& openapi_document() {
           "inputs": {"type": "object", "description": "run inputs (default {})"},
           "idempotency_key": {"type": "string", "minLength": 1, "description": "1 to 255 bytes: a retry with the same key, graph and inputs gets the first run's id and starts nothing; with others it is a 400"},
           "start_at": {"type": "string", "format": "date-time", "description": "start the run later: its first nodes become ready at this time (the sweeper's next pass after it); a time already past starts it at once"},
-          "priority": {"type": "integer", "minimum": -1000, "maximum": 1000, "default": 0, "description": "the run's place in the queue: workers claim the ready nodes of higher-priority runs first"}}}}}},
+          "priority": {"type": "integer", "minimum": -1000, "maximum": 1000, "default": 0, "description": "the run's place in the queue: workers claim the ready nodes of higher-priority runs first"},
+          "concurrency_key": {"type": "string", "minLength": 1, "description": "1 to 255 bytes: the run waits until every unfinished run started before it with this key has finished"}}}}}},
         "responses": {
           "201": {"description": "started", "headers": {"Location": {"schema": {"type": "string"}}},
                   "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "integer"}}}}}},

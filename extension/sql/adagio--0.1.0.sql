@@ -91,6 +91,9 @@ CREATE TABLE adagio.runs (
   start_at         timestamptz,
   -- Its nodes' place in the queue: higher first (its nodes carry a copy, for nodes_ready).
   priority         smallint NOT NULL DEFAULT 0,
+  -- Runs that share a concurrency key run one at a time, in the order they were started
+  -- (adagio.concurrency_queue holds the order).
+  concurrency_key  text CHECK (octet_length(concurrency_key) BETWEEN 1 AND 255),
   -- workflow_name/version name the workflow a run was started from, without a foreign key:
   -- workflows are never deleted, a run needs only its graph, and the check would take a share
   -- lock on the workflow's row for every run started (a MultiXact once starters overlap).
@@ -102,6 +105,17 @@ CREATE TABLE adagio.runs (
 CREATE INDEX runs_created_at ON adagio.runs (created_at DESC, id DESC);
 -- Only runs started with a key have an entry; the key never changes, so updates stay HOT.
 CREATE UNIQUE INDEX runs_idempotency_key ON adagio.runs (idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+-- The unfinished runs of each concurrency key, in the order they take the key's one slot: the first
+-- runs, the others wait (their first nodes "scheduled" without a time) until the ones before them
+-- finish. A run's row goes when it finishes or is cancelled; a retry queues it again, at the end.
+-- A small table of its own, so that runs need no index on their status (their updates stay HOT).
+CREATE TABLE adagio.concurrency_queue (
+  concurrency_key  text NOT NULL,
+  place            bigint GENERATED ALWAYS AS IDENTITY,
+  run_id           bigint NOT NULL UNIQUE,    -- runs.id
+  PRIMARY KEY (concurrency_key, place)
+);
 
 CREATE TABLE adagio.agents (
   id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -301,30 +315,31 @@ COMMENT ON FUNCTION adagio.downstream_nodes(bigint, text) IS
   'The nodes directly downstream of a node of a stored graph (the engine''s own).';
 
 CREATE FUNCTION adagio.start_run(graph jsonb, inputs jsonb DEFAULT '{}', idempotency_key text DEFAULT NULL,
-                                 start_at timestamptz DEFAULT NULL, priority int DEFAULT 0)
+                                 start_at timestamptz DEFAULT NULL, priority int DEFAULT 0,
+                                 concurrency_key text DEFAULT NULL)
   RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_run';
-COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int) IS
-  'Starts a run of a graph with run-level inputs, its first nodes ready at start_at if given and later than now, at a priority (default 0); returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
+COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text) IS
+  'Starts a run of a graph with run-level inputs, its first nodes ready at start_at if given and later than now, at a priority (default 0), after the unfinished runs of its concurrency key if given; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
 CREATE FUNCTION adagio.start_workflow(name text, inputs jsonb DEFAULT '{}', version int DEFAULT NULL,
                                       idempotency_key text DEFAULT NULL, start_at timestamptz DEFAULT NULL,
-                                      priority int DEFAULT 0)
+                                      priority int DEFAULT 0, concurrency_key text DEFAULT NULL)
   RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_workflow';
-COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int, text, timestamptz, int) IS
-  'Starts a run of a stored workflow (newest version unless given), its first nodes ready at start_at if given and later than now, at a priority (default 0); returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
+COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text) IS
+  'Starts a run of a stored workflow (newest version unless given), its first nodes ready at start_at if given and later than now, at a priority (default 0), after the unfinished runs of its concurrency key if given; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
 CREATE FUNCTION adagio.start_runs(name text, inputs jsonb[], version int DEFAULT NULL,
                                   idempotency_keys text[] DEFAULT NULL, start_at timestamptz DEFAULT NULL,
-                                  priority int DEFAULT 0)
+                                  priority int DEFAULT 0, concurrency_key text DEFAULT NULL)
   RETURNS bigint[]
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_runs';
-COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int, text[], timestamptz, int) IS
-  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table, their first nodes ready at start_at if given and later than now, at a priority (default 0); returns the run ids in the order of inputs (a run whose idempotency key already started one: that run''s).';
+COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text) IS
+  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table, their first nodes ready at start_at if given and later than now, at a priority (default 0), one after another and after the unfinished runs of a concurrency key if given; returns the run ids in the order of inputs (a run whose idempotency key already started one: that run''s).';
 
 -- claim() and complete_and_claim() return json, not jsonb: their claims are a document the engine
 -- builds as text and the worker reads as text, and passing it through jsonb (parsing it, then
@@ -376,6 +391,75 @@ BEGIN
 END
 $$;
 
+-- Concurrency keys. Every change to a key's queue happens under a transaction-level advisory lock
+-- on the key: starts, releases and retries of one key take turns, and a start sees every run of
+-- its key that committed before it.
+CREATE FUNCTION adagio.lock_concurrency_key(concurrency_key text) RETURNS void
+  LANGUAGE sql SET search_path = adagio, pg_temp
+  AS $$ SELECT pg_advisory_xact_lock(hashtextextended('adagio.concurrency_key:' || concurrency_key, 0)) $$;
+
+-- Queues runs (in the order given) under a key; returns whether the first of them waits behind an
+-- unfinished run of the key (the others always wait, behind it).
+CREATE FUNCTION adagio.enqueue_concurrency_key(concurrency_key text, run_ids bigint[]) RETURNS boolean
+  LANGUAGE plpgsql SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  busy boolean;
+BEGIN
+  -- The lock orders the calls of one key; only a snapshot taken after it sees every run queued
+  -- before (a repeatable read snapshot could miss one, and two runs of a key would both run).
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'a concurrency key needs a READ COMMITTED transaction, not %', current_setting('transaction_isolation')
+      USING ERRCODE = 'feature_not_supported',
+            HINT = 'start the run (or retry it) in a READ COMMITTED transaction, the default';
+  END IF;
+  PERFORM adagio.lock_concurrency_key(enqueue_concurrency_key.concurrency_key);
+  SELECT EXISTS (SELECT 1 FROM adagio.concurrency_queue q WHERE q.concurrency_key = enqueue_concurrency_key.concurrency_key)
+    INTO busy;
+  INSERT INTO adagio.concurrency_queue (concurrency_key, run_id)
+  SELECT enqueue_concurrency_key.concurrency_key, r.id FROM unnest(run_ids) WITH ORDINALITY AS r(id, ord) ORDER BY r.ord;
+  RETURN busy;
+END
+$$;
+
+-- Called when runs finish or are cancelled: each leaves its key's queue, and the run now first in
+-- line starts (its waiting first nodes become ready, or scheduled at its start_at). A first run
+-- already running has no such nodes: nothing changes for it.
+CREATE FUNCTION adagio.release_concurrency_keys(run_ids bigint[]) RETURNS void
+  LANGUAGE plpgsql SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  key text;
+  next_run bigint;
+  runtime_name text;
+BEGIN
+  FOR key IN SELECT DISTINCT q.concurrency_key FROM adagio.concurrency_queue q WHERE q.run_id = ANY (run_ids)
+             ORDER BY 1 LOOP
+    PERFORM adagio.lock_concurrency_key(key);
+    DELETE FROM adagio.concurrency_queue q WHERE q.concurrency_key = key AND q.run_id = ANY (run_ids);
+    SELECT q.run_id INTO next_run FROM adagio.concurrency_queue q WHERE q.concurrency_key = key
+    ORDER BY q.place LIMIT 1;
+    CONTINUE WHEN next_run IS NULL;
+    WITH released AS (
+      UPDATE adagio.nodes n
+      SET state = CASE WHEN r.start_at > clock_timestamp() THEN 'scheduled' ELSE 'ready' END::adagio.node_state,
+          ready_at = greatest(clock_timestamp(), r.start_at)
+      FROM adagio.runs r
+      WHERE r.id = next_run AND n.run_id = next_run AND n.state = 'scheduled' AND n.ready_at IS NULL
+      RETURNING n.name, n.state, n.position)
+    INSERT INTO adagio.events (run_id, node, kind, detail)
+    SELECT next_run, u.name, 'node_ready', jsonb_build_object('after', 'concurrency_key')
+    FROM released u WHERE u.state = 'ready' ORDER BY u.position;
+    FOR runtime_name IN
+      SELECT DISTINCT n.runtime FROM adagio.nodes n WHERE n.run_id = next_run AND n.state = 'ready'
+    LOOP
+      PERFORM pg_notify('adagio.ready.' || runtime_name, '');
+    END LOOP;
+    PERFORM adagio.notify_events(next_run);
+  END LOOP;
+END
+$$;
+
 CREATE FUNCTION adagio.cancel_run(run_id bigint) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
@@ -411,6 +495,7 @@ BEGIN
   INSERT INTO adagio.events (run_id, kind, detail)
   VALUES (cancel_run.run_id, 'run_cancelled',
           jsonb_build_object('nodes_cancelled', cancelled, 'attempts_stopped', stopped, 'by', session_user));
+  PERFORM adagio.release_concurrency_keys(ARRAY[cancel_run.run_id]);
   PERFORM pg_notify('adagio.run_finished', cancel_run.run_id::text);
   PERFORM adagio.notify_events(cancel_run.run_id);
   RETURN jsonb_build_object('run_id', cancel_run.run_id, 'nodes_cancelled', cancelled, 'attempts_stopped', stopped);
@@ -428,11 +513,13 @@ DECLARE
   reset int;
   made_ready int;
   runtime_name text;
+  run_key text;
+  held boolean := false;
 BEGIN
   IF retry_run.run_id IS NULL THEN
     RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT r.status, r.conclusion INTO run_status, run_conclusion
+  SELECT r.status, r.conclusion, r.concurrency_key INTO run_status, run_conclusion, run_key
   FROM adagio.runs r WHERE r.id = retry_run.run_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'run % does not exist', retry_run.run_id USING ERRCODE = 'undefined_object';
@@ -442,6 +529,11 @@ BEGIN
       CASE WHEN run_status = 'completed' THEN 'completed with success' ELSE run_status END
       USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'only a run that failed or was cancelled can be retried';
+  END IF;
+  -- A run with a concurrency key queues again, at the end: behind any unfinished run of its key,
+  -- its nodes wait (scheduled, without a time) for release_concurrency_keys().
+  IF run_key IS NOT NULL THEN
+    held := adagio.enqueue_concurrency_key(run_key, ARRAY[retry_run.run_id]);
   END IF;
   -- Every node that did not succeed starts over: it keeps the outputs it already received, waits
   -- for the upstream nodes that have not succeeded, and its retry policy counts afresh.
@@ -456,10 +548,10 @@ BEGIN
     WHERE n.run_id = retry_run.run_id AND n.conclusion IS DISTINCT FROM 'success'),
   updated AS (
     UPDATE adagio.nodes n
-    SET state = CASE WHEN a.pending = 0 THEN 'ready' ELSE 'waiting' END::adagio.node_state,
+    SET state = CASE WHEN a.pending > 0 THEN 'waiting' WHEN held THEN 'scheduled' ELSE 'ready' END::adagio.node_state,
         conclusion = NULL, upstream_pending = a.pending, output = NULL, retry_base = n.attempt_count,
         claimed_by = NULL, claimed_at = NULL, claim_token = NULL, lease_expires_at = NULL,
-        ready_at = CASE WHEN a.pending = 0 THEN clock_timestamp() END, finished_at = NULL
+        ready_at = CASE WHEN a.pending = 0 AND NOT held THEN clock_timestamp() END, finished_at = NULL
     FROM again a WHERE n.id = a.id
     RETURNING n.name, n.state, n.runtime, n.position),
   logged AS (
@@ -473,8 +565,9 @@ BEGIN
   WHERE r.id = retry_run.run_id;
   INSERT INTO adagio.events (run_id, kind, detail)
   VALUES (retry_run.run_id, 'run_retried',
-          jsonb_build_object('nodes_reset', reset, 'nodes_ready', made_ready, 'was', coalesce(run_conclusion, run_status),
-                             'by', session_user));
+          jsonb_strip_nulls(jsonb_build_object('nodes_reset', reset, 'nodes_ready', made_ready,
+                             'was', coalesce(run_conclusion, run_status), 'by', session_user,
+                             'queued', CASE WHEN held THEN true END)));
   FOR runtime_name IN
     SELECT DISTINCT n.runtime FROM adagio.nodes n WHERE n.run_id = retry_run.run_id AND n.state = 'ready'
   LOOP
@@ -719,13 +812,14 @@ CREATE FUNCTION adagio.list_runs(since timestamptz DEFAULT NULL, until timestamp
                                  max_runs int DEFAULT 50, status text DEFAULT NULL)
   RETURNS TABLE (id bigint, workflow text, status text, conclusion text, nodes int,
                  nodes_remaining int, created_at timestamptz, started_at timestamptz,
-                 finished_at timestamptz, start_at timestamptz, priority int)
+                 finished_at timestamptz, start_at timestamptz, priority int, concurrency_key text)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
   -- An unknown status fails its cast (22P02, naming it), a negative max_runs the LIMIT (2201W);
   -- a NULL max_runs is no limit.
   SELECT r.id, r.workflow_name || coalesce(':' || r.workflow_version, ''), r.status::text, r.conclusion::text,
-         r.node_count, r.nodes_remaining, r.created_at, r.started_at, r.finished_at, r.start_at, r.priority::int
+         r.node_count, r.nodes_remaining, r.created_at, r.started_at, r.finished_at, r.start_at, r.priority::int,
+         r.concurrency_key
   FROM adagio.runs r
   WHERE (since IS NULL OR r.created_at >= since)
     AND (until IS NULL OR r.created_at < until)
@@ -751,7 +845,10 @@ BEGIN
   SELECT jsonb_build_object(
     'id', r.id, 'workflow', r.workflow_name, 'workflow_version', r.workflow_version,
     'status', r.status, 'conclusion', r.conclusion, 'inputs', r.inputs, 'idempotency_key', r.idempotency_key,
-    'start_at', r.start_at, 'priority', r.priority, 'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
+    'start_at', r.start_at, 'priority', r.priority, 'concurrency_key', r.concurrency_key,
+    'queued_behind', (SELECT count(*) FROM adagio.concurrency_queue q JOIN adagio.concurrency_queue mine
+                        ON mine.run_id = r.id AND q.concurrency_key = mine.concurrency_key AND q.place < mine.place),
+    'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
     'duration_ms', round(extract(epoch FROM coalesce(r.finished_at, now()) - r.started_at) * 1000),
     'nodes', (SELECT jsonb_agg(jsonb_build_object(
                 'name', n.name, 'runtime', n.runtime, 'state', n.state, 'conclusion', n.conclusion,
@@ -843,7 +940,7 @@ COMMENT ON FUNCTION adagio.stats() IS
 CREATE VIEW adagio.run_overview AS
   SELECT r.id, r.workflow_name, r.workflow_version, r.status, r.conclusion, r.node_count,
          r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
-         r.created_at, r.started_at, r.finished_at, r.start_at, r.priority,
+         r.created_at, r.started_at, r.finished_at, r.start_at, r.priority, r.concurrency_key,
          coalesce(r.finished_at, now()) - r.started_at AS elapsed
   FROM adagio.runs r;
 
@@ -883,9 +980,9 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   adagio.deregister_agent(bigint)
   TO adagio_worker;
 
-GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int),
-  adagio.start_workflow(text, jsonb, int, text, timestamptz, int),
-  adagio.start_runs(text, jsonb[], int, text[], timestamptz, int),
+GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text),
+  adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text),
+  adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.

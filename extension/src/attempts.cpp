@@ -108,7 +108,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
       "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'failed'::adagio.run_conclusion"
       "     ELSE conclusion END,"
       "   finished_at = CASE WHEN nodes_remaining = $2::int THEN now() ELSE finished_at END"
-      " WHERE id = $1::bigint RETURNING status, conclusion",
+      " WHERE id = $1::bigint RETURNING status, conclusion, concurrency_key IS NOT NULL",
       {node.run_id, std::to_string(finished)});
   result.run_status = run.at(0).text(0);
   result.run_conclusion = run.at(0)[1];
@@ -117,6 +117,7 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
         "INSERT INTO adagio.events (run_id, kind, detail)"
         " VALUES ($1::bigint, 'run_completed', jsonb_build_object('conclusion', $2::text))",
         {node.run_id, result.run_conclusion});
+    if (run.at(0).text(2) == "t") spi.query("SELECT adagio.release_concurrency_keys(ARRAY[$1::bigint])", {node.run_id});
     notify_runs_finished({std::stoll(node.run_id)});
   }
   notify_events({std::stoll(node.run_id)});

@@ -40,10 +40,12 @@ constexpr int max_priority = 1000;
 
 // When a start's runs may run: `start_at` (microseconds since the Unix epoch, as text for a
 // statement) if later than now, their first nodes waiting in "scheduled" until the sweeper finds
-// them due; and their nodes' priority in the queue.
+// them due; their nodes' priority in the queue; and a concurrency key, behind whose unfinished
+// runs they wait, one at a time.
 struct Scheduling {
   std::optional<std::string> start_at;
   std::string priority = "0";
+  std::optional<std::string> concurrency_key;
 };
 
 // The runs already started under the keys (a text[] literal, one per element of `inputs`), by
@@ -124,11 +126,12 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   if (!keys) {
     inserted = spi.query(
         "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
-        "                         start_at, priority)"
+        "                         start_at, priority, concurrency_key)"
         " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int,"
-        "        timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::smallint"
+        "        timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::smallint, $8"
         " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id, NULL::text",
-        {graph_id, inputs, node_count, workflow_name, workflow_version, when.start_at, when.priority});
+        {graph_id, inputs, node_count, workflow_name, workflow_version, when.start_at, when.priority,
+         when.concurrency_key});
   } else {
     result.assign(keys->size(), 0);
     // The runs already started under these keys stand.
@@ -141,14 +144,14 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
     // that run. (Only with keys: ON CONFLICT makes every insertion speculative, a WAL record more.)
     inserted = spi.query(
         "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
-        "                         idempotency_key, start_at, priority)"
+        "                         idempotency_key, start_at, priority, concurrency_key)"
         " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, i.key,"
-        "        timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::smallint"
+        "        timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::smallint, $10"
         " FROM unnest($2::jsonb[], $6::text[]) WITH ORDINALITY AS i(inputs, key, ord)"
         " WHERE i.ord <> ALL ($7::bigint[]) ORDER BY i.ord"
         " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, idempotency_key",
         {graph_id, inputs, node_count, workflow_name, workflow_version, key_array, array_literal(started),
-         when.start_at, when.priority});
+         when.start_at, when.priority, when.concurrency_key});
   }
   // Identity values are handed out in insertion order, which is the order of the inputs.
   std::vector<std::int64_t> run_ids;
@@ -194,6 +197,17 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   std::vector<Value> id_texts;
   for (std::int64_t id : run_ids) id_texts.push_back(std::to_string(id));
   const std::string ids = array_literal(id_texts);
+  // Runs of a concurrency key queue behind its unfinished runs, and behind each other: all but
+  // the first of the call wait, and the first too if the key is busy. Their roots wait
+  // "scheduled" without a time, until adagio.release_concurrency_keys() starts them.
+  std::vector<Value> held;
+  if (when.concurrency_key) {
+    const bool busy =
+        spi.query("SELECT adagio.enqueue_concurrency_key($1, $2::bigint[])", {when.concurrency_key, ids}).at(0).text(0) ==
+        "t";
+    held.assign(id_texts.begin() + (busy ? 0 : 1), id_texts.end());
+  }
+  const bool first_runs_now = !when.start_at && held.size() < id_texts.size();
 
   nlohmann::json rows = nlohmann::json::array();
   std::set<std::string> ready_runtimes;
@@ -215,9 +229,10 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
       "   INSERT INTO adagio.nodes (run_id, graph_id, name, position, runtime, spec, state, upstream_pending, ready_at,"
       "                             priority)"
       "   SELECT r.id, $5::bigint, n.name, n.position, n.runtime, n.spec,"
-      "          CASE WHEN n.upstream > 0 THEN 'waiting' WHEN start.at IS NOT NULL THEN 'scheduled' ELSE 'ready'"
-      "          END::adagio.node_state, n.upstream,"
-      "          CASE WHEN n.upstream = 0 THEN coalesce(start.at, clock_timestamp()) END, $7::smallint"
+      "          CASE WHEN n.upstream > 0 THEN 'waiting' WHEN start.at IS NOT NULL OR r.id = ANY ($8::bigint[])"
+      "            THEN 'scheduled' ELSE 'ready' END::adagio.node_state, n.upstream,"
+      "          CASE WHEN n.upstream = 0 AND r.id <> ALL ($8::bigint[]) THEN coalesce(start.at, clock_timestamp()) END,"
+      "          $7::smallint"
       "   FROM r CROSS JOIN start"
       "   CROSS JOIN jsonb_to_recordset($2::jsonb) AS n(name text, position int, runtime text, spec jsonb, upstream int)"
       "   ORDER BY r.id, n.position"
@@ -227,14 +242,16 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
       " INSERT INTO adagio.events (run_id, node, kind, detail)"
       " SELECT e.run_id, e.node, e.kind, e.detail FROM ("
       "   SELECT r.id AS run_id, NULL::text AS node, 'run_started'::adagio.event_kind AS kind, -1 AS position,"
-      "          jsonb_strip_nulls(jsonb_build_object('nodes', $3::int, 'workflow', $4::text, 'start_at', start.at))"
+      "          jsonb_strip_nulls(jsonb_build_object('nodes', $3::int, 'workflow', $4::text, 'start_at', start.at,"
+      "            'concurrency_key', $9::text, 'queued', CASE WHEN r.id = ANY ($8::bigint[]) THEN true END))"
       "            AS detail FROM r CROSS JOIN start"
       "   UNION ALL"
       "   SELECT run_id, name, 'node_ready', position, NULL FROM inserted WHERE state = 'ready') e"
       " ORDER BY e.run_id, e.position",
-      {ids, rows.dump(), node_count, workflow_name, graph_id, when.start_at, when.priority});
+      {ids, rows.dump(), node_count, workflow_name, graph_id, when.start_at, when.priority, array_literal(held),
+       when.concurrency_key});
 
-  if (!when.start_at)
+  if (first_runs_now)
     for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   notify_events(run_ids);
   return result;
@@ -266,8 +283,8 @@ std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int inde
   return key;
 }
 
-// The start_at and priority arguments (at `index` and the next): start_at only if later than now
-// (an earlier time starts the runs now); priority NULL is the default, 0.
+// The start_at, priority and concurrency_key arguments (from `index` on): start_at only if later
+// than now (an earlier time starts the runs now); priority NULL is the default, 0.
 Scheduling scheduling_args(FunctionCallInfo fcinfo, int index) {
   Scheduling when;
   const auto at = arg_timestamp_unix_us(fcinfo, index, "start_at");
@@ -281,6 +298,10 @@ Scheduling scheduling_args(FunctionCallInfo fcinfo, int index) {
                                                         std::to_string(*priority),
                    {}, "higher runs first; the default is 0");
   if (priority) when.priority = std::to_string(*priority);
+  when.concurrency_key = arg_as_text(fcinfo, index + 2);
+  if (when.concurrency_key && (when.concurrency_key->empty() || when.concurrency_key->size() > max_key_bytes))
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                   "concurrency_key must be 1 to 255 bytes, got " + std::to_string(when.concurrency_key->size()));
   return when;
 }
 

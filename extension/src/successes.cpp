@@ -86,7 +86,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "       CASE WHEN r.nodes_failed = 0 THEN 'success' ELSE 'failed' END::adagio.run_conclusion ELSE r.conclusion END,"
       "     finished_at = CASE WHEN r.nodes_remaining = l.n THEN now() ELSE r.finished_at END"
       "   FROM locked_runs l WHERE r.id = l.id"
-      "   RETURNING r.id, r.status, r.conclusion),"
+      "   RETURNING r.id, r.status, r.conclusion, r.concurrency_key IS NOT NULL AS keyed),"
       // One insertion for every event, sorted, so each run's timeline reads: the attempts, the
       // nodes they made ready (and, handed off, claimed), the run's completion; each group in the
       // run's topological order (positions are unique within a run, so names are never compared).
@@ -110,6 +110,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   ORDER BY e.step, e.run_id, e.position)"
       " SELECT 'ready', runtime, NULL::bigint FROM passed WHERE state = 'ready'"
       " UNION ALL SELECT status::text, id::text, NULL FROM counted"
+      " UNION ALL SELECT 'keyed_finished', id::text, NULL FROM counted WHERE status = 'completed' AND keyed"
       " UNION ALL SELECT 'handed', json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.id)::text, count(*)"
       "   FROM passed c JOIN locked_runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0"
       " UNION ALL SELECT 'succeeded', NULL, count(*) FROM completed"
@@ -121,6 +122,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
 
   std::set<std::string> ready_runtimes;
   std::vector<std::int64_t> touched, finished;
+  std::vector<Value> keyed_finished;  // runs whose concurrency key the next run in line may take
   for (const Row& row : applied) {
     const std::string kind = row.text(0);
     if (kind == "ready") {
@@ -129,6 +131,8 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       tally.handed = Claims{row.text(1), row.integer(2)};
     } else if (kind == "succeeded") {
       tally.succeeded += row.integer(2);
+    } else if (kind == "keyed_finished") {
+      keyed_finished.push_back(row.text(1));
     } else if (kind == "not_held") {
       tally.not_held.push_back(items.at(static_cast<std::size_t>(row.integer(1)) - 1)->token);
     } else {
@@ -136,6 +140,8 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       if (kind == "completed") finished.push_back(row.integer(1));
     }
   }
+  if (!keyed_finished.empty())
+    spi.query("SELECT adagio.release_concurrency_keys($1::bigint[])", {array_literal(keyed_finished)});
   notify_runs_finished(finished);
   notify_events(touched);
   for (const std::string& runtime : ready_runtimes) notify_ready(runtime);

@@ -219,6 +219,21 @@ test('a run started with a priority keeps it; one out of range is a 400 naming i
   assertError(await post('/api/runs', { graph: quickGraph('urgent'), priority: 'high' }), 400, /"priority" must be an integer/);
 });
 
+test('runs of one concurrency key wait for each other; the run shows its key and its place', async () => {
+  const first = await post('/api/runs', { graph: stuckGraph, concurrency_key: 'dashboard-key' });
+  const second = await post('/api/runs', { graph: quickGraph('keyed'), concurrency_key: 'dashboard-key' });
+  assert.equal(second.status, 201, second.text);
+  const waiting = (await get(`/api/runs/${second.body.id}`)).body;
+  assert.equal(waiting.concurrency_key, 'dashboard-key');
+  assert.equal(waiting.queued_behind, 1, 'one run before it');
+  assert.deepEqual(waiting.nodes.map((n) => n.state), ['scheduled', 'waiting'], 'its first node waits');
+  assert.equal((await get('/api/runs?limit=500')).body.runs.find((r) => r.id === second.body.id).concurrency_key, 'dashboard-key');
+  await post(`/api/runs/${first.body.id}/cancel`, {});
+  assert.equal((await waitRun(second.body.id)).conclusion, 'success', 'cancelling the first lets the second run');
+  assertError(await post('/api/runs', { graph: stuckGraph, concurrency_key: 5 }), 400, /"concurrency_key" must be a string/);
+  assertError(await post('/api/runs', { graph: stuckGraph, concurrency_key: '' }), 400, /concurrency_key must be 1 to 255 bytes/);
+});
+
 // Reads a server-sent event stream until `done(events)` or the time runs out; returns the events.
 async function readEvents(path, done, timeout = 10000) {
   const controller = new AbortController();

@@ -271,3 +271,15 @@ expect_eq "$(jsonq "$out" "(SELECT r ->> 'priority' FROM jsonb_array_elements(do
 expect_exit 0 "cancel it" -- "$adagio" run cancel "$urgent"
 expect_exit 3 "a priority out of range" -- "$adagio" run start -w nightly -p 5000
 expect_in "$err" "priority must be between -1000 and 1000, got 5000" "is refused by the server, naming it"
+
+# --- concurrency keys ----------------------------------------------------------------------------
+echo '{"nodes": [{"name": "nobody", "runtime": "no-such-runtime"}]}' >"$artifacts/stuck.json"
+expect_exit 0 "run start --concurrency-key (a run no worker takes)" -- \
+  "$adagio" run start "$artifacts/stuck.json" --concurrency-key cli-deploy
+blocking=$(head -1 "$out")
+expect_exit 0 "another run of the key" -- "$adagio" run start -w nightly --concurrency-key cli-deploy
+behind=$(head -1 "$out")
+expect_exit 0 "run show" -- "$adagio" run show "$behind"
+expect_in "$out" "concurrency key cli-deploy  (waiting behind 1 run)" "run show says what it waits for"
+expect_exit 0 "cancel the first" -- "$adagio" run cancel "$blocking"
+expect_eq "$(wait_run "$behind" 30)" success "then the second runs, to its end"

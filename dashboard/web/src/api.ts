@@ -47,6 +47,8 @@ export interface Run {
   idempotency_key?: string | null;
   start_at?: string | null;
   priority?: number;
+  concurrency_key?: string | null;
+  queued_behind?: number;   // unfinished runs of its key before it
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -69,6 +71,7 @@ export interface RunSummary {
   created_by: string;
   start_at: string | null;  // started for later: its first nodes wait until then
   priority: number;         // higher runs first
+  concurrency_key: string | null;
 }
 
 export interface RunPage { total: number; limit: number; offset: number; runs: RunSummary[] }

@@ -8,7 +8,7 @@ export type NodeLook =
 
 export const nodeLooks: { look: NodeLook; label: string; help: string }[] = [
   { look: 'waiting', label: 'waiting', help: 'upstream nodes have not all succeeded yet' },
-  { look: 'scheduled', label: 'scheduled', help: 'the run was started for later: waiting for its start time' },
+  { look: 'scheduled', label: 'scheduled', help: 'waiting for the run\'s start time, or for the runs before it of its concurrency key' },
   { look: 'ready', label: 'ready', help: 'waiting for a worker to claim it' },
   { look: 'running', label: 'running', help: 'claimed by a worker' },
   { look: 'retrying', label: 'retrying', help: 'an attempt failed; another is ready or scheduled' },
@@ -36,10 +36,12 @@ export function nodeLookLabel(look: NodeLook): string {
 }
 
 export type RunLook = 'scheduled' | 'running' | 'success' | 'failed' | 'cancelled';
-export function runLook(run: Pick<RunSummary, 'status' | 'conclusion'> & { start_at?: string | null }): RunLook {
+export function runLook(run: Pick<RunSummary, 'status' | 'conclusion'> & { start_at?: string | null; queued_behind?: number }): RunLook {
   if (run.status === 'completed') return run.conclusion === 'failed' ? 'failed' : 'success';
-  // Still running as far as the engine goes, but nothing can start before its time.
+  // Still running as far as the engine goes, but nothing can start before its time, or while
+  // runs of its concurrency key started before it are unfinished.
   if (run.status === 'running' && run.start_at && Date.parse(run.start_at) > Date.now()) return 'scheduled';
+  if (run.status === 'running' && (run.queued_behind ?? 0) > 0) return 'scheduled';
   return run.status;
 }
 

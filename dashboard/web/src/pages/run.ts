@@ -167,6 +167,10 @@ export const runPage: Page = (root, params, config: Config) => {
     if (r.idempotency_key) summary.append(field('idempotency key', r.idempotency_key));
     if (r.start_at) summary.append(field('start at', fmtTime(r.start_at)));
     if (r.priority) summary.append(field('priority', String(r.priority)));
+    if (r.concurrency_key) {
+      const behind = r.queued_behind ?? 0;
+      summary.append(field('concurrency key', `${r.concurrency_key}${behind > 0 ? ` (waiting behind ${behind} run${behind === 1 ? '' : 's'})` : ''}`));
+    }
   }
 
   function renderActions(r: Run) {
