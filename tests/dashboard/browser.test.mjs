@@ -270,6 +270,7 @@ test('runs table filters and pages', async () => {
 test('slow refreshes make the page refresh less often', async () => {
   const slow = await browser.newPage();
   const asked = [];
+  await slow.route('**/api/live', (route) => route.abort());  // polling alone: its cadence is under test
   await slow.route('**/api/stats', async (route) => {
     asked.push(Date.now());
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -306,6 +307,25 @@ test('a run page refreshes when its live stream says the run changed, and polls 
   const shownAfter = Date.now() - cancelledAt;
   await live.close();
   assert.ok(shownAfter < 3000, `the page showed the cancellation ${shownAfter} ms after it, before its next poll`);
+});
+
+test('the overview and the runs page refresh when runs change, and poll slowly meanwhile', async () => {
+  const live = await browser.newPage();
+  for (const path of ['/', '/#/runs']) {
+    const streamed = live.waitForRequest((r) => new URL(r.url()).pathname === '/api/live');
+    await live.goto(`${base}${path}`);
+    await streamed;
+    // Set by the read the stream's opening asked for: the next poll is 10 s away from here, so
+    // only the stream can bring the run sooner.
+    await live.waitForFunction(() => document.querySelector('#cadence')?.textContent === 'updates as runs change');
+    const started = await post('/api/runs', { graph: { nodes: [{ name: 'nobody', runtime: 'no-such-runtime' }] } });
+    const startedAt = Date.now();
+    await live.waitForSelector(`.runs-table tr[data-run="${started.body.id}"]`, { timeout: 15000 });
+    const shownAfter = Date.now() - startedAt;
+    assert.ok(shownAfter < 5000, `${path} showed the new run ${shownAfter} ms after it started, before its next poll`);
+    await post(`/api/runs/${started.body.id}/cancel`);
+  }
+  await live.close();
 });
 
 test('agents page lists the workers', async () => {

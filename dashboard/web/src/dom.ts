@@ -71,7 +71,8 @@ export function pretty(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-// A running poll: call it to stop; kick() runs the next tick now (after the one under way).
+// A running poll: call it to stop; kick() runs the next tick as soon as it may (after the one
+// under way, and no sooner than a slow server's wait below).
 export interface Poller {
   (): void;
   kick: () => void;
@@ -80,13 +81,16 @@ export interface Poller {
 // Runs `tick` now and then every `ms` until stopped; a slow response never overlaps the next.
 // When the last two ticks were both slow, the next waits five times as long as the quicker of them
 // took: the counts behind the pages scan whole tables, and an open tab should not keep a large
-// database busy. (One slow tick, a cold start or a hiccup, changes nothing.)
+// database busy. (One slow tick, a cold start or a hiccup, changes nothing.) Kicks, from the live
+// stream, keep that wait too: a busy engine changes runs all the time.
 export function poll(tick: () => Promise<void>, ms: () => number): Poller {
   let stopped = false;
   let running = false;
   let kicked = false;
   let timer: number | undefined;
   let previous = 0;
+  let earliest = 0;  // performance.now() before which no tick starts
+  const schedule = (delay: number) => { timer = window.setTimeout(loop, Math.max(0, delay)); };
   const loop = async () => {
     if (stopped) return;
     timer = undefined;
@@ -101,12 +105,13 @@ export function poll(tick: () => Promise<void>, ms: () => number): Poller {
     const took = performance.now() - started;
     const slowest = Math.min(took, previous);
     previous = took;
+    earliest = performance.now() + 5 * slowest;
     if (stopped) return;
     if (kicked) {
       kicked = false;
-      timer = window.setTimeout(loop, 0);
+      schedule(5 * slowest);
     } else {
-      timer = window.setTimeout(loop, Math.max(ms(), 5 * slowest));
+      schedule(Math.max(ms(), 5 * slowest));
     }
   };
   void loop();
@@ -121,7 +126,7 @@ export function poll(tick: () => Promise<void>, ms: () => number): Poller {
       return;
     }
     if (timer !== undefined) window.clearTimeout(timer);
-    void loop();
+    schedule(earliest - performance.now());
   };
   return stop;
 }

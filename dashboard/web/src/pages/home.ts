@@ -1,6 +1,7 @@
 // Overview: live counts of runs, nodes and agents, and the latest runs.
 import { api, type Stats } from '../api';
 import { clear, errorBox, h, poll } from '../dom';
+import { watchAllRuns, type LiveStream } from '../live';
 import { runsTable } from './runs';
 import type { Page } from '../main';
 
@@ -43,12 +44,17 @@ function cards(stats: Stats): HTMLElement {
 export const homePage: Page = (root) => {
   const counts = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const recent = h('div', {});
+  const cadence = h('span', { class: 'muted', id: 'cadence' }, 'updates every 2 s');
   root.append(
-    h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), h('span', { class: 'muted' }, 'updates every 2 s')),
+    h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), cadence),
     counts,
     h('div', { class: 'page-head' }, h('h2', {}, 'Latest runs'), h('a', { href: '#/runs' }, 'all runs →')),
     recent);
-  return poll(async () => {
+  // Refreshed when the live stream says runs changed (at most once a second), else every 2 s; with
+  // the stream open, a poll every 10 s besides.
+  let stream: LiveStream | undefined;
+  const poller = poll(async () => {
+    cadence.textContent = stream?.open() ? 'updates as runs change' : 'updates every 2 s';
     try {
       const [stats, page] = await Promise.all([api.stats(), api.runs({ limit: 10 })]);
       clear(counts);
@@ -59,6 +65,11 @@ export const homePage: Page = (root) => {
       clear(counts);
       counts.appendChild(errorBox((e as Error).message));
     }
-  }, () => 2000);
+  }, () => (stream?.open() ? 10000 : 2000));
+  stream = watchAllRuns(poller.kick, 1000);
+  return () => {
+    stream?.close();
+    poller();
+  };
 };
 

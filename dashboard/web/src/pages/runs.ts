@@ -2,6 +2,7 @@
 // filtered view can be bookmarked and the back button works.
 import { api, type RunSummary } from '../api';
 import { ago, between, clear, errorBox, fmtDuration, fmtTime, h, poll } from '../dom';
+import { watchAllRuns, type LiveStream } from '../live';
 import { badge, runLook } from '../status';
 import type { Page } from '../main';
 
@@ -86,9 +87,13 @@ export const runsPage: Page = (root, params) => {
 
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const pager = h('div', { class: 'pager' });
-  root.append(h('div', { class: 'page-head' }, h('h1', {}, 'Runs'), h('span', { class: 'muted' }, 'updates every 3 s')), form, body, pager);
+  const cadence = h('span', { class: 'muted', id: 'cadence' }, 'updates every 3 s');
+  root.append(h('div', { class: 'page-head' }, h('h1', {}, 'Runs'), cadence), form, body, pager);
 
-  return poll(async () => {
+  // As on the overview: refreshed when runs change (at most once a second), polled besides.
+  let stream: LiveStream | undefined;
+  const poller = poll(async () => {
+    cadence.textContent = stream?.open() ? 'updates as runs change' : 'updates every 3 s';
     try {
       const page = await api.runs({ ...filters, limit, offset });
       clear(body);
@@ -103,5 +108,10 @@ export const runsPage: Page = (root, params) => {
       clear(body);
       body.appendChild(errorBox((e as Error).message));
     }
-  }, () => 3000);
+  }, () => (stream?.open() ? 10000 : 3000));
+  stream = watchAllRuns(poller.kick, 1000);
+  return () => {
+    stream?.close();
+    poller();
+  };
 };
