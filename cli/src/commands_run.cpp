@@ -63,7 +63,8 @@ std::string jsonb_array_literal(std::vector<json>::const_iterator first, std::ve
 }
 
 // Many runs of a stored workflow through adagio.start_runs(), in calls of at most 10000 runs and
-// one transaction: all of them start, or none. Prints one run id per line, in input order.
+// one transaction: all of them start, or none. Prints one run id per line, in input order. With
+// an idempotency key K the runs are K-1, K-2, ...: the same command again starts nothing new.
 int start_many_runs(const Context& context, const StartOptions& o, const std::vector<json>& inputs) {
   constexpr std::size_t per_call = 10000;  // start_runs() takes at most this many
   auto connection = context.connect();
@@ -75,10 +76,14 @@ int start_many_runs(const Context& context, const StartOptions& o, const std::ve
   for (std::size_t start = 0; start < inputs.size(); start += per_call) {
     const auto last = inputs.begin() + static_cast<long>(std::min(inputs.size(), start + per_call));
     const pqxx::result r = tx.exec_params(
-        "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int, $4::text[], " + start_at_sql(5) + ", $7::int, $8))",
+        "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int,"
+        "  CASE WHEN $4::text IS NOT NULL THEN ARRAY(SELECT $4 || '-' || n FROM generate_series($9::bigint, $10::bigint) n) END, " +
+            start_at_sql(5) + ", $7::int, $8))",
         o.workflow, jsonb_array_literal(inputs.begin() + static_cast<long>(start), last),
-        o.version > 0 ? std::optional<int>(o.version) : std::nullopt, std::optional<std::string>(), delay, at,
-        o.priority, concurrency_key);
+        o.version > 0 ? std::optional<int>(o.version) : std::nullopt,
+        o.idempotency_key.empty() ? std::nullopt : std::optional<std::string>(o.idempotency_key), delay, at,
+        o.priority, concurrency_key, static_cast<long long>(start + 1),
+        static_cast<long long>(std::min(inputs.size(), start + per_call)));
     for (const auto& row : r) ids.push_back(row[0].as<long long>());
   }
   tx.commit();
@@ -97,8 +102,6 @@ int start_run(const Context& context, const StartOptions& o) {
       throw CliError(exit_code::usage, "--count and --inputs-lines start runs of a stored workflow: give --workflow NAME",
                      "store the graph first: adagio workflow define NAME FILE");
     if (o.wait) throw CliError(exit_code::usage, "--wait follows one run; start many without it and watch them with adagio run ls");
-    if (!o.idempotency_key.empty())
-      throw CliError(exit_code::usage, "--idempotency-key names one run; it cannot go with --count or --inputs-lines");
     if (!o.inputs_lines.empty() && (o.count > 1 || !o.inputs_json.empty() || !o.input_pairs.empty()))
       throw CliError(exit_code::usage, "give either --inputs-lines FILE or --count N with --inputs/--input, not both");
     return start_many_runs(context, o,
@@ -243,7 +246,8 @@ void add_run_commands(CLI::App& app, Context& context) {
   start->add_option("--inputs-lines", start_options->inputs_lines,
                     "with --workflow: start one run per line of FILE (- for stdin), each a JSON object of inputs");
   start->add_option("--idempotency-key,-k", start_options->idempotency_key,
-                    "name the run: the same command again (a retry) prints the run it started, and starts nothing");
+                    "name the run: the same command again (a retry) prints the run it started, and starts nothing;"
+                    " with --count or --inputs-lines the runs are KEY-1, KEY-2, ...");
   start->add_option("--start-at,--at", start_options->start_at,
                     "start the run(s) later: a timestamp, or a duration from now (30s, 10m, 2h, 1d)");
   start->add_option("--priority,-p", start_options->priority,

@@ -235,8 +235,18 @@ expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs WHERE idempotency_key = 'c
 expect_exit 3 "the key with other inputs" -- "$adagio" run start "$seed" -k cli-import-7 --input day=tue
 expect_in "$err" "idempotency key \"cli-import-7\" already started run $keyed with a different graph or inputs" "is refused, naming the run"
 expect_in "$err" "use a new key for a different run" "with a hint"
-expect_exit 2 "a key with --count" -- "$adagio" run start -w nightly -n 2 -k cli-many
-expect_in "$err" "--idempotency-key names one run" "is a usage error"
+# Many runs under one key: KEY-1, KEY-2, ... in input order, so the whole command can be retried.
+printf '{"day": "mon"}\n{"day": "tue"}\n{"day": "wed"}\n' >"$artifacts/days.jsonl"
+expect_exit 0 "--inputs-lines with a key" -- "$adagio" run start -w nightly --inputs-lines "$artifacts/days.jsonl" -k cli-days
+cp "$out" "$artifacts/days.ids"
+expect_eq "$(sql -c "SELECT string_agg(idempotency_key || '=' || (inputs ->> 'day'), ',' ORDER BY id) FROM adagio.runs WHERE id IN ($(paste -sd, "$out"))")" \
+  "cli-days-1=mon,cli-days-2=tue,cli-days-3=wed" "each run is named KEY-N, in input order"
+expect_exit 0 "the same command again" -- "$adagio" run start -w nightly --inputs-lines "$artifacts/days.jsonl" -k cli-days
+expect_eq "$(cat "$out")" "$(cat "$artifacts/days.ids")" "prints the same runs"
+expect_eq "$(sql -c "SELECT count(*) FROM adagio.runs WHERE idempotency_key LIKE 'cli-days-%'")" 3 "and starts none"
+expect_exit 0 "--count with a key" -- "$adagio" run start -w nightly -n 2 -k cli-many
+expect_eq "$(sql -c "SELECT string_agg(idempotency_key, ',' ORDER BY id) FROM adagio.runs WHERE idempotency_key LIKE 'cli-many-%'")" \
+  "cli-many-1,cli-many-2" "--count names its runs the same way"
 
 # --- delayed starts ------------------------------------------------------------------------------
 # --start-at takes a duration from now or a timestamp; the sweeper starts the run when it is due.
