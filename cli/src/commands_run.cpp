@@ -156,12 +156,16 @@ int list_runs(const Context& context, const ListOptions& o) {
       "SELECT id, coalesce(workflow, ''), status, coalesce(conclusion, ''), nodes, nodes - nodes_remaining,"
       "       to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
       "       extract(epoch FROM coalesce(finished_at, now()) - coalesce(started_at, created_at)) * 1000,"
-      "       created_at, started_at, finished_at, start_at, coalesce(status = 'running' AND start_at > now(), false),"
-      "       priority"
+      "       created_at, started_at, finished_at, start_at,"
+      // Waiting: for its start time, or behind a run of its concurrency key (its status is running).
+      "       status = 'running' AND (coalesce(start_at > now(), false) OR EXISTS ("
+      "         SELECT 1 FROM adagio.concurrency_queue q JOIN adagio.concurrency_queue ahead"
+      "           ON ahead.concurrency_key = q.concurrency_key AND ahead.place < q.place WHERE q.run_id = l.id)),"
+      "       priority, concurrency_key"
       " FROM adagio.list_runs("
       "   since => coalesce(now() - make_interval(secs => $1::float8), $2::timestamptz),"
       "   until => coalesce(now() - make_interval(secs => $3::float8), $4::timestamptz),"
-      "   max_runs => $5::int, status => $6)",
+      "   max_runs => $5::int, status => $6) l",
       since_ago, since_at, until_ago, until_at, o.limit,
       o.status.empty() ? std::nullopt : std::optional<std::string>(o.status));
   if (o.format == "json") {
@@ -178,6 +182,7 @@ int list_runs(const Context& context, const ListOptions& o) {
                       {"finished_at", row[10].is_null() ? json() : json(row[10].as<std::string>())},
                       {"start_at", row[11].is_null() ? json() : json(row[11].as<std::string>())},
                       {"priority", row[13].as<int>()},
+                      {"concurrency_key", row[14].is_null() ? json() : json(row[14].as<std::string>())},
                       {"duration_ms", row[7].as<double>()}});
     std::cout << runs.dump(2) << "\n";
     return exit_code::ok;

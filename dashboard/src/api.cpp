@@ -188,8 +188,12 @@ void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
     SELECT jsonb_build_object(
       'total', (SELECT count(*) FROM matching),
       'runs', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.created_at DESC, p.id DESC)
-                        FROM (SELECT * FROM matching ORDER BY created_at DESC, id DESC
-                              LIMIT $6::bigint OFFSET $7::bigint) p), '[]'::jsonb))::text)SQL";
+                        FROM (SELECT m.*, (SELECT count(*) FROM adagio.concurrency_queue q
+                                           JOIN adagio.concurrency_queue mine ON mine.run_id = m.id
+                                             AND q.concurrency_key = mine.concurrency_key AND q.place < mine.place)
+                                          AS queued_behind
+                              FROM (SELECT * FROM matching ORDER BY created_at DESC, id DESC
+                                    LIMIT $6::bigint OFFSET $7::bigint) m) p), '[]'::jsonb))::text)SQL";
   Json page = with_db_read(app, [&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
     auto r = tx.exec_params(sql, status.value_or(""), conclusion.value_or(""), workflow.value_or(""), since.value_or(""),
@@ -210,7 +214,7 @@ void get_run(App& app, const httplib::Request& req, httplib::Response& res) {
     SELECT adagio.inspect_run($1::bigint)::text,
       (SELECT coalesce(jsonb_object_agg(n.name, jsonb_build_object(
                 'spec', n.spec, 'agent', a.name, 'claimed_at', n.claimed_at,
-                'retrying', n.state IN ('ready', 'scheduled') AND n.attempt_count > 0,
+                'retrying', n.state IN ('ready', 'scheduled') AND n.attempt_count > n.retry_base,
                 'attempts', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                 'attempt', t.attempt, 'ready_at', t.ready_at, 'agent', ta.name) ORDER BY t.attempt), '[]')
                              FROM adagio.attempts t LEFT JOIN adagio.agents ta ON ta.id = t.agent_id
@@ -326,9 +330,9 @@ void install_api(httplib::Server& server, App& app) {
     // node). stats() counts every node: one scan, not a second for conclusions.
     send_json(res, query_json(app, R"SQL(
       SELECT (adagio.stats() || jsonb_build_object(
-        'retrying', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.attempt_count > 0)
-                    + (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'scheduled' AND n.attempt_count > 0),
-        'ready_first', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.attempt_count = 0)))::text)SQL"));
+        'retrying', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.attempt_count > n.retry_base)
+                    + (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'scheduled' AND n.attempt_count > n.retry_base),
+        'ready_first', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.attempt_count = n.retry_base)))::text)SQL"));
   }));
 
   server.Get("/api/runs", guarded([&app](const httplib::Request& req, httplib::Response& res) { get_runs(app, req, res); }));

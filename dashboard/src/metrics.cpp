@@ -22,8 +22,8 @@ std::string metrics_sql() {
       'nodes', (SELECT coalesce(jsonb_agg(jsonb_build_object('state', state, 'conclusion', coalesce(conclusion::text, ''), 'count', nodes)), '[]')
                 FROM adagio.node_state_counts),
       -- one count per state, each through its partial index (an IN list scanned every node)
-      'retrying', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND attempt_count > 0)
-                  + (SELECT count(*) FROM adagio.nodes WHERE state = 'scheduled' AND attempt_count > 0),
+      'retrying', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND attempt_count > retry_base)
+                  + (SELECT count(*) FROM adagio.nodes WHERE state = 'scheduled' AND attempt_count > retry_base),
       'running_claims', (SELECT count(*) FROM adagio.nodes WHERE state = 'running'),
       'attempts', (SELECT coalesce(jsonb_object_agg(conclusion, c), '{}')
                    FROM (SELECT conclusion, count(*) AS c FROM adagio.attempts GROUP BY 1) x),

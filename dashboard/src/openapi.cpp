@@ -31,7 +31,8 @@ const std::string& openapi_document() {
         "finished_at": {"type": "string", "format": "date-time", "nullable": true}, "created_by": {"type": "string"},
         "start_at": {"type": "string", "format": "date-time", "nullable": true, "description": "set when the run was started for later: its first nodes wait until then"},
         "priority": {"type": "integer", "description": "higher runs first (default 0)"},
-        "concurrency_key": {"type": "string", "nullable": true, "description": "runs of one key run one at a time, in the order started"}}},
+        "concurrency_key": {"type": "string", "nullable": true, "description": "runs of one key run one at a time, in the order started"},
+        "queued_behind": {"type": "integer", "description": "unfinished runs of its key started before it (0: it may run)"}}},
       "Attempt": {"type": "object", "properties": {
         "attempt": {"type": "integer"}, "conclusion": {"type": "string", "enum": ["success", "fail", "error"]},
         "output": {"type": "string", "nullable": true}, "reason": {"type": "string", "nullable": true},

@@ -371,7 +371,7 @@ CREATE FUNCTION adagio.complete_and_claim(agent_id bigint, max_nodes int, claim_
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_complete_and_claim';
 COMMENT ON FUNCTION adagio.complete_and_claim(bigint, int, uuid[], text[], text[], interval) IS
-  'complete_many() for an agent''s reports, then up to max_nodes claims for it in the same transaction: first the nodes the reports made ready that it runs (handed over directly), then the oldest ready nodes; returns the summary with "claims".';
+  'complete_many() for an agent''s reports, then up to max_nodes claims for it in the same transaction: first the nodes the reports made ready that it runs (handed over directly), then ready nodes as claim() takes them; returns the summary with "claims".';
 
 CREATE FUNCTION adagio.sweep() RETURNS jsonb
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
@@ -422,41 +422,87 @@ BEGIN
 END
 $$;
 
--- Called when runs finish or are cancelled: each leaves its key's queue, and the run now first in
--- line starts (its waiting first nodes become ready, or scheduled at its start_at). A first run
--- already running has no such nodes: nothing changes for it.
+-- Starts the run first in its key's line, if its first nodes still wait for the key: they become
+-- ready (or scheduled at its start_at, if that is ahead). A first run already going has no such
+-- nodes, and nothing changes. The caller holds the key's lock. Returns whether it started one.
+CREATE FUNCTION adagio.start_first_in_line(concurrency_key text) RETURNS boolean
+  LANGUAGE plpgsql SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  next_run bigint;
+  runtime_name text;
+  released int;
+BEGIN
+  SELECT q.run_id INTO next_run FROM adagio.concurrency_queue q
+  WHERE q.concurrency_key = start_first_in_line.concurrency_key ORDER BY q.place LIMIT 1;
+  IF next_run IS NULL THEN
+    RETURN false;
+  END IF;
+  WITH released AS (
+    UPDATE adagio.nodes n
+    SET state = CASE WHEN r.start_at > clock_timestamp() THEN 'scheduled' ELSE 'ready' END::adagio.node_state,
+        ready_at = greatest(clock_timestamp(), r.start_at)
+    FROM adagio.runs r
+    WHERE r.id = next_run AND n.run_id = next_run AND n.state = 'scheduled' AND n.ready_at IS NULL
+    RETURNING n.name, n.state, n.position),
+  logged AS (
+    INSERT INTO adagio.events (run_id, node, kind, detail)
+    SELECT next_run, u.name, 'node_ready', jsonb_build_object('after', 'concurrency_key')
+    FROM released u WHERE u.state = 'ready' ORDER BY u.position)
+  SELECT count(*) INTO released FROM released;
+  IF released = 0 THEN
+    RETURN false;
+  END IF;
+  FOR runtime_name IN
+    SELECT DISTINCT n.runtime FROM adagio.nodes n WHERE n.run_id = next_run AND n.state = 'ready'
+  LOOP
+    PERFORM pg_notify('adagio.ready.' || runtime_name, '');
+  END LOOP;
+  PERFORM adagio.notify_events(next_run);
+  RETURN true;
+END
+$$;
+
+-- Called when runs finish or are cancelled: each leaves its key's line, and the run now first in
+-- line starts.
 CREATE FUNCTION adagio.release_concurrency_keys(run_ids bigint[]) RETURNS void
   LANGUAGE plpgsql SET search_path = adagio, pg_temp
   AS $$
 DECLARE
   key text;
-  next_run bigint;
-  runtime_name text;
 BEGIN
   FOR key IN SELECT DISTINCT q.concurrency_key FROM adagio.concurrency_queue q WHERE q.run_id = ANY (run_ids)
              ORDER BY 1 LOOP
     PERFORM adagio.lock_concurrency_key(key);
     DELETE FROM adagio.concurrency_queue q WHERE q.concurrency_key = key AND q.run_id = ANY (run_ids);
-    SELECT q.run_id INTO next_run FROM adagio.concurrency_queue q WHERE q.concurrency_key = key
-    ORDER BY q.place LIMIT 1;
-    CONTINUE WHEN next_run IS NULL;
-    WITH released AS (
-      UPDATE adagio.nodes n
-      SET state = CASE WHEN r.start_at > clock_timestamp() THEN 'scheduled' ELSE 'ready' END::adagio.node_state,
-          ready_at = greatest(clock_timestamp(), r.start_at)
-      FROM adagio.runs r
-      WHERE r.id = next_run AND n.run_id = next_run AND n.state = 'scheduled' AND n.ready_at IS NULL
-      RETURNING n.name, n.state, n.position)
-    INSERT INTO adagio.events (run_id, node, kind, detail)
-    SELECT next_run, u.name, 'node_ready', jsonb_build_object('after', 'concurrency_key')
-    FROM released u WHERE u.state = 'ready' ORDER BY u.position;
-    FOR runtime_name IN
-      SELECT DISTINCT n.runtime FROM adagio.nodes n WHERE n.run_id = next_run AND n.state = 'ready'
-    LOOP
-      PERFORM pg_notify('adagio.ready.' || runtime_name, '');
-    END LOOP;
-    PERFORM adagio.notify_events(next_run);
+    PERFORM adagio.start_first_in_line(key);
   END LOOP;
+END
+$$;
+
+-- The sweep's backstop: a release in a REPEATABLE READ or SERIALIZABLE transaction (a session
+-- whose default is that) sees the line as it was when the transaction began and can miss a run
+-- queued just before it, which would then wait for ever. Each sweep starts such a first run. Keys
+-- locked by a transaction under way are skipped, not waited for. Returns the runs started.
+CREATE FUNCTION adagio.start_waiting_first_runs() RETURNS int
+  LANGUAGE plpgsql SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  key text;
+  started int := 0;
+BEGIN
+  FOR key IN
+    SELECT f.concurrency_key
+    FROM (SELECT DISTINCT ON (q.concurrency_key) q.concurrency_key, q.run_id
+          FROM adagio.concurrency_queue q ORDER BY q.concurrency_key, q.place) f
+    WHERE EXISTS (SELECT 1 FROM adagio.nodes n WHERE n.run_id = f.run_id AND n.state = 'scheduled' AND n.ready_at IS NULL)
+  LOOP
+    CONTINUE WHEN NOT pg_try_advisory_xact_lock(hashtextextended('adagio.concurrency_key:' || key, 0));
+    IF adagio.start_first_in_line(key) THEN
+      started := started + 1;
+    END IF;
+  END LOOP;
+  RETURN started;
 END
 $$;
 
@@ -465,19 +511,25 @@ CREATE FUNCTION adagio.cancel_run(run_id bigint) RETURNS jsonb
   AS $$
 DECLARE
   run_status text;
+  run_key text;
   stopped int;
   cancelled int;
 BEGIN
   IF cancel_run.run_id IS NULL THEN
     RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT r.status INTO run_status FROM adagio.runs r WHERE r.id = cancel_run.run_id FOR UPDATE;
+  SELECT r.status, r.concurrency_key INTO run_status, run_key FROM adagio.runs r WHERE r.id = cancel_run.run_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'run % does not exist', cancel_run.run_id USING ERRCODE = 'undefined_object';
   END IF;
   IF run_status <> 'running' THEN
     RAISE EXCEPTION 'run % is already %', cancel_run.run_id, run_status
       USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  -- The key's lock before any node: the end of the run ahead of this one holds the key while it
+  -- starts this run's nodes, and would wait for them while this waited for the key.
+  IF run_key IS NOT NULL THEN
+    PERFORM adagio.lock_concurrency_key(run_key);
   END IF;
   -- Running attempts end as errors the engine concluded; their tokens stop working, which is how
   -- their workers learn of it at the next heartbeat.
@@ -514,12 +566,13 @@ DECLARE
   made_ready int;
   runtime_name text;
   run_key text;
+  run_start_at timestamptz;
   held boolean := false;
 BEGIN
   IF retry_run.run_id IS NULL THEN
     RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT r.status, r.conclusion, r.concurrency_key INTO run_status, run_conclusion, run_key
+  SELECT r.status, r.conclusion, r.concurrency_key, r.start_at INTO run_status, run_conclusion, run_key, run_start_at
   FROM adagio.runs r WHERE r.id = retry_run.run_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'run % does not exist', retry_run.run_id USING ERRCODE = 'undefined_object';
@@ -548,10 +601,12 @@ BEGIN
     WHERE n.run_id = retry_run.run_id AND n.conclusion IS DISTINCT FROM 'success'),
   updated AS (
     UPDATE adagio.nodes n
-    SET state = CASE WHEN a.pending > 0 THEN 'waiting' WHEN held THEN 'scheduled' ELSE 'ready' END::adagio.node_state,
+    -- A run cancelled before its start_at waits for it again, as when it was started.
+    SET state = CASE WHEN a.pending > 0 THEN 'waiting' WHEN held OR run_start_at > clock_timestamp() THEN 'scheduled'
+                     ELSE 'ready' END::adagio.node_state,
         conclusion = NULL, upstream_pending = a.pending, output = NULL, retry_base = n.attempt_count,
         claimed_by = NULL, claimed_at = NULL, claim_token = NULL, lease_expires_at = NULL,
-        ready_at = CASE WHEN a.pending = 0 AND NOT held THEN clock_timestamp() END, finished_at = NULL
+        ready_at = CASE WHEN a.pending = 0 AND NOT held THEN greatest(clock_timestamp(), run_start_at) END, finished_at = NULL
     FROM again a WHERE n.id = a.id
     RETURNING n.name, n.state, n.runtime, n.position),
   logged AS (
@@ -854,7 +909,7 @@ BEGIN
                 'name', n.name, 'runtime', n.runtime, 'state', n.state, 'conclusion', n.conclusion,
                 'metadata', n.spec -> 'metadata', 'retry', n.spec -> 'retry',
                 'timeout_seconds', n.spec -> 'timeout_seconds',
-                'inputs', n.inputs, 'output', n.output, 'attempt_count', n.attempt_count,
+                'inputs', n.inputs, 'output', n.output, 'attempt_count', n.attempt_count, 'retry_base', n.retry_base,
                 'claimed_by', n.claimed_by, 'agent', (SELECT a.name FROM adagio.agents a WHERE a.id = n.claimed_by),
                 'claimed_at', n.claimed_at, 'lease_expires_at', n.lease_expires_at,
                 'ready_at', n.ready_at, 'finished_at', n.finished_at,
@@ -946,7 +1001,7 @@ CREATE VIEW adagio.run_overview AS
 
 CREATE VIEW adagio.node_overview AS
   SELECT n.run_id, n.name, n.runtime, n.state, n.conclusion, n.attempt_count,
-         (n.state IN ('ready', 'scheduled') AND n.attempt_count > 0) AS retrying,
+         (n.state IN ('ready', 'scheduled') AND n.attempt_count > n.retry_base) AS retrying,
          a.name AS agent, n.claimed_at, n.lease_expires_at, n.ready_at, n.finished_at,
          left(n.output, 200) AS output_preview
   FROM adagio.nodes n LEFT JOIN adagio.agents a ON a.id = n.claimed_by;

@@ -49,14 +49,16 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   ORDER BY d.id FOR UPDATE OF d),"
       // A node is handed over only if no ready node the agent runs has a higher priority: the
       // queue's first, found as a claim would find it (an empty queue: no bound).
+      // (A CASE, not an AND: without an agent its runtimes are NULL, and AND would go on to the
+      // subquery, which would then walk every ready node.)
       " eligible AS ("
-      "   SELECT l.*, coalesce(l.ready AND l.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
-      "     AND l.priority >= coalesce((SELECT q.priority FROM adagio.nodes q WHERE q.state = 'ready'"
+      "   SELECT l.*, CASE WHEN l.ready AND l.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
+      "     THEN l.priority >= coalesce((SELECT q.priority FROM adagio.nodes q WHERE q.state = 'ready'"
       "       AND q.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
-      "       ORDER BY q.priority DESC, q.ready_at, q.id LIMIT 1), l.priority), false)"
+      "       ORDER BY q.priority DESC, q.ready_at, q.id LIMIT 1), l.priority) ELSE false END"
       "     AS runnable FROM locked_downstream l),"
       " handing AS ("
-      "   SELECT e.*, e.runnable AND row_number() OVER (PARTITION BY e.runnable ORDER BY e.id) <= $4::int AS handed"
+      "   SELECT e.*, e.runnable AND row_number() OVER (PARTITION BY e.runnable ORDER BY e.priority DESC, e.id) <= $4::int AS handed"
       "   FROM eligible e),"
       " passed AS ("
       "   UPDATE adagio.nodes d"

@@ -145,11 +145,16 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     }
     for (const std::string& runtime : runtimes) notify_ready(runtime);
     notify_events(std::vector<std::int64_t>(runs.begin(), runs.end()));
+
+    // First runs of a concurrency key that a release missed (adagio.start_waiting_first_runs()).
+    const long long keys_started =
+        spi.query("SELECT adagio.start_waiting_first_runs()", {}, SpiSession::Planning::each_call).at(0).integer(0);
     spi.finish();
 
     nlohmann::json summary = {
         {"orphaned", orphaned}, {"agents_gone", gone.size()}, {"timers_fired", due.size()}};
     if (not_concluded > 0) summary["not_concluded"] = not_concluded;  // each logged as a WARNING
+    if (keys_started > 0) summary["concurrency_keys_started"] = keys_started;
     return jsonb_result(summary.dump());
   });
 }

@@ -3,7 +3,7 @@
 -- earlier time starts the run at once; a time that is not finite is refused, writing nothing.
 BEGIN;
 \ir helpers.psql
-SELECT plan(23);
+SELECT plan(25);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 SELECT clock_timestamp() + interval '0.4 s' AS at \gset
@@ -67,6 +67,12 @@ SELECT is(pg_temp.node_states(:wf), 'a=cancelled b=cancelled c=cancelled d=cance
           'a delayed run can be cancelled before it starts');
 SELECT is((SELECT count(*) FROM adagio.nodes WHERE state = 'scheduled' AND run_id = :wf), 0::bigint,
           'leaving nothing for the sweep');
+-- Retried before its time, it waits for it again.
+SELECT adagio.retry_run(:wf);
+SELECT is(pg_temp.node_states(:wf), 'a=scheduled b=scheduled c=waiting d=waiting e=waiting f=waiting g=waiting',
+          'a run cancelled before its start_at and retried waits for it again');
+SELECT is((SELECT array_agg(DISTINCT ready_at) FROM adagio.nodes WHERE run_id = :wf AND state = 'scheduled'),
+          ARRAY[(SELECT start_at FROM adagio.runs WHERE id = :wf)], 'until its start_at');
 
 SELECT * FROM finish();
 ROLLBACK;

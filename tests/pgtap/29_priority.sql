@@ -3,7 +3,7 @@
 -- nodes straight to the reporting worker only while nothing of higher priority waits in the queue.
 BEGIN;
 \ir helpers.psql
-SELECT plan(16);
+SELECT plan(17);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 \set one '{"nodes":[{"name":"only","runtime":"debug"}]}'
@@ -60,6 +60,17 @@ SELECT pg_temp.claim_names(:agent);
 SELECT adagio.start_run(:'one', '{}', priority => -2) AS lower \gset
 SELECT is(adagio.complete_and_claim(:agent, 1, ARRAY[pg_temp.token_of(:chain2, 'a')], ARRAY['success'], ARRAY['out'])
             -> 'claims' -> 0 ->> 'name', 'b', 'a lower-priority node waiting does not stop the hand-over');
+
+-- When a report makes more nodes ready than the worker has slots, the higher priority goes first.
+SELECT adagio.claim(:agent, 10);  -- the queue empty again
+SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],
+                          "edges":[{"source":"a","destination":"b"}]}', '{}', priority => -3) AS low_chain \gset
+SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],
+                          "edges":[{"source":"a","destination":"b"}]}', '{}', priority => 3) AS high_chain \gset
+SELECT pg_temp.claim_names(:agent);
+SELECT is((adagio.complete_and_claim(:agent, 1, ARRAY[pg_temp.token_of(:low_chain, 'a'), pg_temp.token_of(:high_chain, 'a')],
+                                     ARRAY['success', 'success'], ARRAY['x', 'y']) -> 'claims' -> 0 ->> 'run_id')::bigint,
+          :high_chain::bigint, 'of two nodes a report makes ready, the one slot goes to the higher priority');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -3,7 +3,7 @@
 -- finished, failed or was cancelled; then they become ready. Retrying a run queues it again.
 BEGIN;
 \ir helpers.psql
-SELECT plan(26);
+SELECT plan(31);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 \set chain '{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"}]}'
@@ -67,6 +67,25 @@ SELECT adagio.start_run(:'chain', concurrency_key => 'later') AS after_later \gs
 SELECT ok((SELECT state = 'scheduled' AND ready_at > now() FROM adagio.nodes WHERE run_id = :later AND name = 'a'),
           'a run of a free key with a start time waits for its time');
 SELECT is(pg_temp.node_states(:after_later), 'a=scheduled b=waiting', 'and the next of its key waits for it');
+
+-- The sweep's backstop: a release that missed the next run (a repeatable-read reporter's snapshot
+-- can) leaves it waiting behind nothing; the next sweep starts it.
+SELECT adagio.start_run(:'chain', concurrency_key => 'missed') AS ahead \gset
+SELECT adagio.start_run(:'chain', concurrency_key => 'missed') AS missed \gset
+DELETE FROM adagio.concurrency_queue WHERE run_id = :ahead;  -- as if the run had ended, its release seeing no one
+SELECT is(pg_temp.node_states(:missed), 'a=scheduled b=waiting', 'a run left waiting behind nothing');
+SELECT is(adagio.sweep() ->> 'concurrency_keys_started', '1', 'the sweep starts it');
+SELECT is(pg_temp.node_states(:missed), 'a=ready b=waiting', 'its first node is ready');
+SELECT is(adagio.sweep() ->> 'concurrency_keys_started', NULL, 'and the next sweep finds nothing to do');
+
+-- A retried run waiting for its key is not "retrying": its attempts belong to the try before.
+SELECT adagio.start_run('{"nodes":[{"name":"x","runtime":"debug"}]}', concurrency_key => 'views') AS v1 \gset
+SELECT adagio.cancel_run(:v1);
+SELECT adagio.start_run('{"nodes":[{"name":"x","runtime":"debug"}]}', concurrency_key => 'views') AS v2 \gset
+SELECT c ->> 'name' FROM json_array_elements(adagio.claim(:agent, 100)) c WHERE (c ->> 'run_id')::bigint <> :v2;
+UPDATE adagio.nodes SET attempt_count = attempt_count + 1 WHERE run_id = :v1;  -- as if it had run once
+SELECT adagio.retry_run(:v1);
+SELECT is((SELECT retrying FROM adagio.node_overview WHERE run_id = :v1), false, 'node_overview says it is not retrying');
 
 -- Bad input.
 SELECT count(*) AS runs_before FROM adagio.runs \gset

@@ -44,6 +44,9 @@ TEST(CliRender, DisplayStateNamesWhatAPersonCaresAbout) {
   EXPECT_EQ(display_state(run["nodes"][2]), "never_reached");
   EXPECT_EQ(display_state(run["nodes"][3]), "retrying");
   EXPECT_EQ(display_state(json{{"state", "ready"}, {"attempt_count", 0}}), "ready");
+  EXPECT_EQ(display_state(json{{"state", "scheduled"}, {"attempt_count", 2}, {"retry_base", 2}}), "scheduled")
+      << "attempts of a try before retry_run() make no retry of this one";
+  EXPECT_EQ(display_state(json{{"state", "scheduled"}, {"attempt_count", 3}, {"retry_base", 2}}), "retrying");
   EXPECT_EQ(display_state(json{{"state", "running"}, {"attempt_count", 1}}), "running");
 }
 

@@ -27,6 +27,7 @@ export interface RunNode {
   inputs: Record<string, string>;
   output: string | null;
   attempt_count: number;
+  retry_base?: number;  // attempts up to this one were before retry_run()
   agent?: string | null;
   claimed_at?: string | null;
   ready_at: string | null;
@@ -72,6 +73,7 @@ export interface RunSummary {
   start_at: string | null;  // started for later: its first nodes wait until then
   priority: number;         // higher runs first
   concurrency_key: string | null;
+  queued_behind: number;    // unfinished runs of its key before it
 }
 
 export interface RunPage { total: number; limit: number; offset: number; runs: RunSummary[] }

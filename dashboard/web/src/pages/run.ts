@@ -41,7 +41,9 @@ function nodePanel(node: RunNode): HTMLElement {
       field('attempts', String(node.attempt_count)),
       node.agent ? field('claimed by', node.agent) : null,
       node.state === 'running' && node.lease_expires_at ? field('lease until', fmtTime(node.lease_expires_at)) : null,
-      node.state === 'scheduled' && node.ready_at ? field('next attempt', fmtTime(node.ready_at)) : null,
+      node.state === 'scheduled' && node.ready_at
+        ? field(look === 'retrying' ? 'next attempt' : 'starts at', fmtTime(node.ready_at)) : null,
+      node.state === 'scheduled' && !node.ready_at ? field('starts', 'when the runs of its concurrency key before it end') : null,
       node.finished_at ? field('finished', fmtTime(node.finished_at)) : null) as HTMLElement,
     metadataTable(node.metadata),
     h('h3', {}, `Attempts (${node.attempts.length})`),
