@@ -227,7 +227,9 @@ test('runs of one concurrency key wait for each other; the run shows its key and
   assert.equal(waiting.concurrency_key, 'dashboard-key');
   assert.equal(waiting.queued_behind, 1, 'one run before it');
   assert.deepEqual(waiting.nodes.map((n) => n.state), ['scheduled', 'waiting'], 'its first node waits');
-  assert.equal((await get('/api/runs?limit=500')).body.runs.find((r) => r.id === second.body.id).concurrency_key, 'dashboard-key');
+  const listed = (await get('/api/runs?limit=500')).body.runs.find((r) => r.id === second.body.id);
+  assert.equal(listed.concurrency_key, 'dashboard-key');
+  assert.equal(listed.queued_behind, 1, 'the list says it waits (the runs page shows it scheduled)');
   await post(`/api/runs/${first.body.id}/cancel`, {});
   assert.equal((await waitRun(second.body.id)).conclusion, 'success', 'cancelling the first lets the second run');
   assertError(await post('/api/runs', { graph: stuckGraph, concurrency_key: 5 }), 400, /"concurrency_key" must be a string/);

@@ -291,5 +291,7 @@ expect_exit 0 "another run of the key" -- "$adagio" run start -w nightly --concu
 behind=$(head -1 "$out")
 expect_exit 0 "run show" -- "$adagio" run show "$behind"
 expect_in "$out" "concurrency key cli-deploy  (waiting behind 1 run)" "run show says what it waits for"
+expect_exit 0 "run ls" -- "$adagio" run ls
+expect_eq "$(awk -v id="$behind" '$1 == id { print $3 }' "$out")" scheduled "run ls shows the waiting run as scheduled"
 expect_exit 0 "cancel the first" -- "$adagio" run cancel "$blocking"
 expect_eq "$(wait_run "$behind" 30)" success "then the second runs, to its end"
