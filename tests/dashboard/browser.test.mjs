@@ -198,12 +198,14 @@ test('a run started for later shows scheduled until its time, then runs', async 
   await page.fill('#graph-json', JSON.stringify(graph));
   await page.fill('#graph-start-at', local);
   await page.fill('#graph-priority', '4');
+  await page.fill('#graph-concurrency-key', 'browser-key');
   await page.click('#start-graph');
   await page.waitForURL(/#\/runs\/\d+$/);
   const soon = { body: { id: Number(page.url().match(/#\/runs\/(\d+)$/)[1]) } };
   assert.equal(Date.parse((await get(`/api/runs/${soon.body.id}`)).body.start_at), Math.floor(at.getTime() / 1000) * 1000,
     'the run starts at the local time given, to the second');
   assert.equal((await get(`/api/runs/${soon.body.id}`)).body.priority, 4, 'at the priority given');
+  assert.equal((await get(`/api/runs/${soon.body.id}`)).body.concurrency_key, 'browser-key', 'under the key given');
   await waitStatus('first', 'scheduled');
   assert.match(await node('first').locator('.sub').textContent(), /^scheduled · in \d/);
   assert.ok(await page.getByText('start at', { exact: true }).isVisible(), 'the summary gives the start time');

@@ -168,8 +168,12 @@ function query(params: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : '';
 }
 
-function scheduling(startAt?: string, priority?: number): Record<string, unknown> {
-  return { ...(startAt ? { start_at: startAt } : {}), ...(priority !== undefined ? { priority } : {}) };
+function scheduling(startAt?: string, priority?: number, concurrencyKey?: string): Record<string, unknown> {
+  return {
+    ...(startAt ? { start_at: startAt } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    ...(concurrencyKey ? { concurrency_key: concurrencyKey } : {}),
+  };
 }
 
 export const api = {
@@ -184,11 +188,13 @@ export const api = {
     request<{ name: string; version: number; graph: unknown }>('GET', `workflows/${encodeURIComponent(name)}${query({ version })}`),
   validate: (graph: unknown) => request<{ graph: unknown }>('POST', 'validate', { graph }),
   // startAt: an ISO 8601 time for the run's first nodes to wait for (omitted: at once); priority:
-  // higher runs first (omitted: 0).
-  startGraph: (graph: unknown, inputs: unknown, startAt?: string, priority?: number) =>
-    request<{ id: number }>('POST', 'runs', { graph, inputs, ...scheduling(startAt, priority) }),
-  startWorkflow: (workflow: string, inputs: unknown, version?: number, startAt?: string, priority?: number) =>
-    request<{ id: number }>('POST', 'runs', { workflow, inputs, ...(version ? { version } : {}), ...scheduling(startAt, priority) }),
+  // higher runs first (omitted: 0); concurrencyKey: one run of the key at a time (omitted: none).
+  startGraph: (graph: unknown, inputs: unknown, startAt?: string, priority?: number, concurrencyKey?: string) =>
+    request<{ id: number }>('POST', 'runs', { graph, inputs, ...scheduling(startAt, priority, concurrencyKey) }),
+  startWorkflow: (workflow: string, inputs: unknown, version?: number, startAt?: string, priority?: number, concurrencyKey?: string) =>
+    request<{ id: number }>('POST', 'runs', {
+      workflow, inputs, ...(version ? { version } : {}), ...scheduling(startAt, priority, concurrencyKey),
+    }),
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
   retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
 };

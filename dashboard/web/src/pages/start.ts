@@ -36,14 +36,23 @@ function parseJson(text: string, what: string): unknown {
 }
 
 // When and in which order the run goes: "start at" in the browser's local time, sent as UTC
-// (empty: at once), and its priority (empty: the default, 0).
-function schedulingFields(prefix: string): { row: HTMLElement; startAt: () => string | undefined; priority: () => number | undefined } {
+// (empty: at once), its priority (empty: the default, 0) and its concurrency key (empty: none).
+interface Scheduling {
+  row: HTMLElement;
+  startAt: () => string | undefined;
+  priority: () => number | undefined;
+  concurrencyKey: () => string | undefined;
+}
+function schedulingFields(prefix: string): Scheduling {
   const at = h('input', { type: 'datetime-local', id: `${prefix}-start-at`, step: 1 }) as HTMLInputElement;
   const priority = h('input', { type: 'number', id: `${prefix}-priority`, min: -1000, max: 1000, step: 1, placeholder: '0', size: 6 }) as HTMLInputElement;
+  const key = h('input', { type: 'text', id: `${prefix}-concurrency-key`, placeholder: 'none', size: 14 }) as HTMLInputElement;
   return {
     row: h('div', { class: 'row' },
       h('label', {}, 'Start at (optional; your local time) ', at),
-      h('label', { title: 'higher runs first' }, 'priority ', priority)),
+      h('label', { title: 'higher runs first' }, 'priority ', priority),
+      h('label', { title: 'runs of one key run one at a time, in the order started' }, 'concurrency key ', key)),
+    concurrencyKey: () => key.value.trim() || undefined,
     startAt: () => {
       if (!at.value) return undefined;
       const time = new Date(at.value);
@@ -91,7 +100,7 @@ export const startPage: Page = (root, params, config: Config) => {
     try {
       const graph = await validate();
       const inputs = parseJson(inputsText.value || '{}', 'The inputs');
-      const { id } = await api.startGraph(graph, inputs, graphWhen.startAt(), graphWhen.priority());
+      const { id } = await api.startGraph(graph, inputs, graphWhen.startAt(), graphWhen.priority(), graphWhen.concurrencyKey());
       location.hash = `#/runs/${id}`;
     } catch (e) { fail(e); }
   }) as EventListener },
@@ -129,7 +138,7 @@ export const startPage: Page = (root, params, config: Config) => {
       if (!workflowSelect.value) throw new Error('Choose a workflow.');
       const inputs = parseJson(wfInputs.value || '{}', 'The inputs');
       const { id } = await api.startWorkflow(workflowSelect.value, inputs, versionInput.value ? Number(versionInput.value) : undefined,
-        workflowWhen.startAt(), workflowWhen.priority());
+        workflowWhen.startAt(), workflowWhen.priority(), workflowWhen.concurrencyKey());
       location.hash = `#/runs/${id}`;
     } catch (e) { fail(e); }
   }) as EventListener },
