@@ -40,6 +40,10 @@ std::optional<std::int64_t> arg_timestamp_unix_us(FunctionCallInfo fcinfo, int i
   if (TIMESTAMP_NOT_FINITE(at))
     throw SqlError(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, std::string(name) + " must be a finite time",
                    std::string("got ") + (TIMESTAMP_IS_NOBEGIN(at) ? "-infinity" : "infinity"));
+  return unix_us(at);
+}
+
+std::int64_t unix_us(TimestampTz at) {
   return static_cast<std::int64_t>(at) +
          static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
 }

@@ -21,6 +21,8 @@ std::optional<double> arg_interval_seconds(FunctionCallInfo fcinfo, int index);
 // session's DateStyle and time zone abbreviations); nullopt for NULL. Infinity is refused (22008),
 // naming the argument.
 std::optional<std::int64_t> arg_timestamp_unix_us(FunctionCallInfo fcinfo, int index, const char* name);
+// A server timestamp (microseconds since 2000-01-01) as microseconds since the Unix epoch.
+std::int64_t unix_us(TimestampTz at);
 
 // The elements of a uuid[] or text[] argument, flattened in storage order (as unnest() reads
 // them), each as its text form (nullopt for a NULL element); nullopt for a NULL array. Read from

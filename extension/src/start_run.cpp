@@ -288,9 +288,7 @@ std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int inde
 Scheduling scheduling_args(FunctionCallInfo fcinfo, int index) {
   Scheduling when;
   const auto at = arg_timestamp_unix_us(fcinfo, index, "start_at");
-  const std::int64_t now = static_cast<std::int64_t>(GetCurrentTimestamp()) +
-                           static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
-  if (at && *at > now) when.start_at = std::to_string(*at);
+  if (at && *at > unix_us(GetCurrentTimestamp())) when.start_at = std::to_string(*at);
   const auto priority = arg_int32(fcinfo, index + 1);
   if (priority && (*priority < -max_priority || *priority > max_priority))
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "priority must be between " + std::to_string(-max_priority) +
@@ -341,7 +339,7 @@ Datum adagio_validate_graph(PG_FUNCTION_ARGS) {
 }
 
 // adagio.start_run(graph jsonb, inputs jsonb, idempotency_key text, start_at timestamptz,
-// priority int) -> bigint run id.
+// priority int, concurrency_key text) -> bigint run id.
 Datum adagio_start_run(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto graph = arg_as_text(fcinfo, 0);
@@ -357,7 +355,8 @@ Datum adagio_start_run(PG_FUNCTION_ARGS) {
 }
 
 // adagio.start_workflow(name text, inputs jsonb, version int, idempotency_key text, start_at
-// timestamptz, priority int) -> bigint run id; the newest version when version is NULL.
+// timestamptz, priority int, concurrency_key text) -> bigint run id; the newest version when
+// version is NULL.
 Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto name = arg_as_text(fcinfo, 0);
@@ -374,7 +373,7 @@ Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
 }
 
 // adagio.start_runs(name text, inputs jsonb[], version int, idempotency_keys text[], start_at
-// timestamptz, priority int) -> bigint[]:
+// timestamptz, priority int, concurrency_key text) -> bigint[]:
 // one run of the stored workflow per element of inputs, its graph parsed and validated once, all
 // written set-based.
 Datum adagio_start_runs(PG_FUNCTION_ARGS) {
