@@ -191,7 +191,7 @@ int list_runs(const Context& context, const ListOptions& o) {
   Table table({"ID", "WORKFLOW", "STATUS", "CONCLUSION", "NODES", "CREATED", "DURATION"});
   for (const auto& row : r)
     table.add_row({row[0].as<std::string>(), row[1].as<std::string>().empty() ? "-" : row[1].as<std::string>(),
-                   // A run waiting for its start_at shows so; its status is still running.
+                   // A run waiting for its start_at or its concurrency key shows so; its status is running.
                    style.state(row[12].as<bool>() ? "scheduled" : row[2].as<std::string>()),
                    row[3].as<std::string>().empty() ? "-" : style.state(row[3].as<std::string>()),
                    row[5].as<std::string>() + "/" + row[4].as<std::string>(), row[6].as<std::string>(),
