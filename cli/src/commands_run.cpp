@@ -31,6 +31,7 @@ struct StartOptions {
   std::string start_at;
   int priority = 0;
   std::string concurrency_key;
+  int concurrency_limit = 1;
 };
 
 // A --since/--until/--start-at value: a duration ("2h") or a timestamp the server parses.
@@ -78,12 +79,12 @@ int start_many_runs(const Context& context, const StartOptions& o, const std::ve
     const pqxx::result r = tx.exec_params(
         "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int,"
         "  CASE WHEN $4::text IS NOT NULL THEN ARRAY(SELECT $4 || '-' || n FROM generate_series($9::bigint, $10::bigint) n) END, " +
-            start_at_sql(5) + ", $7::int, $8))",
+            start_at_sql(5) + ", $7::int, $8, $11::int))",
         o.workflow, jsonb_array_literal(inputs.begin() + static_cast<long>(start), last),
         o.version > 0 ? std::optional<int>(o.version) : std::nullopt,
         o.idempotency_key.empty() ? std::nullopt : std::optional<std::string>(o.idempotency_key), delay, at,
         o.priority, concurrency_key, static_cast<long long>(start + 1),
-        static_cast<long long>(std::min(inputs.size(), start + per_call)));
+        static_cast<long long>(std::min(inputs.size(), start + per_call)), o.concurrency_limit);
     for (const auto& row : r) ids.push_back(row[0].as<long long>());
   }
   tx.commit();
@@ -127,11 +128,12 @@ int start_run(const Context& context, const StartOptions& o) {
     pqxx::nontransaction tx(*connection);
     const pqxx::result r =
         o.file.empty()
-            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4, " + start_at_sql(5) + ", $7::int, $8)",
+            ? tx.exec_params("SELECT adagio.start_workflow($1, $2::jsonb, $3::int, $4, " + start_at_sql(5) +
+                                 ", $7::int, $8, $9::int)",
                              o.workflow, inputs.dump(), o.version > 0 ? std::optional<int>(o.version) : std::nullopt,
-                             key, delay, at, o.priority, concurrency_key)
-            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, " + start_at_sql(4) + ", $6::int, $7)",
-                             graph, inputs.dump(), key, delay, at, o.priority, concurrency_key);
+                             key, delay, at, o.priority, concurrency_key, o.concurrency_limit)
+            : tx.exec_params("SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, " + start_at_sql(4) + ", $6::int, $7, $8::int)",
+                             graph, inputs.dump(), key, delay, at, o.priority, concurrency_key, o.concurrency_limit);
     return r[0][0].as<long long>();
   }();
   std::cout << run_id << std::endl;
@@ -158,9 +160,8 @@ int list_runs(const Context& context, const ListOptions& o) {
       "       extract(epoch FROM coalesce(finished_at, now()) - coalesce(started_at, created_at)) * 1000,"
       "       created_at, started_at, finished_at, start_at,"
       // Waiting: for its start time, or behind a run of its concurrency key (its status is running).
-      "       status = 'running' AND (coalesce(start_at > now(), false) OR EXISTS ("
-      "         SELECT 1 FROM adagio.concurrency_queue q JOIN adagio.concurrency_queue ahead"
-      "           ON ahead.concurrency_key = q.concurrency_key AND ahead.place < q.place WHERE q.run_id = l.id)),"
+      "       status = 'running' AND (coalesce(start_at > now(), false)"
+      "         OR (concurrency_key IS NOT NULL AND adagio.concurrency_wait(l.id) > 0)),"
       "       priority, concurrency_key"
       " FROM adagio.list_runs("
       "   since => coalesce(now() - make_interval(secs => $1::float8), $2::timestamptz),"
@@ -258,7 +259,9 @@ void add_run_commands(CLI::App& app, Context& context) {
   start->add_option("--priority,-p", start_options->priority,
                     "the run's place in the queue: higher runs first, -1000 to 1000 (default 0)");
   start->add_option("--concurrency-key", start_options->concurrency_key,
-                    "run one at a time with the other runs of this key, in the order started");
+                    "run at most --concurrency-limit at a time with the other runs of this key, in the order started");
+  start->add_option("--concurrency-limit", start_options->concurrency_limit,
+                    "with --concurrency-key: how many runs of the key may go at a time (default 1)");
   auto* start_wait = start->add_flag("--wait", start_options->wait,
                   "show progress until the run finishes; exit 1 if it failed or was cancelled");
   start->add_option("--timeout", start_options->timeout, "with --wait: give up after SECONDS (exit 7)")

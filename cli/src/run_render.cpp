@@ -121,8 +121,10 @@ std::string render_run_table(const json& run, const Style& style) {
   if (run.value("priority", 0LL) != 0) out += "priority " + std::to_string(run["priority"].get<long long>()) + "\n";
   if (run.value("concurrency_key", json()).is_string()) {
     out += "concurrency key " + run["concurrency_key"].get<std::string>();
+    const long long limit = run.value("concurrency_limit", 1LL);
+    if (limit > 1) out += " (" + std::to_string(limit) + " at a time)";
     const long long behind = run.value("queued_behind", 0LL);
-    if (behind > 0) out += "  (waiting behind " + std::to_string(behind) + (behind == 1 ? " run)" : " runs)");
+    if (behind > 0) out += "  (waiting for " + std::to_string(behind) + (behind == 1 ? " run" : " runs") + " to end)";
     out += "\n";
   }
   out += "\n";

@@ -178,7 +178,7 @@ void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
       SELECT r.id, r.workflow_name AS workflow, r.workflow_version, r.status, r.conclusion,
              r.node_count AS nodes, r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
              r.created_at, r.started_at, r.finished_at, r.created_by, r.start_at, r.priority,
-             r.concurrency_key
+             r.concurrency_key, r.concurrency_limit
       FROM adagio.runs r
       WHERE (nullif($1, '') IS NULL OR r.status::text = $1)
         AND (nullif($2, '') IS NULL OR r.conclusion::text = $2)
@@ -188,10 +188,8 @@ void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
     SELECT jsonb_build_object(
       'total', (SELECT count(*) FROM matching),
       'runs', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.created_at DESC, p.id DESC)
-                        FROM (SELECT m.*, (SELECT count(*) FROM adagio.concurrency_queue q
-                                           JOIN adagio.concurrency_queue mine ON mine.run_id = m.id
-                                             AND q.concurrency_key = mine.concurrency_key AND q.place < mine.place)
-                                          AS queued_behind
+                        FROM (SELECT m.*, CASE WHEN m.concurrency_key IS NULL THEN 0
+                                                ELSE adagio.concurrency_wait(m.id) END AS queued_behind
                               FROM (SELECT * FROM matching ORDER BY created_at DESC, id DESC
                                     LIMIT $6::bigint OFFSET $7::bigint) m) p), '[]'::jsonb))::text)SQL";
   Json page = with_db_read(app, [&](pqxx::connection& conn) {
@@ -249,7 +247,8 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   authorize_action(app, req);  // first: httplib turns a form body into query parameters
   expect_only(req, {});
   const Json body = parse_body(req);
-  expect_fields(body, {"graph", "workflow", "version", "inputs", "idempotency_key", "start_at", "priority", "concurrency_key"});
+  expect_fields(body, {"graph", "workflow", "version", "inputs", "idempotency_key", "start_at", "priority", "concurrency_key",
+                       "concurrency_limit"});
   const Json inputs = body.value("inputs", Json::object());
   if (!inputs.is_object()) throw bad_request("\"inputs\" must be a JSON object");
   // A client that retries a start (its first answer lost) sends the same key: it gets the first
@@ -270,6 +269,13 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
     if (!body["concurrency_key"].is_string()) throw bad_request("\"concurrency_key\" must be a string");
     concurrency_key = body["concurrency_key"].get<std::string>();
   }
+  std::string concurrency_limit = "1";  // the server checks the range
+  if (body.contains("concurrency_limit") && !body["concurrency_limit"].is_null()) {
+    const auto& l = body["concurrency_limit"];
+    if (!l.is_number_integer() || l.get<std::int64_t>() < -2147483648LL || l.get<std::int64_t>() > 2147483647LL)
+      throw bad_request("\"concurrency_limit\" must be an integer");
+    concurrency_limit = std::to_string(l.get<std::int64_t>());
+  }
   // Higher runs first; the server checks the range (an error names it).
   std::string priority = "0";
   if (body.contains("priority") && !body["priority"].is_null()) {
@@ -284,8 +290,8 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   if (has_graph) {
     if (!body["graph"].is_object()) throw bad_request("\"graph\" must be a JSON object (a GraphSpec)");
     if (body.contains("version")) throw bad_request("\"version\" goes with \"workflow\", not \"graph\"");
-    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, $4::timestamptz, $5::int, $6)::text",
-                         body["graph"].dump(), inputs.dump(), key, start_at, priority, concurrency_key);
+    started = write_json(app, "SELECT adagio.start_run($1::jsonb, $2::jsonb, $3, $4::timestamptz, $5::int, $6, $7::int)::text",
+                         body["graph"].dump(), inputs.dump(), key, start_at, priority, concurrency_key, concurrency_limit);
   } else {
     if (!body["workflow"].is_string() || body["workflow"].get<std::string>().empty())
       throw bad_request("\"workflow\" must be a non-empty string");
@@ -297,8 +303,10 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
       version = std::to_string(v.get<std::int64_t>());
     }
     started = write_json(app,
-                         "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int, $4, $5::timestamptz, $6::int, $7)::text",
-                         body["workflow"].get<std::string>(), inputs.dump(), version, key, start_at, priority, concurrency_key);
+                         "SELECT adagio.start_workflow($1, $2::jsonb, nullif($3, '')::int, $4, $5::timestamptz, $6::int, $7,"
+                         " $8::int)::text",
+                         body["workflow"].get<std::string>(), inputs.dump(), version, key, start_at, priority, concurrency_key,
+                         concurrency_limit);
   }
   const auto id = started.get<std::int64_t>();
   res.set_header("Location", "/api/runs/" + std::to_string(id));

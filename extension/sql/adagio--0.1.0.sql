@@ -91,9 +91,10 @@ CREATE TABLE adagio.runs (
   start_at         timestamptz,
   -- Its nodes' place in the queue: higher first (its nodes carry a copy, for nodes_ready).
   priority         smallint NOT NULL DEFAULT 0,
-  -- Runs that share a concurrency key run one at a time, in the order they were started
-  -- (adagio.concurrency_queue holds the order).
+  -- Runs that share a concurrency key run at most concurrency_limit at a time (1 unless given),
+  -- in the order they were started (adagio.concurrency_queue holds the order).
   concurrency_key  text CHECK (octet_length(concurrency_key) BETWEEN 1 AND 255),
+  concurrency_limit int CHECK (concurrency_limit BETWEEN 1 AND 1000),
   -- workflow_name/version name the workflow a run was started from, without a foreign key:
   -- workflows are never deleted, a run needs only its graph, and the check would take a share
   -- lock on the workflow's row for every run started (a MultiXact once starters overlap).
@@ -106,14 +107,16 @@ CREATE INDEX runs_created_at ON adagio.runs (created_at DESC, id DESC);
 -- Only runs started with a key have an entry; the key never changes, so updates stay HOT.
 CREATE UNIQUE INDEX runs_idempotency_key ON adagio.runs (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
--- The unfinished runs of each concurrency key, in the order they take the key's one slot: the first
--- runs, the others wait (their first nodes "scheduled" without a time) until the ones before them
--- finish. A run's row goes when it finishes or is cancelled; a retry queues it again, at the end.
--- A small table of its own, so that runs need no index on their status (their updates stay HOT).
+-- The unfinished runs of each concurrency key, in the order they were started: a run goes ahead
+-- while fewer than its limit are before it; the others wait (their first nodes "scheduled"
+-- without a time) until enough of the ones before them finish. A run's row goes when it finishes
+-- or is cancelled; a retry queues it again, at the end. A small table of its own, so that runs
+-- need no index on their status (their updates stay HOT).
 CREATE TABLE adagio.concurrency_queue (
   concurrency_key  text NOT NULL,
   place            bigint GENERATED ALWAYS AS IDENTITY,
   run_id           bigint NOT NULL UNIQUE,    -- runs.id
+  max_running      int NOT NULL,              -- the run's concurrency_limit
   PRIMARY KEY (concurrency_key, place)
 );
 
@@ -316,30 +319,32 @@ COMMENT ON FUNCTION adagio.downstream_nodes(bigint, text) IS
 
 CREATE FUNCTION adagio.start_run(graph jsonb, inputs jsonb DEFAULT '{}', idempotency_key text DEFAULT NULL,
                                  start_at timestamptz DEFAULT NULL, priority int DEFAULT 0,
-                                 concurrency_key text DEFAULT NULL)
+                                 concurrency_key text DEFAULT NULL, concurrency_limit int DEFAULT 1)
   RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_run';
-COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text) IS
-  'Starts a run of a graph with run-level inputs, its first nodes ready at start_at if given and later than now, at a priority (default 0), after the unfinished runs of its concurrency key if given; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
+COMMENT ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text, int) IS
+  'Starts a run of a graph with run-level inputs, its first nodes ready at start_at if given and later than now, at a priority (default 0), at most concurrency_limit at a time with the runs of its concurrency key if given; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
 CREATE FUNCTION adagio.start_workflow(name text, inputs jsonb DEFAULT '{}', version int DEFAULT NULL,
                                       idempotency_key text DEFAULT NULL, start_at timestamptz DEFAULT NULL,
-                                      priority int DEFAULT 0, concurrency_key text DEFAULT NULL)
+                                      priority int DEFAULT 0, concurrency_key text DEFAULT NULL,
+                                      concurrency_limit int DEFAULT 1)
   RETURNS bigint
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_workflow';
-COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text) IS
-  'Starts a run of a stored workflow (newest version unless given), its first nodes ready at start_at if given and later than now, at a priority (default 0), after the unfinished runs of its concurrency key if given; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
+COMMENT ON FUNCTION adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text, int) IS
+  'Starts a run of a stored workflow (newest version unless given), its first nodes ready at start_at if given and later than now, at a priority (default 0), at most concurrency_limit at a time with the runs of its concurrency key if given; returns the run id (with an idempotency key already used for the same graph and inputs: that run''s).';
 
 CREATE FUNCTION adagio.start_runs(name text, inputs jsonb[], version int DEFAULT NULL,
                                   idempotency_keys text[] DEFAULT NULL, start_at timestamptz DEFAULT NULL,
-                                  priority int DEFAULT 0, concurrency_key text DEFAULT NULL)
+                                  priority int DEFAULT 0, concurrency_key text DEFAULT NULL,
+                                  concurrency_limit int DEFAULT 1)
   RETURNS bigint[]
   LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp SET random_page_cost = 1.1
   AS 'MODULE_PATHNAME', 'adagio_start_runs';
-COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text) IS
-  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table, their first nodes ready at start_at if given and later than now, at a priority (default 0), one after another and after the unfinished runs of a concurrency key if given; returns the run ids in the order of inputs (a run whose idempotency key already started one: that run''s).';
+COMMENT ON FUNCTION adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text, int) IS
+  'Starts one run of a stored workflow per element of inputs (at most 10000), in one statement per table, their first nodes ready at start_at if given and later than now, at a priority (default 0), queued in order under a concurrency key if given; returns the run ids in the order of inputs (a run whose idempotency key already started one: that run''s).';
 
 -- claim() and complete_and_claim() return json, not jsonb: their claims are a document the engine
 -- builds as text and the worker reads as text, and passing it through jsonb (parsing it, then
@@ -398,73 +403,88 @@ CREATE FUNCTION adagio.lock_concurrency_key(concurrency_key text) RETURNS void
   LANGUAGE sql SET search_path = adagio, pg_temp
   AS $$ SELECT pg_advisory_xact_lock(hashtextextended('adagio.concurrency_key:' || concurrency_key, 0)) $$;
 
--- Queues runs (in the order given) under a key; returns whether the first of them waits behind an
--- unfinished run of the key (the others always wait, behind it).
-CREATE FUNCTION adagio.enqueue_concurrency_key(concurrency_key text, run_ids bigint[]) RETURNS boolean
+-- Queues runs (in the order given) under a key, each allowed `max_running` runs of the key at a
+-- time (itself included); returns how many of them may start now: fewer than max_running are
+-- before each (the others wait).
+CREATE FUNCTION adagio.enqueue_concurrency_key(concurrency_key text, run_ids bigint[], max_running int) RETURNS int
   LANGUAGE plpgsql SET search_path = adagio, pg_temp
   AS $$
 DECLARE
-  busy boolean;
+  ahead int;
 BEGIN
   -- The lock orders the calls of one key; only a snapshot taken after it sees every run queued
-  -- before (a repeatable read snapshot could miss one, and two runs of a key would both run).
+  -- before (a repeatable read snapshot could miss one, and too many runs of a key would run).
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'a concurrency key needs a READ COMMITTED transaction, not %', current_setting('transaction_isolation')
       USING ERRCODE = 'feature_not_supported',
             HINT = 'start the run (or retry it) in a READ COMMITTED transaction, the default';
   END IF;
   PERFORM adagio.lock_concurrency_key(enqueue_concurrency_key.concurrency_key);
-  SELECT EXISTS (SELECT 1 FROM adagio.concurrency_queue q WHERE q.concurrency_key = enqueue_concurrency_key.concurrency_key)
-    INTO busy;
-  INSERT INTO adagio.concurrency_queue (concurrency_key, run_id)
-  SELECT enqueue_concurrency_key.concurrency_key, r.id FROM unnest(run_ids) WITH ORDINALITY AS r(id, ord) ORDER BY r.ord;
-  RETURN busy;
+  SELECT count(*) INTO ahead FROM adagio.concurrency_queue q WHERE q.concurrency_key = enqueue_concurrency_key.concurrency_key;
+  INSERT INTO adagio.concurrency_queue (concurrency_key, run_id, max_running)
+  SELECT enqueue_concurrency_key.concurrency_key, r.id, enqueue_concurrency_key.max_running
+  FROM unnest(run_ids) WITH ORDINALITY AS r(id, ord) ORDER BY r.ord;
+  RETURN least(greatest(enqueue_concurrency_key.max_running - ahead, 0), cardinality(run_ids));
 END
 $$;
 
--- Starts the run first in its key's line, if its first nodes still wait for the key: they become
--- ready (or scheduled at its start_at, if that is ahead). A first run already going has no such
--- nodes, and nothing changes. The caller holds the key's lock. Returns whether it started one.
-CREATE FUNCTION adagio.start_first_in_line(concurrency_key text) RETURNS boolean
+-- How many more runs of its key must end before a run may start (0: it may, or it has no key).
+CREATE FUNCTION adagio.concurrency_wait(run_id bigint) RETURNS int
+  LANGUAGE sql STABLE SET search_path = adagio, pg_temp
+  AS $$
+  SELECT coalesce((SELECT greatest(0, count(q.place) - mine.max_running + 1)::int
+                   FROM adagio.concurrency_queue mine
+                   LEFT JOIN adagio.concurrency_queue q ON q.concurrency_key = mine.concurrency_key AND q.place < mine.place
+                   WHERE mine.run_id = concurrency_wait.run_id GROUP BY mine.max_running), 0)
+$$;
+
+-- Starts the runs of a key whose turn has come (fewer than their limit before them) and whose
+-- first nodes still wait: they become ready (or scheduled at the run's start_at, if that is
+-- ahead). Runs already going have no such nodes, and nothing changes for them. The caller holds
+-- the key's lock. Returns the runs started.
+CREATE FUNCTION adagio.start_runs_in_line(concurrency_key text) RETURNS int
   LANGUAGE plpgsql SET search_path = adagio, pg_temp
   AS $$
 DECLARE
   next_run bigint;
   runtime_name text;
   released int;
+  started int := 0;
 BEGIN
-  SELECT q.run_id INTO next_run FROM adagio.concurrency_queue q
-  WHERE q.concurrency_key = start_first_in_line.concurrency_key ORDER BY q.place LIMIT 1;
-  IF next_run IS NULL THEN
-    RETURN false;
-  END IF;
-  WITH released AS (
-    UPDATE adagio.nodes n
-    SET state = CASE WHEN r.start_at > clock_timestamp() THEN 'scheduled' ELSE 'ready' END::adagio.node_state,
-        ready_at = greatest(clock_timestamp(), r.start_at)
-    FROM adagio.runs r
-    WHERE r.id = next_run AND n.run_id = next_run AND n.state = 'scheduled' AND n.ready_at IS NULL
-    RETURNING n.name, n.state, n.position),
-  logged AS (
-    INSERT INTO adagio.events (run_id, node, kind, detail)
-    SELECT next_run, u.name, 'node_ready', jsonb_build_object('after', 'concurrency_key')
-    FROM released u WHERE u.state = 'ready' ORDER BY u.position)
-  SELECT count(*) INTO released FROM released;
-  IF released = 0 THEN
-    RETURN false;
-  END IF;
-  FOR runtime_name IN
-    SELECT DISTINCT n.runtime FROM adagio.nodes n WHERE n.run_id = next_run AND n.state = 'ready'
+  FOR next_run IN
+    SELECT l.run_id FROM (
+      SELECT q.run_id, q.max_running, row_number() OVER (ORDER BY q.place) AS turn
+      FROM (SELECT * FROM adagio.concurrency_queue q WHERE q.concurrency_key = start_runs_in_line.concurrency_key
+            ORDER BY q.place LIMIT 1000) q) l   -- a limit is at most 1000
+    WHERE l.turn <= l.max_running ORDER BY l.turn
   LOOP
-    PERFORM pg_notify('adagio.ready.' || runtime_name, '');
+    WITH released AS (
+      UPDATE adagio.nodes n
+      SET state = CASE WHEN r.start_at > clock_timestamp() THEN 'scheduled' ELSE 'ready' END::adagio.node_state,
+          ready_at = greatest(clock_timestamp(), r.start_at)
+      FROM adagio.runs r
+      WHERE r.id = next_run AND n.run_id = next_run AND n.state = 'scheduled' AND n.ready_at IS NULL
+      RETURNING n.name, n.state, n.position),
+    logged AS (
+      INSERT INTO adagio.events (run_id, node, kind, detail)
+      SELECT next_run, u.name, 'node_ready', jsonb_build_object('after', 'concurrency_key')
+      FROM released u WHERE u.state = 'ready' ORDER BY u.position)
+    SELECT count(*) INTO released FROM released;
+    CONTINUE WHEN released = 0;
+    started := started + 1;
+    FOR runtime_name IN
+      SELECT DISTINCT n.runtime FROM adagio.nodes n WHERE n.run_id = next_run AND n.state = 'ready'
+    LOOP
+      PERFORM pg_notify('adagio.ready.' || runtime_name, '');
+    END LOOP;
+    PERFORM adagio.notify_events(next_run);
   END LOOP;
-  PERFORM adagio.notify_events(next_run);
-  RETURN true;
+  RETURN started;
 END
 $$;
 
--- Called when runs finish or are cancelled: each leaves its key's line, and the run now first in
--- line starts.
+-- Called when runs finish or are cancelled: each leaves its key's line, and the runs whose turn
+-- that brings start.
 CREATE FUNCTION adagio.release_concurrency_keys(run_ids bigint[]) RETURNS void
   LANGUAGE plpgsql SET search_path = adagio, pg_temp
   AS $$
@@ -475,16 +495,16 @@ BEGIN
              ORDER BY 1 LOOP
     PERFORM adagio.lock_concurrency_key(key);
     DELETE FROM adagio.concurrency_queue q WHERE q.concurrency_key = key AND q.run_id = ANY (run_ids);
-    PERFORM adagio.start_first_in_line(key);
+    PERFORM adagio.start_runs_in_line(key);
   END LOOP;
 END
 $$;
 
 -- The sweep's backstop: a release in a REPEATABLE READ or SERIALIZABLE transaction (a session
 -- whose default is that) sees the line as it was when the transaction began and can miss a run
--- queued just before it, which would then wait for ever. Each sweep starts such a first run. Keys
--- locked by a transaction under way are skipped, not waited for. Returns the runs started.
-CREATE FUNCTION adagio.start_waiting_first_runs() RETURNS int
+-- queued just before it, which would then wait for ever. Each sweep starts such runs. Keys locked
+-- by a transaction under way are skipped, not waited for. Returns the runs started.
+CREATE FUNCTION adagio.start_waiting_runs_in_line() RETURNS int
   LANGUAGE plpgsql SET search_path = adagio, pg_temp
   AS $$
 DECLARE
@@ -492,15 +512,15 @@ DECLARE
   started int := 0;
 BEGIN
   FOR key IN
-    SELECT f.concurrency_key
-    FROM (SELECT DISTINCT ON (q.concurrency_key) q.concurrency_key, q.run_id
-          FROM adagio.concurrency_queue q ORDER BY q.concurrency_key, q.place) f
-    WHERE EXISTS (SELECT 1 FROM adagio.nodes n WHERE n.run_id = f.run_id AND n.state = 'scheduled' AND n.ready_at IS NULL)
+    SELECT DISTINCT l.concurrency_key
+    FROM (SELECT q.concurrency_key, q.run_id, q.max_running,
+                 row_number() OVER (PARTITION BY q.concurrency_key ORDER BY q.place) AS turn
+          FROM adagio.concurrency_queue q) l
+    WHERE l.turn <= l.max_running
+      AND EXISTS (SELECT 1 FROM adagio.nodes n WHERE n.run_id = l.run_id AND n.state = 'scheduled' AND n.ready_at IS NULL)
   LOOP
     CONTINUE WHEN NOT pg_try_advisory_xact_lock(hashtextextended('adagio.concurrency_key:' || key, 0));
-    IF adagio.start_first_in_line(key) THEN
-      started := started + 1;
-    END IF;
+    started := started + adagio.start_runs_in_line(key);
   END LOOP;
   RETURN started;
 END
@@ -566,13 +586,15 @@ DECLARE
   made_ready int;
   runtime_name text;
   run_key text;
+  run_limit int;
   run_start_at timestamptz;
   held boolean := false;
 BEGIN
   IF retry_run.run_id IS NULL THEN
     RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT r.status, r.conclusion, r.concurrency_key, r.start_at INTO run_status, run_conclusion, run_key, run_start_at
+  SELECT r.status, r.conclusion, r.concurrency_key, r.concurrency_limit, r.start_at
+    INTO run_status, run_conclusion, run_key, run_limit, run_start_at
   FROM adagio.runs r WHERE r.id = retry_run.run_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'run % does not exist', retry_run.run_id USING ERRCODE = 'undefined_object';
@@ -586,7 +608,7 @@ BEGIN
   -- A run with a concurrency key queues again, at the end: behind any unfinished run of its key,
   -- its nodes wait (scheduled, without a time) for release_concurrency_keys().
   IF run_key IS NOT NULL THEN
-    held := adagio.enqueue_concurrency_key(run_key, ARRAY[retry_run.run_id]);
+    held := adagio.enqueue_concurrency_key(run_key, ARRAY[retry_run.run_id], run_limit) = 0;
   END IF;
   -- Every node that did not succeed starts over: it keeps the outputs it already received, waits
   -- for the upstream nodes that have not succeeded, and its retry policy counts afresh.
@@ -867,14 +889,15 @@ CREATE FUNCTION adagio.list_runs(since timestamptz DEFAULT NULL, until timestamp
                                  max_runs int DEFAULT 50, status text DEFAULT NULL)
   RETURNS TABLE (id bigint, workflow text, status text, conclusion text, nodes int,
                  nodes_remaining int, created_at timestamptz, started_at timestamptz,
-                 finished_at timestamptz, start_at timestamptz, priority int, concurrency_key text)
+                 finished_at timestamptz, start_at timestamptz, priority int, concurrency_key text,
+                 concurrency_limit int)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
   -- An unknown status fails its cast (22P02, naming it), a negative max_runs the LIMIT (2201W);
   -- a NULL max_runs is no limit.
   SELECT r.id, r.workflow_name || coalesce(':' || r.workflow_version, ''), r.status::text, r.conclusion::text,
          r.node_count, r.nodes_remaining, r.created_at, r.started_at, r.finished_at, r.start_at, r.priority::int,
-         r.concurrency_key
+         r.concurrency_key, r.concurrency_limit
   FROM adagio.runs r
   WHERE (since IS NULL OR r.created_at >= since)
     AND (until IS NULL OR r.created_at < until)
@@ -901,8 +924,7 @@ BEGIN
     'id', r.id, 'workflow', r.workflow_name, 'workflow_version', r.workflow_version,
     'status', r.status, 'conclusion', r.conclusion, 'inputs', r.inputs, 'idempotency_key', r.idempotency_key,
     'start_at', r.start_at, 'priority', r.priority, 'concurrency_key', r.concurrency_key,
-    'queued_behind', (SELECT count(*) FROM adagio.concurrency_queue q JOIN adagio.concurrency_queue mine
-                        ON mine.run_id = r.id AND q.concurrency_key = mine.concurrency_key AND q.place < mine.place),
+    'concurrency_limit', r.concurrency_limit, 'queued_behind', adagio.concurrency_wait(r.id),
     'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
     'duration_ms', round(extract(epoch FROM coalesce(r.finished_at, now()) - r.started_at) * 1000),
     'nodes', (SELECT jsonb_agg(jsonb_build_object(
@@ -996,7 +1018,7 @@ CREATE VIEW adagio.run_overview AS
   SELECT r.id, r.workflow_name, r.workflow_version, r.status, r.conclusion, r.node_count,
          r.node_count - r.nodes_remaining AS nodes_done, r.nodes_failed,
          r.created_at, r.started_at, r.finished_at, r.start_at, r.priority, r.concurrency_key,
-         coalesce(r.finished_at, now()) - r.started_at AS elapsed
+         r.concurrency_limit, coalesce(r.finished_at, now()) - r.started_at AS elapsed
   FROM adagio.runs r;
 
 CREATE VIEW adagio.node_overview AS
@@ -1025,7 +1047,8 @@ GRANT adagio_reader TO adagio_operator;
 GRANT SELECT ON ALL TABLES IN SCHEMA adagio TO adagio_reader;
 GRANT EXECUTE ON FUNCTION adagio.validate_graph(jsonb), adagio.claim_token_node(uuid), adagio.list_runs(timestamptz, timestamptz, int, text),
   adagio.inspect_run(bigint), adagio.list_agents(), adagio.stats(),
-  adagio.events(bigint, bigint, int), adagio.timeline(bigint), adagio.list_workflows()
+  adagio.events(bigint, bigint, int), adagio.timeline(bigint), adagio.list_workflows(),
+  adagio.concurrency_wait(bigint)
   TO adagio_reader, adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.claim(bigint, int, interval),
@@ -1035,9 +1058,9 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   adagio.deregister_agent(bigint)
   TO adagio_worker;
 
-GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text),
-  adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text),
-  adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text),
+GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text, int),
+  adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text, int),
+  adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text, int),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.

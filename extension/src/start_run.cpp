@@ -37,15 +37,18 @@ constexpr std::size_t max_key_bytes = 255;
 
 // Run priorities: higher runs first. A bound well inside smallint, so that the error names it.
 constexpr int max_priority = 1000;
+// Runs of one concurrency key at a time, at most (the key's line is read that far).
+constexpr int max_concurrency_limit = 1000;
 
 // When a start's runs may run: `start_at` (microseconds since the Unix epoch, as text for a
 // statement) if later than now, their first nodes waiting in "scheduled" until the sweeper finds
-// them due; their nodes' priority in the queue; and a concurrency key, behind whose unfinished
-// runs they wait, one at a time.
+// them due; their nodes' priority in the queue; and a concurrency key, of which at most
+// `concurrency_limit` runs go at a time, the others waiting their turn.
 struct Scheduling {
   std::optional<std::string> start_at;
   std::string priority = "0";
   std::optional<std::string> concurrency_key;
+  int concurrency_limit = 1;
 };
 
 // The runs already started under the keys (a text[] literal, one per element of `inputs`), by
@@ -123,15 +126,18 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   std::vector<std::int64_t> result;  // by element of `inputs`; 0 until known
   std::vector<Row> inserted;
   const std::string key_array = keys ? array_literal(*keys) : std::string();
+  // Kept with a key only (retry_run() queues the run again with it).
+  const Value concurrency_limit =
+      when.concurrency_key ? Value(std::to_string(when.concurrency_limit)) : Value();
   if (!keys) {
     inserted = spi.query(
         "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
-        "                         start_at, priority, concurrency_key)"
+        "                         start_at, priority, concurrency_key, concurrency_limit)"
         " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int,"
-        "        timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::smallint, $8"
+        "        timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::smallint, $8, $9::int"
         " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id, NULL::text",
         {graph_id, inputs, node_count, workflow_name, workflow_version, when.start_at, when.priority,
-         when.concurrency_key});
+         when.concurrency_key, concurrency_limit});
   } else {
     result.assign(keys->size(), 0);
     // The runs already started under these keys stand.
@@ -144,14 +150,14 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
     // that run. (Only with keys: ON CONFLICT makes every insertion speculative, a WAL record more.)
     inserted = spi.query(
         "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
-        "                         idempotency_key, start_at, priority, concurrency_key)"
+        "                         idempotency_key, start_at, priority, concurrency_key, concurrency_limit)"
         " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, i.key,"
-        "        timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::smallint, $10"
+        "        timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::smallint, $10, $11::int"
         " FROM unnest($2::jsonb[], $6::text[]) WITH ORDINALITY AS i(inputs, key, ord)"
         " WHERE i.ord <> ALL ($7::bigint[]) ORDER BY i.ord"
         " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, idempotency_key",
         {graph_id, inputs, node_count, workflow_name, workflow_version, key_array, array_literal(started),
-         when.start_at, when.priority, when.concurrency_key});
+         when.start_at, when.priority, when.concurrency_key, concurrency_limit});
   }
   // Identity values are handed out in insertion order, which is the order of the inputs.
   std::vector<std::int64_t> run_ids;
@@ -197,15 +203,17 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   std::vector<Value> id_texts;
   for (std::int64_t id : run_ids) id_texts.push_back(std::to_string(id));
   const std::string ids = array_literal(id_texts);
-  // Runs of a concurrency key queue behind its unfinished runs, and behind each other: all but
-  // the first of the call wait, and the first too if the key is busy. Their roots wait
-  // "scheduled" without a time, until adagio.release_concurrency_keys() starts them.
+  // Runs of a concurrency key queue behind its unfinished runs, and behind each other: those
+  // beyond the key's free places wait, their roots "scheduled" without a time, until
+  // adagio.release_concurrency_keys() starts them.
   std::vector<Value> held;
   if (when.concurrency_key) {
-    const bool busy =
-        spi.query("SELECT adagio.enqueue_concurrency_key($1, $2::bigint[])", {when.concurrency_key, ids}).at(0).text(0) ==
-        "t";
-    held.assign(id_texts.begin() + (busy ? 0 : 1), id_texts.end());
+    const auto free = static_cast<std::size_t>(
+        spi.query("SELECT adagio.enqueue_concurrency_key($1, $2::bigint[], $3::int)",
+                  {when.concurrency_key, ids, std::to_string(when.concurrency_limit)})
+            .at(0)
+            .integer(0));
+    held.assign(id_texts.begin() + static_cast<long>(std::min(free, id_texts.size())), id_texts.end());
   }
   const bool first_runs_now = !when.start_at && held.size() < id_texts.size();
 
@@ -283,8 +291,9 @@ std::optional<std::string> idempotency_key_arg(FunctionCallInfo fcinfo, int inde
   return key;
 }
 
-// The start_at, priority and concurrency_key arguments (from `index` on): start_at only if later
-// than now (an earlier time starts the runs now); priority NULL is the default, 0.
+// The start_at, priority, concurrency_key and concurrency_limit arguments (from `index` on):
+// start_at only if later than now (an earlier time starts the runs now); priority and
+// concurrency_limit NULL are their defaults, 0 and 1.
 Scheduling scheduling_args(FunctionCallInfo fcinfo, int index) {
   Scheduling when;
   const auto at = arg_timestamp_unix_us(fcinfo, index, "start_at");
@@ -300,6 +309,13 @@ Scheduling scheduling_args(FunctionCallInfo fcinfo, int index) {
   if (when.concurrency_key && (when.concurrency_key->empty() || when.concurrency_key->size() > max_key_bytes))
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
                    "concurrency_key must be 1 to 255 bytes, got " + std::to_string(when.concurrency_key->size()));
+  const auto limit = arg_int32(fcinfo, index + 3);
+  if (limit && (*limit < 1 || *limit > max_concurrency_limit))
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "concurrency_limit must be between 1 and " +
+                                                        std::to_string(max_concurrency_limit) + ", got " +
+                                                        std::to_string(*limit),
+                   {}, "the runs of one concurrency key that may go at a time; the default is 1");
+  if (limit) when.concurrency_limit = *limit;
   return when;
 }
 
@@ -339,7 +355,7 @@ Datum adagio_validate_graph(PG_FUNCTION_ARGS) {
 }
 
 // adagio.start_run(graph jsonb, inputs jsonb, idempotency_key text, start_at timestamptz,
-// priority int, concurrency_key text) -> bigint run id.
+// priority int, concurrency_key text, concurrency_limit int) -> bigint run id.
 Datum adagio_start_run(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto graph = arg_as_text(fcinfo, 0);
@@ -355,8 +371,8 @@ Datum adagio_start_run(PG_FUNCTION_ARGS) {
 }
 
 // adagio.start_workflow(name text, inputs jsonb, version int, idempotency_key text, start_at
-// timestamptz, priority int, concurrency_key text) -> bigint run id; the newest version when
-// version is NULL.
+// timestamptz, priority int, concurrency_key text, concurrency_limit int) -> bigint run id; the
+// newest version when version is NULL.
 Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
   return sql_entry([&]() -> Datum {
     auto name = arg_as_text(fcinfo, 0);
@@ -373,7 +389,7 @@ Datum adagio_start_workflow(PG_FUNCTION_ARGS) {
 }
 
 // adagio.start_runs(name text, inputs jsonb[], version int, idempotency_keys text[], start_at
-// timestamptz, priority int, concurrency_key text) -> bigint[]:
+// timestamptz, priority int, concurrency_key text, concurrency_limit int) -> bigint[]:
 // one run of the stored workflow per element of inputs, its graph parsed and validated once, all
 // written set-based.
 Datum adagio_start_runs(PG_FUNCTION_ARGS) {

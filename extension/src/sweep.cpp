@@ -146,9 +146,9 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     for (const std::string& runtime : runtimes) notify_ready(runtime);
     notify_events(std::vector<std::int64_t>(runs.begin(), runs.end()));
 
-    // First runs of a concurrency key that a release missed (adagio.start_waiting_first_runs()).
+    // Runs of a concurrency key whose turn a release missed (adagio.start_waiting_runs_in_line()).
     const long long keys_started =
-        spi.query("SELECT adagio.start_waiting_first_runs()", {}, SpiSession::Planning::each_call).at(0).integer(0);
+        spi.query("SELECT adagio.start_waiting_runs_in_line()", {}, SpiSession::Planning::each_call).at(0).integer(0);
     spi.finish();
 
     nlohmann::json summary = {

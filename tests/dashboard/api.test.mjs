@@ -234,6 +234,11 @@ test('runs of one concurrency key wait for each other; the run shows its key and
   assert.equal((await waitRun(second.body.id)).conclusion, 'success', 'cancelling the first lets the second run');
   assertError(await post('/api/runs', { graph: stuckGraph, concurrency_key: 5 }), 400, /"concurrency_key" must be a string/);
   assertError(await post('/api/runs', { graph: stuckGraph, concurrency_key: '' }), 400, /concurrency_key must be 1 to 255 bytes/);
+  const pooled = await post('/api/runs', { graph: stuckGraph, concurrency_key: 'dashboard-pool', concurrency_limit: 3 });
+  assert.equal((await get(`/api/runs/${pooled.body.id}`)).body.concurrency_limit, 3, 'a run keeps its concurrency limit');
+  await post(`/api/runs/${pooled.body.id}/cancel`, {});
+  assertError(await post('/api/runs', { graph: stuckGraph, concurrency_key: 'k', concurrency_limit: 0 }), 400,
+    /concurrency_limit must be between 1 and 1000, got 0/);
 });
 
 // Reads a server-sent event stream until `done(events)` or the time runs out; returns the events.

@@ -290,8 +290,14 @@ blocking=$(head -1 "$out")
 expect_exit 0 "another run of the key" -- "$adagio" run start -w nightly --concurrency-key cli-deploy
 behind=$(head -1 "$out")
 expect_exit 0 "run show" -- "$adagio" run show "$behind"
-expect_in "$out" "concurrency key cli-deploy  (waiting behind 1 run)" "run show says what it waits for"
+expect_in "$out" "concurrency key cli-deploy  (waiting for 1 run to end)" "run show says what it waits for"
 expect_exit 0 "run ls" -- "$adagio" run ls
 expect_eq "$(awk -v id="$behind" '$1 == id { print $3 }' "$out")" scheduled "run ls shows the waiting run as scheduled"
 expect_exit 0 "cancel the first" -- "$adagio" run cancel "$blocking"
 expect_eq "$(wait_run "$behind" 30)" success "then the second runs, to its end"
+expect_exit 0 "run start --concurrency-limit" -- "$adagio" run start "$artifacts/stuck.json" --concurrency-key cli-pool --concurrency-limit 2
+pooled=$(head -1 "$out")
+expect_eq "$(sql -c "SELECT concurrency_key || ':' || concurrency_limit FROM adagio.runs WHERE id = $pooled")" cli-pool:2 "the run has the key and limit given"
+expect_exit 0 "run show" -- "$adagio" run show "$pooled"
+expect_in "$out" "concurrency key cli-pool (2 at a time)" "run show gives the limit"
+expect_exit 0 "cancel it" -- "$adagio" run cancel "$pooled"

@@ -3,7 +3,7 @@
 -- finished, failed or was cancelled; then they become ready. Retrying a run queues it again.
 BEGIN;
 \ir helpers.psql
-SELECT plan(31);
+SELECT plan(38);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 \set chain '{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"}]}'
@@ -67,6 +67,24 @@ SELECT adagio.start_run(:'chain', concurrency_key => 'later') AS after_later \gs
 SELECT ok((SELECT state = 'scheduled' AND ready_at > now() FROM adagio.nodes WHERE run_id = :later AND name = 'a'),
           'a run of a free key with a start time waits for its time');
 SELECT is(pg_temp.node_states(:after_later), 'a=scheduled b=waiting', 'and the next of its key waits for it');
+
+-- A limit above one: that many runs of the key go at a time.
+SELECT adagio.start_run(:'chain', concurrency_key => 'pool', concurrency_limit => 2) AS p1 \gset
+SELECT adagio.start_run(:'chain', concurrency_key => 'pool', concurrency_limit => 2) AS p2 \gset
+SELECT adagio.start_run(:'chain', concurrency_key => 'pool', concurrency_limit => 2) AS p3 \gset
+SELECT is(pg_temp.node_states(:p1) || ' / ' || pg_temp.node_states(:p2), 'a=ready b=waiting / a=ready b=waiting',
+          'with concurrency_limit 2, two runs of the key start');
+SELECT is(pg_temp.node_states(:p3), 'a=scheduled b=waiting', 'the third waits');
+SELECT is((adagio.inspect_run(:p3) ->> 'queued_behind')::int, 1, 'for one of them to end');
+SELECT is((SELECT concurrency_limit FROM adagio.runs WHERE id = :p3), 2, 'the run keeps its limit');
+SELECT adagio.cancel_run(:p2);
+SELECT is(pg_temp.node_states(:p3), 'a=ready b=waiting', 'when one ends, it starts');
+SELECT adagio.start_runs('chain', ARRAY['{}', '{}', '{}']::jsonb[], concurrency_key => 'pool-batch', concurrency_limit => 2) AS pool_batch \gset
+SELECT is((SELECT array_agg(n.state::text ORDER BY n.run_id) FROM adagio.nodes n
+            WHERE n.run_id = ANY (:'pool_batch'::bigint[]) AND n.name = 'a'), ARRAY['ready', 'ready', 'scheduled'],
+          'start_runs() with a limit of 2: two run, the third waits');
+SELECT throws_ok(format('SELECT adagio.start_run(%L, concurrency_key => %L, concurrency_limit => 0)', :'chain', 'pool'), '22023',
+  'concurrency_limit must be between 1 and 1000, got 0', 'a limit below one is refused');
 
 -- The sweep's backstop: a release that missed the next run (a repeatable-read reporter's snapshot
 -- can) leaves it waiting behind nothing; the next sweep starts it.

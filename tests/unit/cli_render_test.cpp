@@ -19,7 +19,7 @@ json sample_run() {
     "created_at": "2026-11-22T22:05:15.123+00:00", "started_at": "2026-11-22T22:05:16.000+00:00",
     "finished_at": "2026-11-22T22:05:19.000+00:00", "duration_ms": 3000, "inputs": {"day": "mon"},
     "idempotency_key": "nightly-2026-11-22", "start_at": "2026-11-22T22:05:16.000+00:00", "priority": -3,
-    "concurrency_key": "customer-7", "queued_behind": 2,
+    "concurrency_key": "customer-7", "concurrency_limit": 3, "queued_behind": 2,
     "nodes": [
       {"name": "fetch \"all\"", "runtime": "exec", "state": "completed", "conclusion": "success", "attempt_count": 2,
        "output": "42\nmore", "upstream": [], "attempts": [
@@ -96,7 +96,7 @@ TEST(CliRender, TableShowsNodesAndTheAttemptsThatMatter) {
                 .find("priority"),
             std::string::npos)
       << "the default does not";
-  EXPECT_NE(table.find("\nconcurrency key customer-7  (waiting behind 2 runs)\n"), std::string::npos)
+  EXPECT_NE(table.find("\nconcurrency key customer-7 (3 at a time)  (waiting for 2 runs to end)\n"), std::string::npos)
       << "a run of a concurrency key shows it, and how many runs are before it";
   EXPECT_NE(table.find("42…"), std::string::npos) << "multi-line output is cut to its first line";
   EXPECT_NE(table.find("orphaned: w1 missed its lease"), std::string::npos) << "the attempts section shows reasons";

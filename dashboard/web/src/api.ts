@@ -49,7 +49,8 @@ export interface Run {
   start_at?: string | null;
   priority?: number;
   concurrency_key?: string | null;
-  queued_behind?: number;   // unfinished runs of its key before it
+  concurrency_limit?: number | null;
+  queued_behind?: number;   // runs of its key that must end before it may start
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -73,7 +74,8 @@ export interface RunSummary {
   start_at: string | null;  // started for later: its first nodes wait until then
   priority: number;         // higher runs first
   concurrency_key: string | null;
-  queued_behind: number;    // unfinished runs of its key before it
+  concurrency_limit: number | null;
+  queued_behind: number;    // runs of its key that must end before it may start
 }
 
 export interface RunPage { total: number; limit: number; offset: number; runs: RunSummary[] }

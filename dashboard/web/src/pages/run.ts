@@ -171,7 +171,9 @@ export const runPage: Page = (root, params, config: Config) => {
     if (r.priority) summary.append(field('priority', String(r.priority)));
     if (r.concurrency_key) {
       const behind = r.queued_behind ?? 0;
-      summary.append(field('concurrency key', `${r.concurrency_key}${behind > 0 ? ` (waiting behind ${behind} run${behind === 1 ? '' : 's'})` : ''}`));
+      const limit = (r.concurrency_limit ?? 1) > 1 ? `, ${r.concurrency_limit} at a time` : '';
+      summary.append(field('concurrency key',
+        `${r.concurrency_key}${limit}${behind > 0 ? ` (waiting for ${behind} run${behind === 1 ? '' : 's'} to end)` : ''}`));
     }
   }
 
