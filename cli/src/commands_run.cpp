@@ -34,6 +34,11 @@ struct StartOptions {
   int concurrency_limit = 1;
 };
 
+// An option's value for a statement: an empty one (not given) is NULL.
+std::optional<std::string> unless_empty(const std::string& value) {
+  return value.empty() ? std::nullopt : std::optional<std::string>(value);
+}
+
 // A --since/--until/--start-at value: a duration ("2h") or a timestamp the server parses.
 std::pair<std::optional<double>, std::optional<std::string>> time_bound(const std::string& value) {
   if (value.empty()) return {std::nullopt, std::nullopt};
@@ -72,19 +77,18 @@ int start_many_runs(const Context& context, const StartOptions& o, const std::ve
   pqxx::work tx(*connection);
   std::vector<long long> ids;
   const auto [delay, at] = time_bound(o.start_at);
-  const std::optional<std::string> concurrency_key =
-      o.concurrency_key.empty() ? std::nullopt : std::optional<std::string>(o.concurrency_key);
+  const auto concurrency_key = unless_empty(o.concurrency_key);
   for (std::size_t start = 0; start < inputs.size(); start += per_call) {
     const auto last = inputs.begin() + static_cast<long>(std::min(inputs.size(), start + per_call));
     const pqxx::result r = tx.exec_params(
         "SELECT unnest(adagio.start_runs($1, $2::jsonb[], $3::int,"
-        "  CASE WHEN $4::text IS NOT NULL THEN ARRAY(SELECT $4 || '-' || n FROM generate_series($9::bigint, $10::bigint) n) END, " +
-            start_at_sql(5) + ", $7::int, $8, $11::int))",
+        // With a key K, the runs of this call are K-n for n from $5 to $6.
+        "  CASE WHEN $4::text IS NOT NULL THEN ARRAY(SELECT $4 || '-' || n FROM generate_series($5::bigint, $6::bigint) n) END, " +
+            start_at_sql(7) + ", $9::int, $10, $11::int))",
         o.workflow, jsonb_array_literal(inputs.begin() + static_cast<long>(start), last),
-        o.version > 0 ? std::optional<int>(o.version) : std::nullopt,
-        o.idempotency_key.empty() ? std::nullopt : std::optional<std::string>(o.idempotency_key), delay, at,
-        o.priority, concurrency_key, static_cast<long long>(start + 1),
-        static_cast<long long>(std::min(inputs.size(), start + per_call)), o.concurrency_limit);
+        o.version > 0 ? std::optional<int>(o.version) : std::nullopt, unless_empty(o.idempotency_key),
+        static_cast<long long>(start + 1), static_cast<long long>(std::min(inputs.size(), start + per_call)), delay, at,
+        o.priority, concurrency_key, o.concurrency_limit);
     for (const auto& row : r) ids.push_back(row[0].as<long long>());
   }
   tx.commit();
@@ -118,11 +122,9 @@ int start_run(const Context& context, const StartOptions& o) {
       throw CliError(exit_code::invalid_input, (o.file == "-" ? std::string("standard input") : o.file) + " is not JSON");
   }
   auto connection = context.connect();
-  const std::optional<std::string> key =
-      o.idempotency_key.empty() ? std::nullopt : std::optional<std::string>(o.idempotency_key);
+  const auto key = unless_empty(o.idempotency_key);
   const auto [delay, at] = time_bound(o.start_at);
-  const std::optional<std::string> concurrency_key =
-      o.concurrency_key.empty() ? std::nullopt : std::optional<std::string>(o.concurrency_key);
+  const auto concurrency_key = unless_empty(o.concurrency_key);
   // The start's transaction ends here, before --wait opens its own on the same connection.
   const long long run_id = [&] {
     pqxx::nontransaction tx(*connection);
@@ -161,14 +163,14 @@ int list_runs(const Context& context, const ListOptions& o) {
       "       created_at, started_at, finished_at, start_at,"
       // Waiting: for its start time, or behind a run of its concurrency key (its status is running).
       "       status = 'running' AND (coalesce(start_at > now(), false)"
-      "         OR (concurrency_key IS NOT NULL AND adagio.concurrency_wait(l.id) > 0)),"
+      "         OR adagio.concurrency_wait(l.id) > 0),"
       "       priority, concurrency_key"
       " FROM adagio.list_runs("
       "   since => coalesce(now() - make_interval(secs => $1::float8), $2::timestamptz),"
       "   until => coalesce(now() - make_interval(secs => $3::float8), $4::timestamptz),"
       "   max_runs => $5::int, status => $6) l",
       since_ago, since_at, until_ago, until_at, o.limit,
-      o.status.empty() ? std::nullopt : std::optional<std::string>(o.status));
+      unless_empty(o.status));
   if (o.format == "json") {
     json runs = json::array();
     for (const auto& row : r)

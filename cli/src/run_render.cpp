@@ -69,9 +69,7 @@ std::string attempts_label(const json& node) {
 std::string display_state(const json& node) {
   const std::string state = node.value("state", "");
   if (state == "completed") return text_or(node.value("conclusion", json()), "completed");
-  // Attempts up to retry_base belong to a try before retry_run(): they do not make this one a retry.
-  if ((state == "ready" || state == "scheduled") && node.value("attempt_count", 0LL) > node.value("retry_base", 0LL))
-    return "retrying";
+  if (node.value("retrying", false)) return "retrying";  // inspect_run() says
   return state;
 }
 

@@ -188,8 +188,7 @@ void get_runs(App& app, const httplib::Request& req, httplib::Response& res) {
     SELECT jsonb_build_object(
       'total', (SELECT count(*) FROM matching),
       'runs', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.created_at DESC, p.id DESC)
-                        FROM (SELECT m.*, CASE WHEN m.concurrency_key IS NULL THEN 0
-                                                ELSE adagio.concurrency_wait(m.id) END AS queued_behind
+                        FROM (SELECT m.*, adagio.concurrency_wait(m.id) AS queued_behind
                               FROM (SELECT * FROM matching ORDER BY created_at DESC, id DESC
                                     LIMIT $6::bigint OFFSET $7::bigint) m) p), '[]'::jsonb))::text)SQL";
   Json page = with_db_read(app, [&](pqxx::connection& conn) {
@@ -212,7 +211,6 @@ void get_run(App& app, const httplib::Request& req, httplib::Response& res) {
     SELECT adagio.inspect_run($1::bigint)::text,
       (SELECT coalesce(jsonb_object_agg(n.name, jsonb_build_object(
                 'spec', n.spec, 'agent', a.name, 'claimed_at', n.claimed_at,
-                'retrying', n.state IN ('ready', 'scheduled') AND n.attempt_count > n.retry_base,
                 'attempts', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                 'attempt', t.attempt, 'ready_at', t.ready_at, 'agent', ta.name) ORDER BY t.attempt), '[]')
                              FROM adagio.attempts t LEFT JOIN adagio.agents ta ON ta.id = t.agent_id
@@ -231,7 +229,6 @@ void get_run(App& app, const httplib::Request& req, httplib::Response& res) {
       node["spec"] = (*found)["spec"];
       node["agent"] = (*found)["agent"];
       node["claimed_at"] = (*found)["claimed_at"];
-      node["retrying"] = (*found)["retrying"];
       const auto& more = (*found)["attempts"];
       for (std::size_t i = 0; i < node["attempts"].size() && i < more.size(); ++i) {
         node["attempts"][i]["ready_at"] = more[i]["ready_at"];
@@ -243,6 +240,22 @@ void get_run(App& app, const httplib::Request& req, httplib::Response& res) {
   send_json(res, run);
 }
 
+// A field of a request body that may be absent or null (nullopt), else must be a string.
+std::optional<std::string> optional_string_field(const Json& body, const char* name, const char* what) {
+  if (!body.contains(name) || body[name].is_null()) return std::nullopt;
+  if (!body[name].is_string()) throw bad_request("\"" + std::string(name) + "\" must be " + what);
+  return body[name].get<std::string>();
+}
+
+// The same for an integer (of SQL's int range), as its text.
+std::optional<std::string> optional_int_field(const Json& body, const char* name) {
+  if (!body.contains(name) || body[name].is_null()) return std::nullopt;
+  const Json& value = body[name];
+  if (!value.is_number_integer() || value.get<std::int64_t>() < -2147483648LL || value.get<std::int64_t>() > 2147483647LL)
+    throw bad_request("\"" + std::string(name) + "\" must be an integer");
+  return std::to_string(value.get<std::int64_t>());
+}
+
 void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   authorize_action(app, req);  // first: httplib turns a form body into query parameters
   expect_only(req, {});
@@ -252,38 +265,13 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   const Json inputs = body.value("inputs", Json::object());
   if (!inputs.is_object()) throw bad_request("\"inputs\" must be a JSON object");
   // A client that retries a start (its first answer lost) sends the same key: it gets the first
-  // run's id, and nothing is started twice. The server checks the key's length.
-  std::optional<std::string> key;
-  if (body.contains("idempotency_key") && !body["idempotency_key"].is_null()) {
-    if (!body["idempotency_key"].is_string()) throw bad_request("\"idempotency_key\" must be a string");
-    key = body["idempotency_key"].get<std::string>();
-  }
-  // A time for the run's first nodes to wait for; the server parses it (an error names it).
-  std::optional<std::string> start_at;
-  if (body.contains("start_at") && !body["start_at"].is_null()) {
-    if (!body["start_at"].is_string()) throw bad_request("\"start_at\" must be a timestamp (ISO 8601) as a string");
-    start_at = body["start_at"].get<std::string>();
-  }
-  std::optional<std::string> concurrency_key;  // the server checks its length
-  if (body.contains("concurrency_key") && !body["concurrency_key"].is_null()) {
-    if (!body["concurrency_key"].is_string()) throw bad_request("\"concurrency_key\" must be a string");
-    concurrency_key = body["concurrency_key"].get<std::string>();
-  }
-  std::string concurrency_limit = "1";  // the server checks the range
-  if (body.contains("concurrency_limit") && !body["concurrency_limit"].is_null()) {
-    const auto& l = body["concurrency_limit"];
-    if (!l.is_number_integer() || l.get<std::int64_t>() < -2147483648LL || l.get<std::int64_t>() > 2147483647LL)
-      throw bad_request("\"concurrency_limit\" must be an integer");
-    concurrency_limit = std::to_string(l.get<std::int64_t>());
-  }
-  // Higher runs first; the server checks the range (an error names it).
-  std::string priority = "0";
-  if (body.contains("priority") && !body["priority"].is_null()) {
-    const auto& p = body["priority"];
-    if (!p.is_number_integer() || p.get<std::int64_t>() < -2147483648LL || p.get<std::int64_t>() > 2147483647LL)
-      throw bad_request("\"priority\" must be an integer");
-    priority = std::to_string(p.get<std::int64_t>());
-  }
+  // run's id, and nothing is started twice. The options are checked by the server, whose errors
+  // name them (a key's length, a priority's range, a time it cannot read); absent, its defaults.
+  const auto key = optional_string_field(body, "idempotency_key", "a string");
+  const auto start_at = optional_string_field(body, "start_at", "a timestamp (ISO 8601) as a string");
+  const auto priority = optional_int_field(body, "priority");
+  const auto concurrency_key = optional_string_field(body, "concurrency_key", "a string");
+  const auto concurrency_limit = optional_int_field(body, "concurrency_limit");
   const bool has_graph = body.contains("graph"), has_workflow = body.contains("workflow");
   if (has_graph == has_workflow) throw bad_request("give either \"graph\" (a GraphSpec) or \"workflow\" (a stored workflow's name)");
   Json started;

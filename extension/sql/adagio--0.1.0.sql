@@ -396,12 +396,17 @@ BEGIN
 END
 $$;
 
+-- The advisory lock of a key (one hash, for the calls that wait for it and the sweep, which does not).
+CREATE FUNCTION adagio.concurrency_key_lock_id(concurrency_key text) RETURNS bigint
+  LANGUAGE sql IMMUTABLE SET search_path = adagio, pg_temp
+  AS $$ SELECT hashtextextended('adagio.concurrency_key:' || concurrency_key, 0) $$;
+
 -- Concurrency keys. Every change to a key's queue happens under a transaction-level advisory lock
 -- on the key: starts, releases and retries of one key take turns, and a start sees every run of
 -- its key that committed before it.
 CREATE FUNCTION adagio.lock_concurrency_key(concurrency_key text) RETURNS void
   LANGUAGE sql SET search_path = adagio, pg_temp
-  AS $$ SELECT pg_advisory_xact_lock(hashtextextended('adagio.concurrency_key:' || concurrency_key, 0)) $$;
+  AS $$ SELECT pg_advisory_xact_lock(adagio.concurrency_key_lock_id(concurrency_key)) $$;
 
 -- Queues runs (in the order given) under a key, each allowed `max_running` runs of the key at a
 -- time (itself included); returns how many of them may start now: fewer than max_running are
@@ -519,7 +524,7 @@ BEGIN
     WHERE l.turn <= l.max_running
       AND EXISTS (SELECT 1 FROM adagio.nodes n WHERE n.run_id = l.run_id AND n.state = 'scheduled' AND n.ready_at IS NULL)
   LOOP
-    CONTINUE WHEN NOT pg_try_advisory_xact_lock(hashtextextended('adagio.concurrency_key:' || key, 0));
+    CONTINUE WHEN NOT pg_try_advisory_xact_lock(adagio.concurrency_key_lock_id(key));
     started := started + adagio.start_runs_in_line(key);
   END LOOP;
   RETURN started;
@@ -931,7 +936,9 @@ BEGIN
                 'name', n.name, 'runtime', n.runtime, 'state', n.state, 'conclusion', n.conclusion,
                 'metadata', n.spec -> 'metadata', 'retry', n.spec -> 'retry',
                 'timeout_seconds', n.spec -> 'timeout_seconds',
-                'inputs', n.inputs, 'output', n.output, 'attempt_count', n.attempt_count, 'retry_base', n.retry_base,
+                'inputs', n.inputs, 'output', n.output, 'attempt_count', n.attempt_count,
+                -- Another attempt to come after one of this try failed (retry_run() starts a try).
+                'retrying', n.state IN ('ready', 'scheduled') AND n.attempt_count > n.retry_base,
                 'claimed_by', n.claimed_by, 'agent', (SELECT a.name FROM adagio.agents a WHERE a.id = n.claimed_by),
                 'claimed_at', n.claimed_at, 'lease_expires_at', n.lease_expires_at,
                 'ready_at', n.ready_at, 'finished_at', n.finished_at,

@@ -35,6 +35,25 @@ using Keys = std::vector<std::optional<std::string>>;
 
 constexpr std::size_t max_key_bytes = 255;
 
+// A statement's timestamptz from a parameter holding microseconds since the Unix epoch (as
+// Scheduling::start_at has it). (Statements are literals: their address keys the plan cache.)
+#define ADAGIO_TIMESTAMPTZ_FROM_UNIX_US(parameter) "(timestamptz 'epoch' + " parameter "::bigint * interval '1 microsecond')"
+
+// The runs of a start, one per element of $2 (inputs) and $10 (idempotency keys, or NULL),
+// skipping the elements numbered in $11 (their key already started a run).
+#define ADAGIO_INSERT_RUNS                                                                                   \
+  "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version," \
+  "                         idempotency_key, start_at, priority, concurrency_key, concurrency_limit)"       \
+  " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, i.key, "                    \
+  ADAGIO_TIMESTAMPTZ_FROM_UNIX_US("$6") ", $7::smallint, $8, $9::int"                                       \
+  " FROM unnest($2::jsonb[], $10::text[]) WITH ORDINALITY AS i(inputs, key, ord)"                           \
+  " WHERE i.ord <> ALL ($11::bigint[]) ORDER BY i.ord"
+constexpr const char* insert_runs = ADAGIO_INSERT_RUNS " RETURNING id, idempotency_key";
+// ON CONFLICT only with keys: it makes every insertion speculative, a WAL record more.
+constexpr const char* insert_keyed_runs =
+    ADAGIO_INSERT_RUNS " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+                       " RETURNING id, idempotency_key";
+
 // Run priorities: higher runs first. A bound well inside smallint, so that the error names it.
 constexpr int max_priority = 1000;
 // Runs of one concurrency key at a time, at most (the key's line is read that far).
@@ -124,41 +143,24 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   const std::string node_count = std::to_string(nodes.size());
   const std::string graph_id = std::to_string(store_graph(spi, to_json(v.graph).dump(), v.graph, v.topology));
   std::vector<std::int64_t> result;  // by element of `inputs`; 0 until known
-  std::vector<Row> inserted;
   const std::string key_array = keys ? array_literal(*keys) : std::string();
   // Kept with a key only (retry_run() queues the run again with it).
   const Value concurrency_limit =
       when.concurrency_key ? Value(std::to_string(when.concurrency_limit)) : Value();
-  if (!keys) {
-    inserted = spi.query(
-        "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
-        "                         start_at, priority, concurrency_key, concurrency_limit)"
-        " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int,"
-        "        timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::smallint, $8, $9::int"
-        " FROM unnest($2::jsonb[]) WITH ORDINALITY AS i(inputs, ord) ORDER BY i.ord RETURNING id, NULL::text",
-        {graph_id, inputs, node_count, workflow_name, workflow_version, when.start_at, when.priority,
-         when.concurrency_key, concurrency_limit});
-  } else {
+  std::vector<Value> started;  // elements (from 1) whose key already started a run: that run stands
+  if (keys) {
     result.assign(keys->size(), 0);
-    // The runs already started under these keys stand.
-    std::vector<Value> started;
     for (const auto& [ord, id] : runs_under_keys(spi, key_array, graph_id, inputs)) {
       result[ord - 1] = id;
       started.push_back(std::to_string(ord));
     }
-    // The others. A concurrent call with one of the keys: the insertion waits for it, then skips
-    // that run. (Only with keys: ON CONFLICT makes every insertion speculative, a WAL record more.)
-    inserted = spi.query(
-        "INSERT INTO adagio.runs (graph_id, inputs, node_count, nodes_remaining, workflow_name, workflow_version,"
-        "                         idempotency_key, start_at, priority, concurrency_key, concurrency_limit)"
-        " SELECT $1::bigint, coalesce(i.inputs, '{}'), $3::int, $3::int, $4, $5::int, i.key,"
-        "        timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::smallint, $10, $11::int"
-        " FROM unnest($2::jsonb[], $6::text[]) WITH ORDINALITY AS i(inputs, key, ord)"
-        " WHERE i.ord <> ALL ($7::bigint[]) ORDER BY i.ord"
-        " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, idempotency_key",
-        {graph_id, inputs, node_count, workflow_name, workflow_version, key_array, array_literal(started),
-         when.start_at, when.priority, when.concurrency_key, concurrency_limit});
   }
+  // The others (all of them without keys). A concurrent call with one of the keys: the insertion
+  // waits for it, then skips that run.
+  const std::vector<Row> inserted =
+      spi.query(keys ? insert_keyed_runs : insert_runs,
+                {graph_id, inputs, node_count, workflow_name, workflow_version, when.start_at, when.priority,
+                 when.concurrency_key, concurrency_limit, keys ? Value(key_array) : Value(), array_literal(started)});
   // Identity values are handed out in insertion order, which is the order of the inputs.
   std::vector<std::int64_t> run_ids;
   std::map<std::string, std::int64_t> by_key;
@@ -232,7 +234,7 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
   }
   spi.query(
       "WITH r AS (SELECT id FROM unnest($1::bigint[]) AS r(id)),"
-      " start AS (SELECT timestamptz 'epoch' + $6::bigint * interval '1 microsecond' AS at),"
+      " start AS (SELECT " ADAGIO_TIMESTAMPTZ_FROM_UNIX_US("$6") " AS at),"
       " inserted AS ("
       "   INSERT INTO adagio.nodes (run_id, graph_id, name, position, runtime, spec, state, upstream_pending, ready_at,"
       "                             priority)"

@@ -3,7 +3,7 @@
 -- finished, failed or was cancelled; then they become ready. Retrying a run queues it again.
 BEGIN;
 \ir helpers.psql
-SELECT plan(38);
+SELECT plan(39);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 \set chain '{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"}]}'
@@ -104,6 +104,7 @@ SELECT c ->> 'name' FROM json_array_elements(adagio.claim(:agent, 100)) c WHERE 
 UPDATE adagio.nodes SET attempt_count = attempt_count + 1 WHERE run_id = :v1;  -- as if it had run once
 SELECT adagio.retry_run(:v1);
 SELECT is((SELECT retrying FROM adagio.node_overview WHERE run_id = :v1), false, 'node_overview says it is not retrying');
+SELECT is(adagio.inspect_run(:v1) -> 'nodes' -> 0 ->> 'retrying', 'false', 'nor does inspect_run()');
 
 -- Bad input.
 SELECT count(*) AS runs_before FROM adagio.runs \gset

@@ -29,7 +29,8 @@ json sample_run() {
        "upstream": ["fetch \"all\""], "attempts": [{"attempt": 1, "conclusion": "fail", "output": "bad", "agent": "w2", "duration_ms": 12}]},
       {"name": "publish", "runtime": "debug", "state": "completed", "conclusion": "never_reached", "attempt_count": 0,
        "upstream": ["check"], "attempts": []},
-      {"name": "again", "runtime": "debug", "state": "scheduled", "conclusion": null, "attempt_count": 1, "attempts": []}
+      {"name": "again", "runtime": "debug", "state": "scheduled", "conclusion": null, "attempt_count": 1, "retrying": true,
+       "attempts": []}
     ],
     "edges": [{"source": "fetch \"all\"", "destination": "check"}, {"source": "check", "destination": "publish"}]
   })");
@@ -44,9 +45,9 @@ TEST(CliRender, DisplayStateNamesWhatAPersonCaresAbout) {
   EXPECT_EQ(display_state(run["nodes"][2]), "never_reached");
   EXPECT_EQ(display_state(run["nodes"][3]), "retrying");
   EXPECT_EQ(display_state(json{{"state", "ready"}, {"attempt_count", 0}}), "ready");
-  EXPECT_EQ(display_state(json{{"state", "scheduled"}, {"attempt_count", 2}, {"retry_base", 2}}), "scheduled")
-      << "attempts of a try before retry_run() make no retry of this one";
-  EXPECT_EQ(display_state(json{{"state", "scheduled"}, {"attempt_count", 3}, {"retry_base", 2}}), "retrying");
+  EXPECT_EQ(display_state(json{{"state", "scheduled"}, {"attempt_count", 2}, {"retrying", false}}), "scheduled")
+      << "inspect_run() says whether a node is retrying (attempts of a try before retry_run() make no retry)";
+  EXPECT_EQ(display_state(json{{"state", "scheduled"}, {"attempt_count", 3}, {"retrying", true}}), "retrying");
   EXPECT_EQ(display_state(json{{"state", "running"}, {"attempt_count", 1}}), "running");
 }
 

@@ -20,14 +20,13 @@ export interface RunNode {
   runtime: string;
   state: NodeState;
   conclusion: 'success' | 'fail' | 'error' | 'never_reached' | null;
-  retrying?: boolean;
+  retrying: boolean;  // another attempt to come after one of this try failed (inspect_run)
   spec?: unknown;
   metadata: unknown;
   retry: unknown;
   inputs: Record<string, string>;
   output: string | null;
   attempt_count: number;
-  retry_base?: number;  // attempts up to this one were before retry_run()
   agent?: string | null;
   claimed_at?: string | null;
   ready_at: string | null;

@@ -22,10 +22,9 @@ export const nodeLooks: { look: NodeLook; label: string; help: string }[] = [
 export function nodeLook(node: RunNode): NodeLook {
   switch (node.state) {
     case 'waiting': return 'waiting';
-    // Attempts up to retry_base belong to a try before retry_run(): they make no retry of this one.
-    case 'ready': return node.attempt_count > (node.retry_base ?? 0) ? 'retrying' : 'ready';
+    case 'ready': return node.retrying ? 'retrying' : 'ready';
     // Scheduled before any attempt: a first node of a run started for later; after one, a backoff.
-    case 'scheduled': return node.attempt_count > (node.retry_base ?? 0) ? 'retrying' : 'scheduled';
+    case 'scheduled': return node.retrying ? 'retrying' : 'scheduled';
     case 'running': return 'running';
     case 'cancelled': return 'cancelled';
     case 'completed': return node.conclusion ?? 'success';

@@ -66,7 +66,7 @@ function schedulingFields(prefix: string): Scheduling {
 function previewNodes(graph: { nodes?: { name: string; runtime: string }[] }): RunNode[] {
   return (graph.nodes ?? []).map((n) => ({
     name: n.name, runtime: n.runtime, state: 'waiting', conclusion: null, metadata: {}, retry: null, inputs: {},
-    output: null, attempt_count: 0, ready_at: null, finished_at: null, lease_expires_at: null, attempts: [],
+    output: null, attempt_count: 0, retrying: false, ready_at: null, finished_at: null, lease_expires_at: null, attempts: [],
   }));
 }
 
