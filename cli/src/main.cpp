@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   add_run_commands(app, context);
   add_events_command(app, context);
   add_info_commands(app, context);
+  add_gate_commands(app, context);
   add_dashboard_command(app, context);
   auto* worker = app.add_subcommand("worker", "run a worker with the built-in runtimes (exec, debug); see --help");
   worker->prefix_command();

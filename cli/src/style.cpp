@@ -27,6 +27,7 @@ std::string Style::state(const std::string& text) const {
     return red(text);
   if (text == "running") return blue(text);
   if (text == "ready" || text == "scheduled" || text == "retrying") return yellow(text);
+  if (text == "awaiting") return magenta(text);
   if (text == "never_reached" || text == "cancelled" || text == "completed/never_reached") return dim(text);
   return text;
 }

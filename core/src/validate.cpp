@@ -94,6 +94,10 @@ void check_retry(const NodeSpec& node, const std::string& label) {
                         " (365 days), got " + number(b.max_delay_seconds));
     }
   }
+  // No worker holds a gate's claim: a lease for it would mean nothing.
+  if (node.lease_seconds && node.runtime == approval_runtime)
+    detail::invalid(label + ": lease_seconds does not apply to an approval gate (no worker claims it); "
+                            "timeout_seconds sets how long it stays open");
   if (node.lease_seconds && (*node.lease_seconds < 1 || *node.lease_seconds > 86400))
     detail::invalid(label + ": lease_seconds must be from 1 to 86400, got " + std::to_string(*node.lease_seconds));
   if (node.timeout_seconds && (*node.timeout_seconds < 1 || *node.timeout_seconds > max_timeout_seconds))

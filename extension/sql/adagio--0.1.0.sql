@@ -39,7 +39,7 @@ CREATE TYPE adagio.attempt_conclusion AS ENUM ('success', 'fail', 'error');
 CREATE TYPE adagio.agent_status AS ENUM ('active', 'stopped', 'gone');
 CREATE TYPE adagio.event_kind AS ENUM (
   'run_started', 'node_ready', 'node_claimed', 'attempt_finished', 'node_retried',
-  'node_orphaned', 'node_never_reached', 'run_completed', 'run_cancelled', 'run_retried');
+  'node_orphaned', 'node_never_reached', 'run_completed', 'run_cancelled', 'run_retried', 'node_decided');
 
 -- Tables ----------------------------------------------------------------------------------------
 
@@ -176,8 +176,12 @@ CREATE TABLE adagio.nodes (
   CHECK ((state = 'completed') = (conclusion IS NOT NULL)),
   CHECK ((conclusion = 'success') = (success_token IS NOT NULL))
 );
--- Shaped to the claim query: only ready rows, highest priority first, then oldest first.
-CREATE INDEX nodes_ready ON adagio.nodes (priority DESC, ready_at, id) WHERE state = 'ready';
+-- Shaped to the claim query: only ready rows, highest priority first, then oldest first. Open
+-- approval gates are ready too but no worker claims them: left out, so that gates waiting for
+-- days are not walked past by every claim (the claim statements repeat the condition).
+CREATE INDEX nodes_ready ON adagio.nodes (priority DESC, ready_at, id) WHERE state = 'ready' AND runtime <> 'approval';
+-- Open approval gates, by when they opened: adagio.open_gates and the sweep's deadlines.
+CREATE INDEX nodes_open_gates ON adagio.nodes (ready_at) WHERE state = 'ready' AND runtime = 'approval';
 -- Shaped to the sweeper: running claims by lease expiry.
 CREATE INDEX nodes_running_lease ON adagio.nodes (lease_expires_at) WHERE state = 'running';
 -- Shaped to the sweeper: retries waiting for their backoff, by due time.
@@ -662,6 +666,85 @@ $$;
 COMMENT ON FUNCTION adagio.retry_run(bigint) IS
   'Starts a failed or cancelled run again from the nodes that did not succeed, keeping the successful ones.';
 
+-- Approval gates ---------------------------------------------------------------------------------
+-- A node of runtime 'approval' is a gate that a person (or any program with the operator role)
+-- decides; no worker runs it. Once ready it waits, outside the claim queue, until approve() or
+-- reject() concludes it, or until its timeout_seconds have passed since it opened (the sweep then
+-- concludes it as an error). A decision claims the gate within the caller's transaction and
+-- reports it through complete(), so it follows the rules of any attempt: an approval is a success
+-- whose output flows downstream, a rejection a fail attempt whose retry policy may open the gate
+-- again, and the run's counters, events and notifications are the ones a worker's report makes.
+CREATE FUNCTION adagio.decide_gate(run_id bigint, node text, approved boolean, output text) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  gate record;
+  token uuid;
+BEGIN
+  IF decide_gate.run_id IS NULL OR decide_gate.node IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL', CASE WHEN decide_gate.run_id IS NULL THEN 'run_id' ELSE 'node' END
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT n.id, n.runtime, n.state, n.conclusion, n.ready_at INTO gate
+  FROM adagio.nodes n WHERE n.run_id = decide_gate.run_id AND n.name = decide_gate.node FOR UPDATE;
+  IF NOT FOUND THEN
+    IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = decide_gate.run_id) THEN
+      RAISE EXCEPTION 'run % does not exist', decide_gate.run_id USING ERRCODE = 'undefined_object';
+    END IF;
+    RAISE EXCEPTION 'run % has no node "%"', decide_gate.run_id, decide_gate.node USING ERRCODE = 'undefined_object';
+  END IF;
+  IF gate.runtime <> 'approval' THEN
+    RAISE EXCEPTION 'node "%" of run % is not an approval gate', decide_gate.node, decide_gate.run_id
+      USING ERRCODE = 'wrong_object_type',
+            DETAIL = format('its runtime is %s: a worker runs it and reports it', gate.runtime),
+            HINT = 'only nodes of runtime approval are decided with approve() and reject()';
+  END IF;
+  IF gate.state <> 'ready' THEN
+    RAISE EXCEPTION 'approval gate "%" of run % is not open', decide_gate.node, decide_gate.run_id
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = CASE gate.state
+              WHEN 'waiting' THEN 'it opens once every node upstream of it has succeeded'
+              WHEN 'scheduled' THEN CASE WHEN gate.ready_at IS NULL THEN 'its run waits for its concurrency key'
+                                         ELSE format('it opens at %s', gate.ready_at) END
+              WHEN 'completed' THEN format('it was already decided: %s', gate.conclusion)
+              WHEN 'cancelled' THEN 'its run was cancelled'
+              ELSE format('it is %s', gate.state) END;
+  END IF;
+  -- The gate's attempt: from its opening (the claim's time) to this decision; no agent.
+  UPDATE adagio.nodes n
+  SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,
+      claimed_at = coalesce(n.ready_at, clock_timestamp()),
+      lease_expires_at = clock_timestamp() + interval '1 minute', attempt_count = n.attempt_count + 1
+  WHERE n.id = gate.id
+  RETURNING n.claim_token INTO token;
+  INSERT INTO adagio.events (run_id, node, kind, attempt, detail)
+  SELECT decide_gate.run_id, decide_gate.node, 'node_decided', n.attempt_count,
+         jsonb_build_object('decision', CASE WHEN approved THEN 'approved' ELSE 'rejected' END, 'by', session_user)
+  FROM adagio.nodes n WHERE n.id = gate.id;
+  RETURN adagio.complete(token, CASE WHEN approved THEN 'success' ELSE 'fail' END, decide_gate.output);
+END
+$$;
+
+CREATE FUNCTION adagio.approve(run_id bigint, node text, output text DEFAULT NULL) RETURNS jsonb
+  LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$ SELECT adagio.decide_gate(approve.run_id, approve.node, true, approve.output) $$;
+COMMENT ON FUNCTION adagio.approve(bigint, text, text) IS
+  'Approves an open approval gate: it succeeds, and the output (if any) flows to the nodes downstream.';
+
+CREATE FUNCTION adagio.reject(run_id bigint, node text, reason text DEFAULT NULL) RETURNS jsonb
+  LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$ SELECT adagio.decide_gate(reject.run_id, reject.node, false, reject.reason) $$;
+COMMENT ON FUNCTION adagio.reject(bigint, text, text) IS
+  'Rejects an open approval gate: a fail attempt, with the reason as its output; the gate''s retry policy decides what follows.';
+
+-- What waits for a decision (opened_at: oldest first), with the deadline of gates that have one.
+CREATE VIEW adagio.open_gates AS
+  SELECT n.run_id, n.name AS node, r.workflow_name, n.ready_at AS opened_at,
+         n.ready_at + make_interval(secs => (n.spec ->> 'timeout_seconds')::float8) AS deadline,
+         n.attempt_count - n.retry_base + 1 AS attempt, coalesce(n.spec -> 'metadata', '{}') AS metadata, n.inputs
+  FROM adagio.nodes n JOIN adagio.runs r ON r.id = n.run_id
+  WHERE n.state = 'ready' AND n.runtime = 'approval';
+
 CREATE FUNCTION adagio.purge_runs(older_than interval, max_runs int DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
@@ -801,6 +884,11 @@ BEGIN
   IF EXISTS (SELECT FROM unnest(runtimes) r WHERE r IS NULL OR r !~ '^[A-Za-z0-9_.-]{1,48}$') THEN
     RAISE EXCEPTION 'agent "%": invalid runtime name in %', name, runtimes
       USING ERRCODE = 'invalid_parameter_value', HINT = 'runtime names are 1 to 48 of A-Z a-z 0-9 _ . -';
+  END IF;
+  IF 'approval' = ANY (runtimes) THEN
+    RAISE EXCEPTION 'agent "%": runtime approval is the engine''s own', name
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'approval nodes are gates that people decide with adagio.approve() and adagio.reject(); no worker runs them';
   END IF;
   INSERT INTO adagio.agents (name, runtimes, info)
   VALUES (name, runtimes, coalesce(info, '{}'))
@@ -988,6 +1076,7 @@ CREATE FUNCTION adagio.stats() RETURNS jsonb
     SELECT count(*) AS total,
            count(*) FILTER (WHERE state = 'waiting') AS waiting,
            count(*) FILTER (WHERE state = 'ready') AS ready,
+           count(*) FILTER (WHERE state = 'ready' AND runtime = 'approval') AS gates_open,
            count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
            count(*) FILTER (WHERE state = 'running') AS running,
            count(*) FILTER (WHERE state = 'completed') AS completed,
@@ -1008,6 +1097,7 @@ CREATE FUNCTION adagio.stats() RETURNS jsonb
              FROM adagio.runs),
     'nodes', jsonb_build_object('total', n.total, 'waiting', n.waiting, 'ready', n.ready, 'scheduled', n.scheduled,
                                 'running', n.running, 'completed', n.completed, 'cancelled', n.cancelled),
+    'approval_gates_open', n.gates_open,
     'node_conclusions', jsonb_build_object('success', n.success, 'fail', n.fail, 'error', n.error,
                                            'never_reached', n.never_reached),
     'agents', (SELECT jsonb_build_object(
@@ -1017,7 +1107,7 @@ CREATE FUNCTION adagio.stats() RETURNS jsonb
   FROM n
 $$;
 COMMENT ON FUNCTION adagio.stats() IS
-  'Counts of runs by status, nodes by state, completed nodes by conclusion, and agents.';
+  'Counts of runs by status, nodes by state, completed nodes by conclusion, open approval gates, and agents.';
 
 -- Views for dashboards --------------------------------------------------------------------------
 
@@ -1068,7 +1158,8 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
 GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text, int),
   adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text, int),
   adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text, int),
-  adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint)
+  adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint),
+  adagio.approve(bigint, text, text), adagio.reject(bigint, text, text)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.
 -- sweep() is for the background worker (a superuser) or a pg_cron job; grant it explicitly if

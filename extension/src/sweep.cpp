@@ -1,5 +1,6 @@
 // One sweep: claims whose lease lapsed become error attempts ("orphaned") and the retry rules
-// apply; agents silent for too long are marked gone; retries whose backoff is over become ready.
+// apply, and so do approval gates left open past their timeout; agents silent for too long are
+// marked gone; retries whose backoff is over become ready.
 // The background worker calls this on a timer; without it, call adagio.sweep() from pg_cron.
 #include "args.hpp"
 #include "attempts.hpp"
@@ -49,31 +50,48 @@ bool in_subtransaction(Work&& work, std::string& error) {
 struct Orphan {
   HeldNode node;
   std::string reason;
+  // An approval gate past its deadline: open, not claimed, so it is claimed (with no agent) in
+  // the subtransaction that concludes it; if that fails, it stays open for the next sweep.
+  bool open_gate = false;
 };
 
 // Concludes the lapsed claims, all in one subtransaction; if that fails, each in one of its own:
 // one that cannot be concluded (a backoff too long for a timestamp once could not) is logged and
 // left for the next sweep instead of failing every sweep of the database. (One subtransaction per
 // claim always would overflow the 64 a backend's snapshot data holds when many claims lapse at
-// once, slowing every other session's snapshots.) Returns how many were concluded.
-long long conclude_orphans(SpiSession& spi, const std::vector<Orphan>& orphans) {
+// once, slowing every other session's snapshots.)
+struct Concluded {
+  long long claims = 0;
+  long long gates = 0;
+};
+
+Concluded conclude_orphans(SpiSession& spi, const std::vector<Orphan>& orphans) {
   auto conclude = [&spi](const Orphan& o) {
+    if (o.open_gate)
+      spi.query(
+          "UPDATE adagio.nodes n SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,"
+          " claimed_at = n.ready_at, lease_expires_at = clock_timestamp(), attempt_count = n.attempt_count + 1"
+          " WHERE n.id = $1::bigint",
+          {o.node.node_id});
     record_attempt(spi, o.node, {adagio::Conclusion::error, std::nullopt, o.reason});
   };
+  Concluded concluded;
+  auto count = [&concluded](const Orphan& o) { ++(o.open_gate ? concluded.gates : concluded.claims); };
   std::string error;
-  if (in_subtransaction([&] { for (const Orphan& o : orphans) conclude(o); }, error))
-    return static_cast<long long>(orphans.size());
-  long long concluded = 0;
+  if (in_subtransaction([&] { for (const Orphan& o : orphans) conclude(o); }, error)) {
+    for (const Orphan& o : orphans) count(o);
+    return concluded;
+  }
   for (const Orphan& o : orphans) {
     if (in_subtransaction([&] { conclude(o); }, error)) {
-      ++concluded;
+      count(o);
       continue;
     }
     const std::string which = "node \"" + o.node.name + "\" of run " + o.node.run_id;
+    const char* what = o.open_gate ? "the approval gate past its deadline" : "the lapsed claim of";
     pg_guard([&] {
-      ereport(WARNING, (errmsg("adagio: the sweep could not conclude the lapsed claim of %s: %s", which.c_str(),
-                               error.c_str()),
-                        errhint("the claim stays as it is and the next sweep tries again")));
+      ereport(WARNING, (errmsg("adagio: the sweep could not conclude %s %s: %s", what, which.c_str(), error.c_str()),
+                        errhint("the node stays as it is and the next sweep tries again")));
     });
   }
   return concluded;
@@ -116,8 +134,21 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
                                                           " s; its lease expired at ") +
                                    row.text(6)});
     }
-    const long long orphaned = orphans.empty() ? 0 : conclude_orphans(spi, orphans);
-    const long long not_concluded = static_cast<long long>(orphans.size()) - orphaned;
+    // Approval gates open for longer than their timeout_seconds: concluded as errors like lapsed
+    // claims (so the gate's retry policy for error may open it again).
+    auto overdue = spi.query(
+        "SELECT n.id, n.run_id, n.name, n.spec::text, n.graph_id, n.spec ->> 'timeout_seconds' FROM adagio.nodes n"
+        " WHERE n.state = 'ready' AND n.runtime = 'approval' AND n.spec ? 'timeout_seconds'"
+        "   AND n.ready_at + make_interval(secs => (n.spec ->> 'timeout_seconds')::float8) < (SELECT clock_timestamp())"
+        " ORDER BY n.ready_at LIMIT 1000"
+        " FOR UPDATE OF n SKIP LOCKED",
+        {}, SpiSession::Planning::each_call);
+    for (const Row& row : overdue) {
+      const HeldNode node{row.text(0), row.text(1), row.integer(4), row.text(2), node_spec_from(row.text(3))};
+      orphans.push_back({node, "not decided within the gate's timeout of " + row.text(5) + " s", true});
+    }
+    const Concluded concluded = orphans.empty() ? Concluded{} : conclude_orphans(spi, orphans);
+    const long long not_concluded = static_cast<long long>(orphans.size()) - concluded.claims - concluded.gates;
 
     auto gone = spi.query(
         "UPDATE adagio.agents SET status = 'gone'"
@@ -152,7 +183,8 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     spi.finish();
 
     nlohmann::json summary = {
-        {"orphaned", orphaned}, {"agents_gone", gone.size()}, {"timers_fired", due.size()}};
+        {"orphaned", concluded.claims}, {"agents_gone", gone.size()}, {"timers_fired", due.size()}};
+    if (concluded.gates > 0) summary["gates_expired"] = concluded.gates;
     if (not_concluded > 0) summary["not_concluded"] = not_concluded;  // each logged as a WARNING
     if (keys_started > 0) summary["concurrency_keys_started"] = keys_started;
     return jsonb_result(summary.dump());

@@ -49,10 +49,14 @@ TEST(CliRender, DisplayStateNamesWhatAPersonCaresAbout) {
       << "inspect_run() says whether a node is retrying (attempts of a try before retry_run() make no retry)";
   EXPECT_EQ(display_state(json{{"state", "scheduled"}, {"attempt_count", 3}, {"retrying", true}}), "retrying");
   EXPECT_EQ(display_state(json{{"state", "running"}, {"attempt_count", 1}}), "running");
+  EXPECT_EQ(display_state(json{{"state", "ready"}, {"runtime", "approval"}, {"attempt_count", 1}, {"retrying", true}}),
+            "awaiting")
+      << "an open approval gate waits for a decision, even when a rejection opened it again";
+  EXPECT_EQ(display_state(json{{"state", "waiting"}, {"runtime", "approval"}}), "waiting");
 }
 
 TEST(CliRender, EveryStateHasItsOwnColour) {
-  const char* states[] = {"success", "fail", "error", "running", "retrying", "ready", "never_reached", "cancelled", "waiting"};
+  const char* states[] = {"success", "fail", "error", "running", "retrying", "awaiting", "ready", "never_reached", "cancelled", "waiting"};
   std::set<std::string> fills;
   for (const char* s : states) fills.insert(colors_for(s).fill);
   EXPECT_EQ(fills.size(), std::size(states)) << "each state is told apart by its fill";

@@ -92,6 +92,20 @@ TEST(Validate, Runtime) {
   EXPECT_NO_THROW(validate(Graph{{node("a", std::string(48, 'r')), node("b", "Exec_2.v-1")}, {}}));
 }
 
+TEST(Validate, ApprovalGatesHaveATimeoutButNoLease) {
+  NodeSpec gate = node("sign-off", approval_runtime);
+  gate.timeout_seconds = 86400;
+  gate.retry[Conclusion::fail] = RetryPolicy{2, std::nullopt};
+  EXPECT_NO_THROW(validate(Graph{{gate}, {}}));
+  gate.lease_seconds = 60;
+  EXPECT_EQ(invalid(Graph{{gate}, {}}),
+            "node \"sign-off\": lease_seconds does not apply to an approval gate (no worker claims it); "
+            "timeout_seconds sets how long it stays open");
+  NodeSpec task = node("task");  // the same lease on a worker's node is fine
+  task.lease_seconds = 60;
+  EXPECT_NO_THROW(validate(Graph{{task}, {}}));
+}
+
 TEST(Validate, RetryOnSuccessMakesNoSense) {
   Graph g = graph({"a"});
   g.nodes[0].retry[Conclusion::success] = RetryPolicy{2, std::nullopt};

@@ -40,6 +40,10 @@ struct NodeSpec {
   std::optional<int> timeout_seconds;
 };
 
+// The runtime of approval gates: nodes that people decide (adagio.approve(), adagio.reject()),
+// which no worker runs. timeout_seconds is then the time the gate stays open for a decision.
+inline constexpr const char* approval_runtime = "approval";
+
 // Bounds of NodeSpec::timeout_seconds: at most 30 days.
 inline constexpr int max_timeout_seconds = 30 * 24 * 3600;
 
