@@ -267,7 +267,8 @@ json steady_state(double seconds, long backlog, double window, int retention_s) 
   auto produce = [&] {
     pqxx::connection c;
     while (!stop) {
-      const long long ready = scalar(c, "SELECT count(*) FROM adagio.nodes WHERE state = 'ready'");
+      // nodes_ready's own condition: a count from the index, not a scan of every node
+      const long long ready = scalar(c, "SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime <> 'approval'");
       for (long long seen = ready_min; ready < seen && !ready_min.compare_exchange_weak(seen, ready);) {
       }
       if (ready < backlog) {
@@ -345,7 +346,7 @@ json steady_state(double seconds, long backlog, double window, int retention_s) 
   c.prepare("claim", "SELECT adagio.claim($1, 1)::text");
   c.prepare("complete", "SELECT adagio.complete($1::uuid, 'success', NULL)");
   auto unfinished = [&] {
-    return scalar(c, "SELECT (SELECT count(*) FROM adagio.nodes WHERE state = 'ready')"
+    return scalar(c, "SELECT (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime <> 'approval')"
                      " + (SELECT count(*) FROM adagio.nodes WHERE state = 'running')");
   };
 

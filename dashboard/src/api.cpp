@@ -33,7 +33,7 @@ std::pair<std::string, std::string> server_message(const std::exception& e) {
 int status_for_sqlstate(const std::string& state) {
   if (state == "22023" || state == "22P02" || state == "22004" || state == "22007" || state == "22008") return 400;
   if (state == "42704") return 404;
-  if (state == "55000") return 409;
+  if (state == "55000" || state == "42809") return 409;  // wrong state; not an approval gate
   if (state == "42501") return 403;  // the dashboard's database role lacks adagio_operator
   return 0;  // unexpected
 }
@@ -309,6 +309,22 @@ void post_run_action(App& app, const httplib::Request& req, httplib::Response& r
   send_json(res, write_json(app, std::string("SELECT adagio.") + function + "($1::bigint)::text", id));
 }
 
+// An approval gate's decision: {"node": name, and "output" (approve) or "reason" (reject)}. The
+// node travels in the body, not the path: a node name may hold a slash.
+void post_gate_decision(App& app, const httplib::Request& req, httplib::Response& res, bool approve) {
+  authorize_action(app, req);
+  expect_only(req, {});
+  const auto id = std::to_string(run_id_of(req));
+  const Json body = parse_body(req);
+  const char* text_field = approve ? "output" : "reason";
+  expect_fields(body, {"node", text_field});
+  const auto node = optional_string_field(body, "node", "the gate's node name, a string");
+  if (!node) throw bad_request("\"node\" is required: the name of the gate to decide");
+  const auto text = optional_string_field(body, text_field, "a string");
+  send_json(res, write_json(app, std::string("SELECT adagio.") + (approve ? "approve" : "reject") + "($1::bigint, $2, $3)::text",
+                            id, *node, text));
+}
+
 }  // namespace
 
 void install_api(httplib::Server& server, App& app) {
@@ -323,12 +339,13 @@ void install_api(httplib::Server& server, App& app) {
     // stats() plus the split the home page shows: retrying nodes (ready or scheduled after an
     // attempt) and nodes ready for their first attempt, found through the partial indexes of ready
     // and scheduled nodes (one count per state: `state IN (...)` was planned as a scan of every
-    // node). stats() counts every node: one scan, not a second for conclusions.
+    // node; open approval gates, which stats() counts, are outside nodes_ready). stats() counts
+    // every node: one scan, not a second for conclusions.
     send_json(res, query_json(app, R"SQL(
       SELECT (adagio.stats() || jsonb_build_object(
-        'retrying', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.attempt_count > n.retry_base)
+        'retrying', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime <> 'approval' AND n.attempt_count > n.retry_base)
                     + (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'scheduled' AND n.attempt_count > n.retry_base),
-        'ready_first', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.attempt_count = n.retry_base)))::text)SQL"));
+        'ready_first', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime <> 'approval' AND n.attempt_count = n.retry_base)))::text)SQL"));
   }));
 
   server.Get("/api/runs", guarded([&app](const httplib::Request& req, httplib::Response& res) { get_runs(app, req, res); }));
@@ -345,6 +362,17 @@ void install_api(httplib::Server& server, App& app) {
   }));
   server.Post(R"(/api/runs/([^/]+)/retry)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_run_action(app, req, res, "retry_run");
+  }));
+  server.Post(R"(/api/runs/([^/]+)/approve)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    post_gate_decision(app, req, res, true);
+  }));
+  server.Post(R"(/api/runs/([^/]+)/reject)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    post_gate_decision(app, req, res, false);
+  }));
+  server.Get("/api/gates", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {});
+    send_json(res, query_json(app, "SELECT coalesce(jsonb_agg(to_jsonb(g) ORDER BY g.opened_at, g.run_id, g.node), '[]')::text"
+                                   " FROM adagio.open_gates g"));
   }));
 
   server.Get("/api/events", guarded([&app](const httplib::Request& req, httplib::Response& res) {

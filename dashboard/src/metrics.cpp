@@ -21,8 +21,9 @@ std::string metrics_sql() {
                FROM (SELECT status, coalesce(conclusion::text, '') AS conclusion, count(*) AS c FROM adagio.runs GROUP BY 1, 2) x),
       'nodes', (SELECT coalesce(jsonb_agg(jsonb_build_object('state', state, 'conclusion', coalesce(conclusion::text, ''), 'count', nodes)), '[]')
                 FROM adagio.node_state_counts),
-      -- one count per state, each through its partial index (an IN list scanned every node)
-      'retrying', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND attempt_count > retry_base)
+      -- one count per state, each through its partial index (an IN list scanned every node);
+      -- open approval gates wait for people, not workers: counted on their own
+      'retrying', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime <> 'approval' AND attempt_count > retry_base)
                   + (SELECT count(*) FROM adagio.nodes WHERE state = 'scheduled' AND attempt_count > retry_base),
       'running_claims', (SELECT count(*) FROM adagio.nodes WHERE state = 'running'),
       'attempts', (SELECT coalesce(jsonb_object_agg(conclusion, c), '{}')
@@ -34,7 +35,10 @@ std::string metrics_sql() {
                      FROM (SELECT extract(epoch FROM started_at - ready_at)::float8 AS w
                            FROM adagio.attempts WHERE ready_at IS NOT NULL) q),
       'oldest_ready', (SELECT coalesce(extract(epoch FROM now() - min(ready_at)), 0)::float8
-                       FROM adagio.nodes WHERE state = 'ready'),
+                       FROM adagio.nodes WHERE state = 'ready' AND runtime <> 'approval'),
+      'gates_open', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime = 'approval'),
+      'oldest_gate', (SELECT coalesce(extract(epoch FROM now() - min(ready_at)), 0)::float8
+                      FROM adagio.nodes WHERE state = 'ready' AND runtime = 'approval'),
       'agents', (SELECT coalesce(jsonb_object_agg(status, c), '{}')
                  FROM (SELECT status, count(*) AS c FROM adagio.agents GROUP BY 1) x))::text)SQL";
 }
@@ -112,6 +116,10 @@ void install_metrics(httplib::Server& server, App& app) {
     x.sample("adagio_queue_wait_seconds_count", "", wait["count"].get<double>());
     x.family("adagio_oldest_ready_node_age_seconds", "gauge", "How long the oldest ready node has waited for a claim (0 if none).");
     x.sample("adagio_oldest_ready_node_age_seconds", "", m["oldest_ready"].get<double>());
+    x.family("adagio_approval_gates_open", "gauge", "Approval gates waiting for a decision (adagio.open_gates).");
+    x.sample("adagio_approval_gates_open", "", m["gates_open"].get<double>());
+    x.family("adagio_oldest_open_gate_age_seconds", "gauge", "How long the oldest open approval gate has waited (0 if none).");
+    x.sample("adagio_oldest_open_gate_age_seconds", "", m["oldest_gate"].get<double>());
 
     x.family("adagio_agents", "gauge", "Agents (worker processes) by status.");
     for (const char* status : {"active", "stopped", "gone"})

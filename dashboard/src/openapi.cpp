@@ -9,7 +9,7 @@ const std::string& openapi_document() {
   "info": {
     "title": "adagio dashboard API",
     "version": "0.1.0",
-    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter or graph (22023, 22P02), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000), 415 body not JSON, 503 database unavailable or the transaction rolled back by a deadlock or serialization failure (40P01, 40001; with Retry-After: send it again). State-changing calls (POST /api/runs, cancel, retry) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
+    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter or graph (22023, 22P02), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000) or not an approval gate (42809), 415 body not JSON, 503 database unavailable or the transaction rolled back by a deadlock or serialization failure (40P01, 40001; with Retry-After: send it again). State-changing calls (POST /api/runs, cancel, retry, approve, reject) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
   },
   "components": {
     "securitySchemes": {
@@ -64,7 +64,7 @@ const std::string& openapi_document() {
         "edges": {"type": "array", "items": {"type": "object", "properties": {"source": {"type": "string"}, "destination": {"type": "string"}}}}}},
       "Event": {"type": "object", "properties": {
         "id": {"type": "integer"}, "run_id": {"type": "integer"}, "node": {"type": "string", "nullable": true},
-        "kind": {"type": "string", "enum": ["run_started", "node_ready", "node_claimed", "attempt_finished", "node_retried", "node_orphaned", "node_never_reached", "run_completed", "run_cancelled", "run_retried"]},
+        "kind": {"type": "string", "enum": ["run_started", "node_ready", "node_claimed", "attempt_finished", "node_retried", "node_orphaned", "node_never_reached", "run_completed", "run_cancelled", "run_retried", "node_decided"]},
         "agent_id": {"type": "integer", "nullable": true}, "agent": {"type": "string", "nullable": true},
         "attempt": {"type": "integer", "nullable": true}, "detail": {"type": "object", "nullable": true}, "at": {"type": "string"}}}
     },
@@ -134,6 +134,24 @@ const std::string& openapi_document() {
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
         "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
         "409": {"$ref": "#/components/responses/Conflict"}}}},
+    "/api/runs/{id}/approve": {"post": {"summary": "Approve an open approval gate of the run: it succeeds and its output flows downstream (approve)", "security": [{"bearer": []}, {"header": []}],
+      "parameters": [{"$ref": "#/components/parameters/runId"}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["node"], "additionalProperties": false,
+        "properties": {"node": {"type": "string"}, "output": {"type": "string", "description": "passed to the nodes downstream as the gate's output"}}}}}},
+      "responses": {"200": {"description": "{run_id, node, conclusion, outcome, run_status, run_conclusion}"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "409": {"$ref": "#/components/responses/Conflict"}}}},
+    "/api/runs/{id}/reject": {"post": {"summary": "Reject an open approval gate of the run: a fail attempt; its retry policy decides whether it opens again (reject)", "security": [{"bearer": []}, {"header": []}],
+      "parameters": [{"$ref": "#/components/parameters/runId"}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["node"], "additionalProperties": false,
+        "properties": {"node": {"type": "string"}, "reason": {"type": "string", "description": "kept as the attempt's output"}}}}}},
+      "responses": {"200": {"description": "{run_id, node, conclusion, outcome, run_status, run_conclusion, retry_at}"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "409": {"$ref": "#/components/responses/Conflict"}}}},
+    "/api/gates": {"get": {"summary": "Open approval gates, oldest first (open_gates): run_id, node, workflow_name, opened_at, deadline, attempt, metadata, inputs",
+      "responses": {"200": {"description": "gates", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}}},
     "/api/events": {"get": {"summary": "Follow the event log: events with an id above `after`, oldest first (events())",
       "parameters": [
         {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},

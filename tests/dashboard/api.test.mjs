@@ -27,7 +27,7 @@ test('OpenAPI document describes every endpoint', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.openapi, '3.0.3');
   for (const path of ['/api/stats', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/timeline', '/api/runs/{id}/cancel',
-    '/api/runs/{id}/retry', '/api/agents', '/api/workflows', '/api/events', '/api/live', '/metrics'])
+    '/api/runs/{id}/retry', '/api/runs/{id}/approve', '/api/runs/{id}/reject', '/api/gates', '/api/agents', '/api/workflows', '/api/events', '/api/live', '/metrics'])
     assert.ok(r.body.paths[path], `${path} missing from the OpenAPI document`);
   assert.ok(r.body.paths['/api/runs'].post, 'starting a run is described');
 });
@@ -176,6 +176,47 @@ test('cancel and retry: states are enforced (409) and the actions work', async (
   const refused = await post(`/api/runs/${done.body.id}/retry`);
   assertError(refused, 409, /completed with success/);
   assert.match(refused.body.hint, /only a run that failed or was cancelled/);
+});
+
+test('approval gates: listed while open, decided through the API, the workers run what follows', async () => {
+  const graph = {
+    nodes: [debugNode('build', { output: 'v7' }), { name: 'sign/off', runtime: 'approval', metadata: { message: 'ship v7?' } },
+      debugNode('deploy')],
+    edges: [{ source: 'build', destination: 'sign/off' }, { source: 'sign/off', destination: 'deploy' }],
+  };
+  const started = await post('/api/runs', { graph });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id;
+  await waitFor('the gate to open', async () => (await get('/api/gates')).body.some((g) => g.run_id === id));
+  const gate = (await get('/api/gates')).body.find((g) => g.run_id === id);
+  assert.equal(gate.node, 'sign/off');
+  assert.deepEqual(gate.inputs, { build: 'v7' }, 'the decider sees what the build produced');
+  assert.deepEqual(gate.metadata.message.values, ['ship v7?']);
+  assert.ok((await get('/api/stats')).body.approval_gates_open >= 1);
+  await new Promise((resolve) => setTimeout(resolve, 1000));  // two workers poll every 0.3 s: none takes it
+  assert.equal((await get(`/api/runs/${id}`)).body.nodes.find((n) => n.name === 'sign/off').state, 'ready');
+
+  assertError(await post(`/api/runs/${id}/approve`, { node: 'sign/off' }, { token: '' }), 401, /token/);
+  assertError(await post(`/api/runs/${id}/approve`, {}), 400, /"node" is required/);
+  assertError(await post(`/api/runs/${id}/approve`, { node: 'sign/off', reason: 'x' }), 400, /unknown field "reason"/);
+  assertError(await post(`/api/runs/${id}/approve`, { node: 'deploy' }), 409, /not an approval gate/);
+  assertError(await post(`/api/runs/${id}/reject`, { node: 'nope' }), 404, /has no node "nope"/);
+  const approved = await post(`/api/runs/${id}/approve`, { node: 'sign/off', output: 'go' });
+  assert.equal(approved.status, 200, approved.text);
+  assert.equal(approved.body.outcome, 'succeeded');
+  assertError(await post(`/api/runs/${id}/approve`, { node: 'sign/off' }), 409, /is not open/);
+  const run = await waitRun(id);
+  assert.equal(run.conclusion, 'success', 'a worker ran deploy after the approval');
+  assert.deepEqual(run.nodes.find((n) => n.name === 'deploy').inputs, { 'sign/off': 'go' });
+  const decided = (await get(`/api/runs/${id}/timeline`)).body.find((e) => e.kind === 'node_decided');
+  assert.equal(decided.detail.decision, 'approved');
+
+  const rejectedRun = await post('/api/runs', { graph: { nodes: [{ name: 'gate', runtime: 'approval' }, debugNode('after')],
+    edges: [{ source: 'gate', destination: 'after' }] } });
+  const rejected = await post(`/api/runs/${rejectedRun.body.id}/reject`, { node: 'gate', reason: 'not today' });
+  assert.equal(rejected.status, 200, rejected.text);
+  assert.equal(rejected.body.run_conclusion, 'failed');
+  assert.deepEqual((await get(`/api/runs/${rejectedRun.body.id}`)).body.nodes.map((n) => n.conclusion), ['fail', 'never_reached']);
 });
 
 test('a start retried with its idempotency key gets the first run back; other inputs under it are a 400', async () => {

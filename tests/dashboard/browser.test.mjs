@@ -181,6 +181,33 @@ test('cancel and retry from the run page', async () => {
   await post(`/api/runs/${started.body.id}/cancel`);
 });
 
+test('an approval gate awaits a decision, and approving it from its panel lets the run go on', async () => {
+  const started = await post('/api/runs', { graph: { nodes: [
+    { name: 'stage', runtime: 'debug', metadata: { output: 'staged build 9' } },
+    { name: 'release-approval', runtime: 'approval', metadata: { message: 'Release build 9?' } },
+    { name: 'release', runtime: 'debug', metadata: {} }],
+  edges: [{ source: 'stage', destination: 'release-approval' }, { source: 'release-approval', destination: 'release' }] } });
+  await page.goto(`${base}/#/runs/${started.body.id}?node=release-approval`);
+  await waitStatus('release-approval', 'awaiting');
+  let fill = '';
+  for (let i = 0; i < 20 && fill !== 'rgb(243, 232, 255)'; i++) {  // past the fill's transition
+    fill = await fillOf('release-approval');
+    if (fill !== 'rgb(243, 232, 255)') await page.waitForTimeout(100);
+  }
+  assert.equal(fill, 'rgb(243, 232, 255)', 'an open gate has a colour of its own');
+  const panel = page.locator('[data-node-panel="release-approval"]');
+  await panel.locator('table.metadata td', { hasText: 'Release build 9?' }).waitFor();  // the gate's message
+  await page.fill('#token', token);
+  await page.fill('#gate-text', 'approved in the browser');
+  await shot('approval-gate');
+  await page.click('#approve-gate');
+  await waitStatus('release-approval', 'success');
+  await waitStatus('release', 'success');
+  await page.locator('.timeline [data-kind="node_decided"]').waitFor();
+  const run = (await get(`/api/runs/${started.body.id}`)).body;
+  assert.deepEqual(run.nodes.find((n) => n.name === 'release').inputs, { 'release-approval': 'approved in the browser' });
+});
+
 test('a run started for later shows scheduled until its time, then runs', async () => {
   const graph = { nodes: [{ name: 'first', runtime: 'debug', metadata: {} }, { name: 'second', runtime: 'debug', metadata: {} }],
     edges: [{ source: 'first', destination: 'second' }] };

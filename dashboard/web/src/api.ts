@@ -117,6 +117,7 @@ export interface Stats {
   node_conclusions: Record<'success' | 'fail' | 'error' | 'never_reached', number>;
   retrying: number;
   ready_first: number;
+  approval_gates_open: number;  // approval gates waiting for a decision (not in ready_first)
   agents: { active: number; total: number };
 }
 
@@ -198,4 +199,8 @@ export const api = {
     }),
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
   retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
+  // An approval gate's decision; text: the output passed downstream (approve) or the reason (reject).
+  decide: (id: number, node: string, approve: boolean, text?: string) =>
+    request<Record<string, unknown>>('POST', `runs/${id}/${approve ? 'approve' : 'reject'}`,
+      { node, ...(text ? { [approve ? 'output' : 'reason']: text } : {}) }),
 };

@@ -27,6 +27,7 @@ function cards(stats: Stats): HTMLElement {
       h('div', { class: 'stats' },
         stat('waiting', n.waiting, 'waiting'),
         stat('ready', stats.ready_first, 'ready'),
+        stat('awaiting approval', stats.approval_gates_open ?? 0, 'awaiting'),
         stat('running', n.running, 'running'),
         stat('retrying', stats.retrying, 'retrying'),
         stat('success', c.success, 'success'),

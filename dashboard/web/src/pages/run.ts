@@ -28,7 +28,8 @@ function metadataTable(metadata: unknown): HTMLElement | null {
   return h('table', { class: 'metadata' }, h('tbody', {}, ...rows));
 }
 
-function nodePanel(node: RunNode): HTMLElement {
+// decision: the approve/reject form of an open approval gate (null if not one, or actions are off).
+function nodePanel(node: RunNode, decision: HTMLElement | null): HTMLElement {
   const look = nodeLook(node);
   const attempts = [...node.attempts].reverse();
   const details = (title: string, content: HTMLElement, open = false) =>
@@ -46,6 +47,7 @@ function nodePanel(node: RunNode): HTMLElement {
       node.state === 'scheduled' && !node.ready_at ? field('starts', 'when the runs of its concurrency key before it end') : null,
       node.finished_at ? field('finished', fmtTime(node.finished_at)) : null) as HTMLElement,
     metadataTable(node.metadata),
+    decision,
     h('h3', {}, `Attempts (${node.attempts.length})`),
     attempts.length === 0
       ? h('p', { class: 'muted small' }, node.state === 'running' ? 'The first attempt is running.' : 'No attempt yet.')
@@ -76,6 +78,7 @@ const eventText: Record<string, (e: TimelineEvent) => string> = {
   run_completed: (e) => `run completed: ${String(e.detail?.conclusion ?? '')}`,
   run_cancelled: (e) => `run cancelled${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
   run_retried: (e) => `run retried${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
+  node_decided: (e) => `${String(e.detail?.decision ?? 'decided')} by ${String(e.detail?.by ?? 'someone')}`,
 };
 
 function timelineTable(events: TimelineEvent[], onNode: (name: string) => void): HTMLElement {
@@ -137,7 +140,7 @@ export const runPage: Page = (root, params, config: Config) => {
     panelKey = key;
     clear(panel);
     if (node) {
-      panel.appendChild(h('section', { class: 'card' }, nodePanel(node)));
+      panel.appendChild(h('section', { class: 'card' }, nodePanel(node, decisionForm(node))));
     } else if (run) {
       panel.appendChild(h('section', { class: 'card' },
         h('h2', {}, 'Run inputs'), codeBlock(run.inputs, 'no inputs'),
@@ -153,6 +156,29 @@ export const runPage: Page = (root, params, config: Config) => {
     } catch (e) {
       actionError.appendChild(errorBox((e as Error).message));
     }
+  }
+
+  // An open gate's form: a text (the output downstream, or the reason) and the two decisions.
+  function decisionForm(node: RunNode): HTMLElement | null {
+    if (nodeLook(node) !== 'awaiting' || config.actions === 'disabled') return null;
+    const text = h('input', { type: 'text', id: 'gate-text', placeholder: 'output if approved, reason if rejected (optional)' }) as HTMLInputElement;
+    const error = h('div', {});
+    const decide = async (approve: boolean) => {
+      clear(error);
+      try {
+        await api.decide(id, node.name, approve, text.value.trim() || undefined);
+        await refresh();
+      } catch (e) {
+        error.appendChild(errorBox((e as Error).message));
+      }
+    };
+    return h('div', { class: 'gate-decision', 'data-gate': node.name },
+      h('h3', {}, 'Decision'),
+      text,
+      h('div', { class: 'actions' },
+        h('button', { class: 'primary', id: 'approve-gate', onclick: (() => decide(true)) as EventListener }, 'Approve'),
+        h('button', { class: 'danger', id: 'reject-gate', onclick: (() => decide(false)) as EventListener }, 'Reject')),
+      error);
   }
 
   function renderSummary(r: Run) {
