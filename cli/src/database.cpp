@@ -85,10 +85,11 @@ CliError to_cli_error(const pqxx::sql_error& error) {
   const std::string hint = server_hint(error.what());
   if (state.rfind("22", 0) == 0) return CliError(exit_code::invalid_input, message, hint);
   if (state == "42704") return CliError(exit_code::not_found, message, hint);
-  if (state == "55000") return CliError(exit_code::wrong_state, message, hint);
+  // 42809: deciding a node that is not an approval gate, a wrong target like a wrong state
+  if (state == "55000" || state == "42809") return CliError(exit_code::wrong_state, message, hint);
   if (state == "42501")
     return CliError(exit_code::database, message,
-                    "grant the connecting role adagio_reader (to look), adagio_operator (to start, cancel, retry)");
+                    "grant the connecting role adagio_reader (to look), adagio_operator (to start, cancel, retry, approve)");
   return CliError(exit_code::database, message + (state.empty() ? "" : " (SQLSTATE " + state + ")"), hint);
 }
 

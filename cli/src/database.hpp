@@ -47,7 +47,7 @@ std::string resolve_dsn(const ConnectionOptions& options);
 std::unique_ptr<pqxx::connection> connect(const ConnectionOptions& options);
 
 // The CliError for a server error: 22xxx -> invalid_input, 42704 -> not_found, 55000 ->
-// wrong_state, a missing adagio schema -> a hint to CREATE EXTENSION, the rest -> database.
+// wrong_state (and 42809, not an approval gate), a missing adagio schema -> a hint to CREATE EXTENSION, the rest -> database.
 CliError to_cli_error(const pqxx::sql_error& error);
 // A deadlock or serialization failure (libpqxx 6 throws them apart from sql_error).
 CliError to_cli_error(const pqxx::transaction_rollback& error);
