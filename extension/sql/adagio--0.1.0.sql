@@ -674,6 +674,20 @@ COMMENT ON FUNCTION adagio.retry_run(bigint) IS
 -- reports it through complete(), so it follows the rules of any attempt: an approval is a success
 -- whose output flows downstream, a rejection a fail attempt whose retry policy may open the gate
 -- again, and the run's counters, events and notifications are the ones a worker's report makes.
+-- Claims an open gate for the caller's transaction, with no agent: its attempt runs from its
+-- opening to now. Returns the claim's token (NULL if the node is not an open gate). Shared by
+-- decide_gate() and the sweep's deadlines.
+CREATE FUNCTION adagio.claim_gate(node_id bigint) RETURNS uuid
+  LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+  UPDATE adagio.nodes n
+  SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,
+      claimed_at = coalesce(n.ready_at, clock_timestamp()),
+      lease_expires_at = clock_timestamp() + interval '1 minute', attempt_count = n.attempt_count + 1
+  WHERE n.id = claim_gate.node_id AND n.state = 'ready' AND n.runtime = 'approval'
+  RETURNING n.claim_token
+$$;
+
 CREATE FUNCTION adagio.decide_gate(run_id bigint, node text, approved boolean, output text) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
@@ -710,13 +724,7 @@ BEGIN
               WHEN 'cancelled' THEN 'its run was cancelled'
               ELSE format('it is %s', gate.state) END;
   END IF;
-  -- The gate's attempt: from its opening (the claim's time) to this decision; no agent.
-  UPDATE adagio.nodes n
-  SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,
-      claimed_at = coalesce(n.ready_at, clock_timestamp()),
-      lease_expires_at = clock_timestamp() + interval '1 minute', attempt_count = n.attempt_count + 1
-  WHERE n.id = gate.id
-  RETURNING n.claim_token INTO token;
+  token := adagio.claim_gate(gate.id);
   INSERT INTO adagio.events (run_id, node, kind, attempt, detail)
   SELECT decide_gate.run_id, decide_gate.node, 'node_decided', n.attempt_count,
          jsonb_build_object('decision', CASE WHEN approved THEN 'approved' ELSE 'rejected' END, 'by', session_user)

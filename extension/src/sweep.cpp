@@ -67,12 +67,7 @@ struct Concluded {
 
 Concluded conclude_orphans(SpiSession& spi, const std::vector<Orphan>& orphans) {
   auto conclude = [&spi](const Orphan& o) {
-    if (o.open_gate)
-      spi.query(
-          "UPDATE adagio.nodes n SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,"
-          " claimed_at = n.ready_at, lease_expires_at = clock_timestamp(), attempt_count = n.attempt_count + 1"
-          " WHERE n.id = $1::bigint",
-          {o.node.node_id});
+    if (o.open_gate) spi.query("SELECT adagio.claim_gate($1::bigint)", {o.node.node_id});
     record_attempt(spi, o.node, {adagio::Conclusion::error, std::nullopt, o.reason});
   };
   Concluded concluded;
