@@ -674,6 +674,7 @@ COMMENT ON FUNCTION adagio.retry_run(bigint) IS
 -- reports it through complete(), so it follows the rules of any attempt: an approval is a success
 -- whose output flows downstream, a rejection a fail attempt whose retry policy may open the gate
 -- again, and the run's counters, events and notifications are the ones a worker's report makes.
+
 -- Claims an open gate for the caller's transaction, with no agent: its attempt runs from its
 -- opening to now. Returns the claim's token (NULL if the node is not an open gate). Shared by
 -- decide_gate() and the sweep's deadlines.

@@ -55,16 +55,16 @@ struct Orphan {
   bool open_gate = false;
 };
 
-// Concludes the lapsed claims, all in one subtransaction; if that fails, each in one of its own:
-// one that cannot be concluded (a backoff too long for a timestamp once could not) is logged and
-// left for the next sweep instead of failing every sweep of the database. (One subtransaction per
-// claim always would overflow the 64 a backend's snapshot data holds when many claims lapse at
-// once, slowing every other session's snapshots.)
 struct Concluded {
   long long claims = 0;
   long long gates = 0;
 };
 
+// Concludes the lapsed claims (and overdue gates), all in one subtransaction; if that fails, each
+// in one of its own: one that cannot be concluded (a backoff too long for a timestamp once could
+// not) is logged and left for the next sweep instead of failing every sweep of the database. (One
+// subtransaction per claim always would overflow the 64 a backend's snapshot data holds when many
+// claims lapse at once, slowing every other session's snapshots.)
 Concluded conclude_orphans(SpiSession& spi, const std::vector<Orphan>& orphans) {
   auto conclude = [&spi](const Orphan& o) {
     if (o.open_gate) spi.query("SELECT adagio.claim_gate($1::bigint)", {o.node.node_id});

@@ -14,9 +14,16 @@ gated='{"nodes":[
   {"name":"sign-off","runtime":"approval","metadata":{"message":"Deploy artifact-42?"}},
   {"name":"deploy","runtime":"exec","metadata":{"command":"sh","args":["-c","echo deployed"]}}],
  "edges":[{"source":"build","destination":"sign-off"},{"source":"sign-off","destination":"deploy"}]}'
+# A listener, as a bot that asks people to decide would be: psql prints what it heard after the sleep.
+printf 'LISTEN "adagio.ready.approval";\nSELECT pg_sleep(4);\nSELECT 1;\n' | psql -X -q >"$artifacts/gate-listener" 2>&1 &
+listener=$!
+wait_for 10 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(4);' AND state = 'active'" 1  # listening
 run=$(sql -v g="$gated" <<<"SELECT adagio.start_run(:'g')")
 wait_for 20 "SELECT state FROM adagio.nodes WHERE run_id = $run AND name = 'sign-off'" ready
 pass "the gate opened once the build succeeded"
+wait "$listener"
+expect_eq "$(grep -c 'Asynchronous notification "adagio.ready.approval"' "$artifacts/gate-listener")" 1 \
+  "its opening was announced on adagio.ready.approval"
 sleep 1.5  # two workers polling every 0.2 s, and ready work announced by NOTIFY: none takes the gate
 expect_eq "$(sql -c "SELECT state || ' ' || attempt_count FROM adagio.nodes WHERE run_id = $run AND name = 'sign-off'")" "ready 0" \
   "no worker claimed the gate"
