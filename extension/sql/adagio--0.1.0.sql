@@ -414,12 +414,14 @@ CREATE FUNCTION adagio.lock_concurrency_key(concurrency_key text) RETURNS void
 
 -- Queues runs (in the order given) under a key, each allowed `max_running` runs of the key at a
 -- time (itself included); returns how many of them may start now: fewer than max_running are
--- before each (the others wait).
+-- before each (the others wait). A key has one limit at a time: a start that gives another while
+-- runs of the key are in line is refused (a forgotten limit would otherwise hold the line up).
 CREATE FUNCTION adagio.enqueue_concurrency_key(concurrency_key text, run_ids bigint[], max_running int) RETURNS int
   LANGUAGE plpgsql SET search_path = adagio, pg_temp
   AS $$
 DECLARE
   ahead int;
+  key_limit int;
 BEGIN
   -- The lock orders the calls of one key; only a snapshot taken after it sees every run queued
   -- before (a repeatable read snapshot could miss one, and too many runs of a key would run).
@@ -429,7 +431,15 @@ BEGIN
             HINT = 'start the run (or retry it) in a READ COMMITTED transaction, the default';
   END IF;
   PERFORM adagio.lock_concurrency_key(enqueue_concurrency_key.concurrency_key);
-  SELECT count(*) INTO ahead FROM adagio.concurrency_queue q WHERE q.concurrency_key = enqueue_concurrency_key.concurrency_key;
+  SELECT count(*), min(q.max_running) INTO ahead, key_limit
+  FROM adagio.concurrency_queue q WHERE q.concurrency_key = enqueue_concurrency_key.concurrency_key;
+  IF key_limit IS DISTINCT FROM enqueue_concurrency_key.max_running AND ahead > 0 THEN
+    RAISE EXCEPTION 'concurrency key "%" has a limit of %, not %', enqueue_concurrency_key.concurrency_key, key_limit,
+                    enqueue_concurrency_key.max_running
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = format('%s run(s) of the key, started with a limit of %s, are unfinished', ahead, key_limit),
+            HINT = 'start the runs of one key with the same concurrency_limit; a new limit takes effect once they have ended';
+  END IF;
   INSERT INTO adagio.concurrency_queue (concurrency_key, run_id, max_running)
   SELECT enqueue_concurrency_key.concurrency_key, r.id, enqueue_concurrency_key.max_running
   FROM unnest(run_ids) WITH ORDINALITY AS r(id, ord) ORDER BY r.ord;

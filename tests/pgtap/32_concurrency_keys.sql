@@ -3,7 +3,7 @@
 -- finished, failed or was cancelled; then they become ready. Retrying a run queues it again.
 BEGIN;
 \ir helpers.psql
-SELECT plan(39);
+SELECT plan(42);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 \set chain '{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"}]}'
@@ -85,6 +85,12 @@ SELECT is((SELECT array_agg(n.state::text ORDER BY n.run_id) FROM adagio.nodes n
           'start_runs() with a limit of 2: two run, the third waits');
 SELECT throws_ok(format('SELECT adagio.start_run(%L, concurrency_key => %L, concurrency_limit => 0)', :'chain', 'pool'), '22023',
   'concurrency_limit must be between 1 and 1000, got 0', 'a limit below one is refused');
+SELECT throws_ok(format('SELECT adagio.start_run(%L, concurrency_key => %L)', :'chain', 'pool'), '22023',
+  'concurrency key "pool" has a limit of 2, not 1', 'a key has one limit: a start that forgets it is refused while runs of the key are in line');
+SELECT is((SELECT count(*) FROM adagio.runs WHERE concurrency_key = 'pool'), 3::bigint, 'and leaves no run behind');
+SELECT adagio.cancel_run(:p1);
+SELECT adagio.cancel_run(:p3);
+SELECT ok(adagio.start_run(:'chain', concurrency_key => 'pool', concurrency_limit => 5) > 0, 'once they have ended, a new limit is taken');
 
 -- The sweep's backstop: a release that missed the next run (a repeatable-read reporter's snapshot
 -- can) leaves it waiting behind nothing; the next sweep starts it.
