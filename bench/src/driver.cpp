@@ -268,7 +268,7 @@ json steady_state(double seconds, long backlog, double window, int retention_s) 
     pqxx::connection c;
     while (!stop) {
       // nodes_ready's own condition: a count from the index, not a scan of every node
-      const long long ready = scalar(c, "SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime <> 'approval'");
+      const long long ready = scalar(c, "SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime NOT IN ('approval', 'timer')");
       for (long long seen = ready_min; ready < seen && !ready_min.compare_exchange_weak(seen, ready);) {
       }
       if (ready < backlog) {
@@ -346,7 +346,7 @@ json steady_state(double seconds, long backlog, double window, int retention_s) 
   c.prepare("claim", "SELECT adagio.claim($1, 1)::text");
   c.prepare("complete", "SELECT adagio.complete($1::uuid, 'success', NULL)");
   auto unfinished = [&] {
-    return scalar(c, "SELECT (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime <> 'approval')"
+    return scalar(c, "SELECT (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime NOT IN ('approval', 'timer'))"
                      " + (SELECT count(*) FROM adagio.nodes WHERE state = 'running')");
   };
 

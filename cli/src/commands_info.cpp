@@ -82,7 +82,8 @@ int show_stats(const Context& context, const std::string& format) {
   line("nodes ", stats["nodes"], {"total", "waiting", "ready", "scheduled", "running", "completed", "cancelled"});
   line("ended ", stats["node_conclusions"], {"success", "fail", "error", "never_reached"});
   line("agents", stats["agents"], {"total", "active"});
-  std::cout << style.bold("gates ") << "  open " << stats.value("approval_gates_open", 0LL) << "\n";
+  std::cout << style.bold("engine") << "  approval gates open " << stats.value("approval_gates_open", 0LL)
+            << "  timers running " << stats.value("timers_running", 0LL) << "\n";
   return exit_code::ok;
 }
 

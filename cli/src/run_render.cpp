@@ -69,8 +69,10 @@ std::string attempts_label(const json& node) {
 std::string display_state(const json& node) {
   const std::string state = node.value("state", "");
   if (state == "completed") return text_or(node.value("conclusion", json()), "completed");
-  // An open approval gate waits for a person, not for a worker (adagio run approve / reject).
+  // The engine's own ready nodes wait for no worker: an open approval gate for a person (adagio
+  // gate approve / reject), a timer for its time.
   if (state == "ready" && node.value("runtime", "") == "approval") return "awaiting";
+  if (state == "ready" && node.value("runtime", "") == "timer") return "sleeping";
   if (node.value("retrying", false)) return "retrying";  // inspect_run() says
   return state;
 }
@@ -82,6 +84,7 @@ StateColors colors_for(const std::string& s) {
   if (s == "running") return {"#bbdefb", "#1565c0", "solid"};
   if (s == "retrying") return {"#fff59d", "#f9a825", "solid"};
   if (s == "awaiting") return {"#f3e5f5", "#8e24aa", "solid"};
+  if (s == "sleeping") return {"#e0f2f1", "#00897b", "solid"};
   if (s == "ready" || s == "scheduled") return {"#e3f2fd", "#64b5f6", "solid"};
   if (s == "never_reached") return {"#eeeeee", "#9e9e9e", "dashed"};
   if (s == "cancelled") return {"#e0e0e0", "#616161", "dotted"};

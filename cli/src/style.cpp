@@ -25,7 +25,7 @@ std::string Style::state(const std::string& text) const {
   if (text == "fail" || text == "failed" || text == "error" || text.rfind("completed/f", 0) == 0 ||
       text == "completed/error")
     return red(text);
-  if (text == "running") return blue(text);
+  if (text == "running" || text == "sleeping") return blue(text);
   if (text == "ready" || text == "scheduled" || text == "retrying") return yellow(text);
   if (text == "awaiting") return magenta(text);
   if (text == "never_reached" || text == "cancelled" || text == "completed/never_reached") return dim(text);

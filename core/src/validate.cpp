@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 namespace adagio {
@@ -94,15 +95,37 @@ void check_retry(const NodeSpec& node, const std::string& label) {
                         " (365 days), got " + number(b.max_delay_seconds));
     }
   }
-  // No worker holds a gate's claim: a lease for it would mean nothing.
-  if (node.lease_seconds && node.runtime == approval_runtime)
-    detail::invalid(label + ": lease_seconds does not apply to an approval gate (no worker claims it); "
-                            "timeout_seconds sets how long it stays open");
   if (node.lease_seconds && (*node.lease_seconds < 1 || *node.lease_seconds > 86400))
     detail::invalid(label + ": lease_seconds must be from 1 to 86400, got " + std::to_string(*node.lease_seconds));
   if (node.timeout_seconds && (*node.timeout_seconds < 1 || *node.timeout_seconds > max_timeout_seconds))
     detail::invalid(label + ": timeout_seconds must be from 1 to " + std::to_string(max_timeout_seconds) +
                     " (30 days), got " + std::to_string(*node.timeout_seconds));
+}
+
+// The engine's own nodes: no worker claims them, so a lease would mean nothing; a timer needs its
+// duration, and has no attempt that could run too long.
+void check_engine_node(const NodeSpec& node, const std::string& label) {
+  if (node.lease_seconds && node.runtime == approval_runtime)
+    detail::invalid(label + ": lease_seconds does not apply to an approval gate (no worker claims it); "
+                            "timeout_seconds sets how long it stays open");
+  if (node.runtime != timer_runtime) return;
+  if (node.lease_seconds || node.timeout_seconds)
+    detail::invalid(label + ": " + (node.lease_seconds ? "lease_seconds" : "timeout_seconds") +
+                    " does not apply to a timer (no worker runs it); metadata \"seconds\" sets how long it waits");
+  const auto seconds = node.metadata.find("seconds");
+  if (seconds == node.metadata.end() || seconds->second.size() != 1)
+    detail::invalid(label + ": a timer needs metadata \"seconds\" with one value: how long it waits, e.g. \"3600\"");
+  const std::string& text = seconds->second.front();
+  double value = 0;
+  std::size_t used = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || !(value > 0 && value <= max_timer_seconds))
+    detail::invalid(label + ": timer metadata \"seconds\" must be a number of seconds above 0 and at most " +
+                    number(max_timer_seconds) + " (365 days), got " + detail::in_quotes(text));
 }
 
 }  // namespace
@@ -115,6 +138,7 @@ void validate(const Graph& graph) {
     const std::string label = "node " + detail::in_quotes(node.name);
     check_runtime(node, label);
     check_retry(node, label);
+    check_engine_node(node, label);
   }
   const detail::Structure structure = detail::resolve_structure(graph);
   if (auto cycle = detail::find_cycle(structure.downstream)) detail::throw_cycle(graph, *cycle);

@@ -339,13 +339,14 @@ void install_api(httplib::Server& server, App& app) {
     // stats() plus the split the home page shows: retrying nodes (ready or scheduled after an
     // attempt) and nodes ready for their first attempt, found through the partial indexes of ready
     // and scheduled nodes (one count per state: `state IN (...)` was planned as a scan of every
-    // node; open approval gates, which stats() counts, are outside nodes_ready). stats() counts
+    // node; the engine's own ready nodes, open gates and running timers, which stats() counts,
+    // are outside nodes_ready). stats() counts
     // every node: one scan, not a second for conclusions.
     send_json(res, query_json(app, R"SQL(
       SELECT (adagio.stats() || jsonb_build_object(
-        'retrying', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime <> 'approval' AND n.attempt_count > n.retry_base)
+        'retrying', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime NOT IN ('approval', 'timer') AND n.attempt_count > n.retry_base)
                     + (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'scheduled' AND n.attempt_count > n.retry_base),
-        'ready_first', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime <> 'approval' AND n.attempt_count = n.retry_base)))::text)SQL"));
+        'ready_first', (SELECT count(*) FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime NOT IN ('approval', 'timer') AND n.attempt_count = n.retry_base)))::text)SQL"));
   }));
 
   server.Get("/api/runs", guarded([&app](const httplib::Request& req, httplib::Response& res) { get_runs(app, req, res); }));

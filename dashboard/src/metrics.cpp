@@ -22,8 +22,8 @@ std::string metrics_sql() {
       'nodes', (SELECT coalesce(jsonb_agg(jsonb_build_object('state', state, 'conclusion', coalesce(conclusion::text, ''), 'count', nodes)), '[]')
                 FROM adagio.node_state_counts),
       -- one count per state, each through its partial index (an IN list scanned every node);
-      -- open approval gates wait for people, not workers: counted on their own
-      'retrying', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime <> 'approval' AND attempt_count > retry_base)
+      -- the engine's own ready nodes (open approval gates, running timers) wait for no worker
+      'retrying', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime NOT IN ('approval', 'timer') AND attempt_count > retry_base)
                   + (SELECT count(*) FROM adagio.nodes WHERE state = 'scheduled' AND attempt_count > retry_base),
       'running_claims', (SELECT count(*) FROM adagio.nodes WHERE state = 'running'),
       'attempts', (SELECT coalesce(jsonb_object_agg(conclusion, c), '{}')
@@ -35,7 +35,7 @@ std::string metrics_sql() {
                      FROM (SELECT extract(epoch FROM started_at - ready_at)::float8 AS w
                            FROM adagio.attempts WHERE ready_at IS NOT NULL) q),
       'oldest_ready', (SELECT coalesce(extract(epoch FROM now() - min(ready_at)), 0)::float8
-                       FROM adagio.nodes WHERE state = 'ready' AND runtime <> 'approval'),
+                       FROM adagio.nodes WHERE state = 'ready' AND runtime NOT IN ('approval', 'timer')),
       'gates_open', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime = 'approval'),
       'oldest_gate', (SELECT coalesce(extract(epoch FROM now() - min(ready_at)), 0)::float8
                       FROM adagio.nodes WHERE state = 'ready' AND runtime = 'approval'),

@@ -176,12 +176,15 @@ CREATE TABLE adagio.nodes (
   CHECK ((state = 'completed') = (conclusion IS NOT NULL)),
   CHECK ((conclusion = 'success') = (success_token IS NOT NULL))
 );
--- Shaped to the claim query: only ready rows, highest priority first, then oldest first. Open
--- approval gates are ready too but no worker claims them: left out, so that gates waiting for
--- days are not walked past by every claim (the claim statements repeat the condition).
-CREATE INDEX nodes_ready ON adagio.nodes (priority DESC, ready_at, id) WHERE state = 'ready' AND runtime <> 'approval';
--- Open approval gates, by when they opened: adagio.open_gates and the sweep's deadlines.
-CREATE INDEX nodes_open_gates ON adagio.nodes (ready_at) WHERE state = 'ready' AND runtime = 'approval';
+-- Shaped to the claim query: only ready rows, highest priority first, then oldest first. Ready
+-- nodes of the engine's own runtimes (open approval gates, running timers) are left out: no
+-- worker claims them, and every claim would walk past gates that wait for days (the claim
+-- statements repeat the condition: extension/src/engine_runtimes.hpp).
+CREATE INDEX nodes_ready ON adagio.nodes (priority DESC, ready_at, id)
+  WHERE state = 'ready' AND runtime NOT IN ('approval', 'timer');
+-- The engine's own ready nodes, by when they became ready: adagio.open_gates, the sweep's gate
+-- deadlines and timers.
+CREATE INDEX nodes_engine_ready ON adagio.nodes (ready_at) WHERE state = 'ready' AND runtime IN ('approval', 'timer');
 -- Shaped to the sweeper: running claims by lease expiry.
 CREATE INDEX nodes_running_lease ON adagio.nodes (lease_expires_at) WHERE state = 'running';
 -- Shaped to the sweeper: retries waiting for their backoff, by due time.
@@ -685,17 +688,18 @@ COMMENT ON FUNCTION adagio.retry_run(bigint) IS
 -- whose output flows downstream, a rejection a fail attempt whose retry policy may open the gate
 -- again, and the run's counters, events and notifications are the ones a worker's report makes.
 
--- Claims an open gate for the caller's transaction, with no agent: its attempt runs from its
--- opening to now. Returns the claim's token (NULL if the node is not an open gate). Shared by
--- decide_gate() and the sweep's deadlines.
-CREATE FUNCTION adagio.claim_gate(node_id bigint) RETURNS uuid
+-- Claims a ready node of the engine's own runtimes (an open gate, a timer) for the caller's
+-- transaction, with no agent: its attempt runs from when it became ready to now. Returns the
+-- claim's token (NULL if the node is not such a node). Shared by decide_gate() and the sweep's
+-- gate deadlines and timers.
+CREATE FUNCTION adagio.claim_for_engine(node_id bigint) RETURNS uuid
   LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
   UPDATE adagio.nodes n
   SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,
       claimed_at = coalesce(n.ready_at, clock_timestamp()),
       lease_expires_at = clock_timestamp() + interval '1 minute', attempt_count = n.attempt_count + 1
-  WHERE n.id = claim_gate.node_id AND n.state = 'ready' AND n.runtime = 'approval'
+  WHERE n.id = claim_for_engine.node_id AND n.state = 'ready' AND n.runtime IN ('approval', 'timer')
   RETURNING n.claim_token
 $$;
 
@@ -735,7 +739,7 @@ BEGIN
               WHEN 'cancelled' THEN 'its run was cancelled'
               ELSE format('it is %s', gate.state) END;
   END IF;
-  token := adagio.claim_gate(gate.id);
+  token := adagio.claim_for_engine(gate.id);
   INSERT INTO adagio.events (run_id, node, kind, attempt, detail)
   SELECT decide_gate.run_id, decide_gate.node, 'node_decided', n.attempt_count,
          jsonb_build_object('decision', CASE WHEN approved THEN 'approved' ELSE 'rejected' END, 'by', session_user)
@@ -904,10 +908,11 @@ BEGIN
     RAISE EXCEPTION 'agent "%": invalid runtime name in %', name, runtimes
       USING ERRCODE = 'invalid_parameter_value', HINT = 'runtime names are 1 to 48 of A-Z a-z 0-9 _ . -';
   END IF;
-  IF 'approval' = ANY (runtimes) THEN
-    RAISE EXCEPTION 'agent "%": runtime approval is the engine''s own', name
+  IF runtimes && ARRAY['approval', 'timer'] THEN
+    RAISE EXCEPTION 'agent "%": runtimes approval and timer are the engine''s own', name
       USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'approval nodes are gates that people decide with adagio.approve() and adagio.reject(); no worker runs them';
+            HINT = 'approval nodes are gates that people decide with adagio.approve() and adagio.reject(), and timers '
+                   'end by themselves; no worker runs them';
   END IF;
   INSERT INTO adagio.agents (name, runtimes, info)
   VALUES (name, runtimes, coalesce(info, '{}'))
@@ -1096,6 +1101,7 @@ CREATE FUNCTION adagio.stats() RETURNS jsonb
            count(*) FILTER (WHERE state = 'waiting') AS waiting,
            count(*) FILTER (WHERE state = 'ready') AS ready,
            count(*) FILTER (WHERE state = 'ready' AND runtime = 'approval') AS gates_open,
+           count(*) FILTER (WHERE state = 'ready' AND runtime = 'timer') AS timers_running,
            count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
            count(*) FILTER (WHERE state = 'running') AS running,
            count(*) FILTER (WHERE state = 'completed') AS completed,
@@ -1116,7 +1122,7 @@ CREATE FUNCTION adagio.stats() RETURNS jsonb
              FROM adagio.runs),
     'nodes', jsonb_build_object('total', n.total, 'waiting', n.waiting, 'ready', n.ready, 'scheduled', n.scheduled,
                                 'running', n.running, 'completed', n.completed, 'cancelled', n.cancelled),
-    'approval_gates_open', n.gates_open,
+    'approval_gates_open', n.gates_open, 'timers_running', n.timers_running,
     'node_conclusions', jsonb_build_object('success', n.success, 'fail', n.fail, 'error', n.error,
                                            'never_reached', n.never_reached),
     'agents', (SELECT jsonb_build_object(
@@ -1126,7 +1132,7 @@ CREATE FUNCTION adagio.stats() RETURNS jsonb
   FROM n
 $$;
 COMMENT ON FUNCTION adagio.stats() IS
-  'Counts of runs by status, nodes by state, completed nodes by conclusion, open approval gates, and agents.';
+  'Counts of runs by status, nodes by state, completed nodes by conclusion, open approval gates, running timers, and agents.';
 
 -- Views for dashboards --------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #include "claims.hpp"
 
 #include "args.hpp"
+#include "engine_runtimes.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
 #include "settings.hpp"
@@ -44,7 +45,7 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
       "   WHERE id = $1::bigint AND db_user = session_user RETURNING runtimes),"
       " picked AS ("
       "   SELECT n.id FROM adagio.nodes n"
-      "   WHERE n.state = 'ready' AND n.runtime <> 'approval'"  // nodes_ready's own condition
+      "   WHERE n.state = 'ready' AND " ADAGIO_WORKER_RUNTIME("n")
       "     AND n.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
       "   ORDER BY n.priority DESC, n.ready_at, n.id"
       "   LIMIT $2::int"
@@ -86,7 +87,7 @@ Claims claim_ready_nodes(SpiSession& spi, std::int64_t agent, int max_nodes, con
 bool ready_nodes_for(SpiSession& spi, std::int64_t agent) {
   // The claim's own walk of nodes_ready, stopped at the first node of one of the runtimes.
   auto found = spi.query(
-      "SELECT EXISTS (SELECT 1 FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime <> 'approval'"
+      "SELECT EXISTS (SELECT 1 FROM adagio.nodes n WHERE n.state = 'ready' AND " ADAGIO_WORKER_RUNTIME("n")
       "   AND n.runtime = ANY ((SELECT a.runtimes FROM adagio.agents a WHERE a.id = $1::bigint)::text[]))",
       {std::to_string(agent)});
   return found.at(0).text(0) == "t";

@@ -1,5 +1,6 @@
 #include "successes.hpp"
 
+#include "engine_runtimes.hpp"
 #include "notify.hpp"
 
 #include <set>
@@ -54,7 +55,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       " eligible AS ("
       "   SELECT l.*, CASE WHEN l.ready AND l.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
       "     THEN l.priority >= coalesce((SELECT q.priority FROM adagio.nodes q WHERE q.state = 'ready'"
-      "       AND q.runtime <> 'approval' AND q.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
+      "       AND " ADAGIO_WORKER_RUNTIME("q") " AND q.runtime = ANY ((SELECT a.runtimes FROM agent a)::text[])"
       "       ORDER BY q.priority DESC, q.ready_at, q.id LIMIT 1), l.priority) ELSE false END"
       "     AS runnable FROM locked_downstream l),"
       " handing AS ("

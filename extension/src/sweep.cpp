@@ -1,6 +1,6 @@
 // One sweep: claims whose lease lapsed become error attempts ("orphaned") and the retry rules
 // apply, and so do approval gates left open past their timeout; agents silent for too long are
-// marked gone; retries whose backoff is over become ready.
+// marked gone; retries whose backoff is over become ready; timers whose time has come succeed.
 // The background worker calls this on a timer; without it, call adagio.sweep() from pg_cron.
 #include "args.hpp"
 #include "attempts.hpp"
@@ -8,6 +8,7 @@
 #include "pg_guard.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
+#include "successes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -67,7 +68,7 @@ struct Concluded {
 // claims lapse at once, slowing every other session's snapshots.)
 Concluded conclude_orphans(SpiSession& spi, const std::vector<Orphan>& orphans) {
   auto conclude = [&spi](const Orphan& o) {
-    if (o.open_gate) spi.query("SELECT adagio.claim_gate($1::bigint)", {o.node.node_id});
+    if (o.open_gate) spi.query("SELECT adagio.claim_for_engine($1::bigint)", {o.node.node_id});
     record_attempt(spi, o.node, {adagio::Conclusion::error, std::nullopt, o.reason});
   };
   Concluded concluded;
@@ -90,6 +91,39 @@ Concluded conclude_orphans(SpiSession& spi, const std::vector<Orphan>& orphans) 
     });
   }
   return concluded;
+}
+
+// Timers whose time has come succeed, all in one batch statement, the one that completes workers'
+// successes: claimed for the engine, completed, their downstream nodes made ready. In a
+// subtransaction of its own: if it fails, it is logged and the timers wait for the next sweep.
+long long finish_timers(SpiSession& spi) {
+  long long finished = 0;
+  std::string error;
+  const bool kept = in_subtransaction(
+      [&] {
+        auto due = spi.query(
+            "SELECT adagio.claim_for_engine(t.id)::text FROM ("
+            "   SELECT n.id FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime = 'timer'"
+            "     AND n.ready_at + make_interval(secs => (n.spec -> 'metadata' -> 'seconds' -> 'values' ->> 0)::float8)"
+            "       <= (SELECT clock_timestamp())"
+            "   ORDER BY n.ready_at LIMIT 1000 FOR UPDATE SKIP LOCKED) t",
+            {}, SpiSession::Planning::each_call);
+        if (due.empty()) return;
+        std::vector<Report> reports;
+        for (const Row& row : due) reports.push_back(Report{row.text(0), adagio::Conclusion::success, std::nullopt});
+        std::vector<const Report*> items;
+        for (const Report& report : reports) items.push_back(&report);
+        Tally tally;
+        complete_successes(spi, items, nullptr, tally);
+        finished = tally.succeeded;
+      },
+      error);
+  if (!kept)
+    pg_guard([&] {
+      ereport(WARNING, (errmsg("adagio: the sweep could not finish the timers due: %s", error.c_str()),
+                        errhint("they wait for the next sweep")));
+    });
+  return kept ? finished : 0;
 }
 
 }  // namespace
@@ -172,6 +206,8 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     for (const std::string& runtime : runtimes) notify_ready(runtime);
     notify_events(std::vector<std::int64_t>(runs.begin(), runs.end()));
 
+    const long long timers_done = finish_timers(spi);
+
     // Runs of a concurrency key whose turn a release missed (adagio.start_waiting_runs_in_line()).
     const long long keys_started =
         spi.query("SELECT adagio.start_waiting_runs_in_line()", {}, SpiSession::Planning::each_call).at(0).integer(0);
@@ -180,6 +216,7 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     nlohmann::json summary = {
         {"orphaned", concluded.claims}, {"agents_gone", gone.size()}, {"timers_fired", due.size()}};
     if (concluded.gates > 0) summary["gates_expired"] = concluded.gates;
+    if (timers_done > 0) summary["timer_nodes_succeeded"] = timers_done;
     if (not_concluded > 0) summary["not_concluded"] = not_concluded;  // each logged as a WARNING
     if (keys_started > 0) summary["concurrency_keys_started"] = keys_started;
     return jsonb_result(summary.dump());

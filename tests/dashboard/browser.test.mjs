@@ -208,6 +208,19 @@ test('an approval gate awaits a decision, and approving it from its panel lets t
   assert.deepEqual(run.nodes.find((n) => n.name === 'release').inputs, { 'release-approval': 'approved in the browser' });
 });
 
+test('a timer sleeps, counting down, then the run goes on by itself', async () => {
+  const started = await post('/api/runs', { graph: { nodes: [
+    { name: 'before', runtime: 'debug', metadata: {} },
+    { name: 'pause', runtime: 'timer', metadata: { seconds: '4' } },
+    { name: 'after', runtime: 'debug', metadata: {} }],
+  edges: [{ source: 'before', destination: 'pause' }, { source: 'pause', destination: 'after' }] } });
+  await page.goto(`${base}/#/runs/${started.body.id}`);
+  await waitStatus('pause', 'sleeping');
+  assert.match(await node('pause').locator('.sub').textContent(), /^sleeping · (\d+(\.\d)? s|\d+ ms) left$/);
+  await waitStatus('after', 'success', 20000);
+  await waitStatus('pause', 'success');
+});
+
 test('a run started for later shows scheduled until its time, then runs', async () => {
   const graph = { nodes: [{ name: 'first', runtime: 'debug', metadata: {} }, { name: 'second', runtime: 'debug', metadata: {} }],
     edges: [{ source: 'first', destination: 'second' }] };
@@ -226,6 +239,7 @@ test('a run started for later shows scheduled until its time, then runs', async 
   await page.fill('#graph-start-at', local);
   await page.fill('#graph-priority', '4');
   await page.fill('#graph-concurrency-key', 'browser-key');
+  await page.fill('#graph-concurrency-limit', '3');
   await page.click('#start-graph');
   await page.waitForURL(/#\/runs\/\d+$/);
   const soon = { body: { id: Number(page.url().match(/#\/runs\/(\d+)$/)[1]) } };
@@ -233,6 +247,7 @@ test('a run started for later shows scheduled until its time, then runs', async 
     'the run starts at the local time given, to the second');
   assert.equal((await get(`/api/runs/${soon.body.id}`)).body.priority, 4, 'at the priority given');
   assert.equal((await get(`/api/runs/${soon.body.id}`)).body.concurrency_key, 'browser-key', 'under the key given');
+  assert.equal((await get(`/api/runs/${soon.body.id}`)).body.concurrency_limit, 3, 'with the limit given');
   await waitStatus('first', 'scheduled');
   assert.match(await node('first').locator('.sub').textContent(), /^scheduled · in \d/);
   assert.ok(await page.getByText('start at', { exact: true }).isVisible(), 'the summary gives the start time');

@@ -16,7 +16,7 @@ SELECT is(pg_temp.claim_names(:agent), 'build', 'a worker claims the build');
 SELECT is(adagio.complete(pg_temp.token_of(:run, 'build'), 'success', 'v1.2') ->> 'outcome', 'succeeded', 'the build succeeds');
 SELECT is(pg_temp.node_states(:run), 'build=completed/success deploy=waiting sign-off=ready', 'the gate is open (ready)');
 SELECT is(pg_temp.claim_names(:agent), '', 'no worker claims it');
-SELECT ok((SELECT indexdef LIKE '%WHERE ((state = ''ready''::adagio.node_state) AND (runtime <> ''approval''::text))'
+SELECT ok((SELECT indexdef LIKE '%WHERE ((state = ''ready''::adagio.node_state) AND (runtime <> ALL (ARRAY[''approval''::text, ''timer''::text])))'
            FROM pg_indexes WHERE schemaname = 'adagio' AND indexname = 'nodes_ready'),
           'the claim queue''s index leaves gates out, so claims never walk past them');
 SELECT is((SELECT node || ' ' || (metadata -> 'message' ->> 'values') || ' ' || (inputs ->> 'build') || ' attempt ' || attempt
@@ -24,7 +24,7 @@ SELECT is((SELECT node || ' ' || (metadata -> 'message' ->> 'values') || ' ' || 
           'sign-off ["Ship it?"] v1.2 attempt 1 no deadline', 'open_gates shows it, its message and its inputs');
 SELECT is((adagio.stats() ->> 'approval_gates_open')::int >= 1, true, 'stats() counts open gates');
 SELECT throws_ok($$SELECT adagio.register_agent('impostor', '{debug,approval}')$$, '22023',
-  'agent "impostor": runtime approval is the engine''s own', 'no agent may offer the approval runtime');
+  'agent "impostor": runtimes approval and timer are the engine''s own', 'no agent may offer the approval runtime');
 
 -- Wrong targets.
 SELECT throws_ok(format('SELECT adagio.approve(%s, %L)', :run, 'deploy'), '42809',

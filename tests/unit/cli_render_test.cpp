@@ -53,10 +53,12 @@ TEST(CliRender, DisplayStateNamesWhatAPersonCaresAbout) {
             "awaiting")
       << "an open approval gate waits for a decision, even when a rejection opened it again";
   EXPECT_EQ(display_state(json{{"state", "waiting"}, {"runtime", "approval"}}), "waiting");
+  EXPECT_EQ(display_state(json{{"state", "ready"}, {"runtime", "timer"}, {"attempt_count", 0}}), "sleeping")
+      << "a ready timer waits for its time, not for a worker";
 }
 
 TEST(CliRender, EveryStateHasItsOwnColour) {
-  const char* states[] = {"success", "fail", "error", "running", "retrying", "awaiting", "ready", "never_reached", "cancelled", "waiting"};
+  const char* states[] = {"success", "fail", "error", "running", "retrying", "awaiting", "sleeping", "ready", "never_reached", "cancelled", "waiting"};
   std::set<std::string> fills;
   for (const char* s : states) fills.insert(colors_for(s).fill);
   EXPECT_EQ(fills.size(), std::size(states)) << "each state is told apart by its fill";

@@ -106,6 +106,30 @@ TEST(Validate, ApprovalGatesHaveATimeoutButNoLease) {
   EXPECT_NO_THROW(validate(Graph{{task}, {}}));
 }
 
+TEST(Validate, TimersNeedTheirSecondsAndNothingOfAWorkers) {
+  NodeSpec timer = node("cool-down", timer_runtime);
+  EXPECT_EQ(invalid(Graph{{timer}, {}}),
+            R"(node "cool-down": a timer needs metadata "seconds" with one value: how long it waits, e.g. "3600")");
+  timer.metadata["seconds"] = {"60", "120"};
+  EXPECT_THAT(invalid(Graph{{timer}, {}}), HasSubstr("with one value"));
+  for (const char* bad : {"", "soon", "0", "-5", "60s", "nan", "inf", "31536001"}) {
+    timer.metadata["seconds"] = {bad};
+    EXPECT_EQ(invalid(Graph{{timer}, {}}),
+              std::string(R"(node "cool-down": timer metadata "seconds" must be a number of seconds above 0 and at most )"
+                          R"(31536000 (365 days), got ")") + bad + "\"");
+  }
+  for (const char* good : {"0.5", "60", "3600", "1e3", "31536000"}) {
+    timer.metadata["seconds"] = {good};
+    EXPECT_NO_THROW(validate(Graph{{timer}, {}})) << good;
+  }
+  timer.timeout_seconds = 10;
+  EXPECT_THAT(invalid(Graph{{timer}, {}}), HasSubstr("timeout_seconds does not apply to a timer"));
+  timer.timeout_seconds.reset();
+  timer.lease_seconds = 10;
+  EXPECT_THAT(invalid(Graph{{timer}, {}}), HasSubstr("lease_seconds does not apply to a timer"));
+  EXPECT_TRUE(is_engine_runtime("timer") && is_engine_runtime("approval") && !is_engine_runtime("exec"));
+}
+
 TEST(Validate, RetryOnSuccessMakesNoSense) {
   Graph g = graph({"a"});
   g.nodes[0].retry[Conclusion::success] = RetryPolicy{2, std::nullopt};

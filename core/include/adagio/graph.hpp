@@ -40,9 +40,16 @@ struct NodeSpec {
   std::optional<int> timeout_seconds;
 };
 
-// The runtime of approval gates: nodes that people decide (adagio.approve(), adagio.reject()),
-// which no worker runs. timeout_seconds is then the time the gate stays open for a decision.
+// The engine's own runtimes, which no worker runs. Approval gates are nodes that people decide
+// (adagio.approve(), adagio.reject()); timeout_seconds is then the time a gate stays open for a
+// decision. A timer succeeds once its metadata "seconds" have passed since it became ready.
 inline constexpr const char* approval_runtime = "approval";
+inline constexpr const char* timer_runtime = "timer";
+inline bool is_engine_runtime(const std::string& runtime) {
+  return runtime == approval_runtime || runtime == timer_runtime;
+}
+// Bounds of a timer's "seconds": more than 0, at most 365 days.
+inline constexpr double max_timer_seconds = 365.0 * 86400;
 
 // Bounds of NodeSpec::timeout_seconds: at most 30 days.
 inline constexpr int max_timeout_seconds = 30 * 24 * 3600;

@@ -118,6 +118,7 @@ export interface Stats {
   retrying: number;
   ready_first: number;
   approval_gates_open: number;  // approval gates waiting for a decision (not in ready_first)
+  timers_running: number;  // timer nodes waiting for their time (not in ready_first)
   agents: { active: number; total: number };
 }
 
@@ -170,11 +171,20 @@ function query(params: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : '';
 }
 
-function scheduling(startAt?: string, priority?: number, concurrencyKey?: string): Record<string, unknown> {
+// When and in which order a run goes; an option left out takes the server's default.
+export interface StartOptions {
+  startAt?: string;  // an ISO 8601 time for the run's first nodes to wait for (default: at once)
+  priority?: number;  // higher runs first (default 0)
+  concurrencyKey?: string;  // runs of the key go concurrencyLimit at a time (default: no key)
+  concurrencyLimit?: number;  // with a key (default 1)
+}
+
+function scheduling(o: StartOptions): Record<string, unknown> {
   return {
-    ...(startAt ? { start_at: startAt } : {}),
-    ...(priority !== undefined ? { priority } : {}),
-    ...(concurrencyKey ? { concurrency_key: concurrencyKey } : {}),
+    ...(o.startAt ? { start_at: o.startAt } : {}),
+    ...(o.priority !== undefined ? { priority: o.priority } : {}),
+    ...(o.concurrencyKey ? { concurrency_key: o.concurrencyKey } : {}),
+    ...(o.concurrencyKey && o.concurrencyLimit !== undefined ? { concurrency_limit: o.concurrencyLimit } : {}),
   };
 }
 
@@ -189,14 +199,10 @@ export const api = {
   workflow: (name: string, version?: number) =>
     request<{ name: string; version: number; graph: unknown }>('GET', `workflows/${encodeURIComponent(name)}${query({ version })}`),
   validate: (graph: unknown) => request<{ graph: unknown }>('POST', 'validate', { graph }),
-  // startAt: an ISO 8601 time for the run's first nodes to wait for (omitted: at once); priority:
-  // higher runs first (omitted: 0); concurrencyKey: one run of the key at a time (omitted: none).
-  startGraph: (graph: unknown, inputs: unknown, startAt?: string, priority?: number, concurrencyKey?: string) =>
-    request<{ id: number }>('POST', 'runs', { graph, inputs, ...scheduling(startAt, priority, concurrencyKey) }),
-  startWorkflow: (workflow: string, inputs: unknown, version?: number, startAt?: string, priority?: number, concurrencyKey?: string) =>
-    request<{ id: number }>('POST', 'runs', {
-      workflow, inputs, ...(version ? { version } : {}), ...scheduling(startAt, priority, concurrencyKey),
-    }),
+  startGraph: (graph: unknown, inputs: unknown, options: StartOptions = {}) =>
+    request<{ id: number }>('POST', 'runs', { graph, inputs, ...scheduling(options) }),
+  startWorkflow: (workflow: string, inputs: unknown, version?: number, options: StartOptions = {}) =>
+    request<{ id: number }>('POST', 'runs', { workflow, inputs, ...(version ? { version } : {}), ...scheduling(options) }),
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
   retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
   // An approval gate's decision; text: the output passed downstream (approve) or the reason (reject).

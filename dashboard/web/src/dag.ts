@@ -16,6 +16,12 @@ function truncate(name: string, width: number): string {
   return name.length > fits ? `${name.slice(0, fits - 1)}…` : name;
 }
 
+// A timer's wait, from its metadata ({"seconds": {"values": ["3600"]}}).
+function timerSeconds(node: RunNode): number {
+  const values = (node.metadata as Record<string, { values?: unknown[] }> | null)?.seconds?.values;
+  return Array.isArray(values) ? Number(values[0]) : NaN;
+}
+
 // The state, which attempt, and for how long it has run (or ran): what a glance at a graph asks.
 function subtitle(node: RunNode): string {
   const look = nodeLook(node);
@@ -25,6 +31,9 @@ function subtitle(node: RunNode): string {
   let time = '';
   if (look === 'running' && node.claimed_at) time = ` · ${fmtDuration(between(node.claimed_at, null))}`;
   else if (look === 'scheduled' && node.ready_at) time = ` · in ${fmtDuration(Math.max(0, -(between(node.ready_at, null) ?? 0)))}`;
+  else if (look === 'awaiting' && node.ready_at) time = ` · ${fmtDuration(between(node.ready_at, null))}`;
+  else if (look === 'sleeping' && node.ready_at && Number.isFinite(timerSeconds(node)))
+    time = ` · ${fmtDuration(Math.max(0, timerSeconds(node) - (between(node.ready_at, null) ?? 0)))} left`;
   else if (node.state === 'completed' && last && node.conclusion !== 'never_reached') time = ` · ${fmtDuration(between(last.started_at, last.finished_at))}`;
   return `${nodeLookLabel(look)}${attempt}${time}`;
 }

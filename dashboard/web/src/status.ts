@@ -4,14 +4,15 @@ import type { RunNode, RunSummary } from './api';
 import { h } from './dom';
 
 export type NodeLook =
-  | 'waiting' | 'scheduled' | 'ready' | 'awaiting' | 'running' | 'retrying' | 'success' | 'fail' | 'error' | 'never_reached'
-  | 'cancelled';
+  | 'waiting' | 'scheduled' | 'ready' | 'awaiting' | 'sleeping' | 'running' | 'retrying' | 'success' | 'fail' | 'error'
+  | 'never_reached' | 'cancelled';
 
 export const nodeLooks: { look: NodeLook; label: string; help: string }[] = [
   { look: 'waiting', label: 'waiting', help: 'upstream nodes have not all succeeded yet' },
   { look: 'scheduled', label: 'scheduled', help: 'waiting for the run\'s start time, or for the runs before it of its concurrency key' },
   { look: 'ready', label: 'ready', help: 'waiting for a worker to claim it' },
   { look: 'awaiting', label: 'awaiting approval', help: 'an approval gate: waiting for someone to approve or reject it' },
+  { look: 'sleeping', label: 'sleeping', help: 'a timer: it succeeds once its seconds have passed' },
   { look: 'running', label: 'running', help: 'claimed by a worker' },
   { look: 'retrying', label: 'retrying', help: 'an attempt failed; another is ready or scheduled' },
   { look: 'success', label: 'success', help: 'completed successfully' },
@@ -24,8 +25,12 @@ export const nodeLooks: { look: NodeLook; label: string; help: string }[] = [
 export function nodeLook(node: RunNode): NodeLook {
   switch (node.state) {
     case 'waiting': return 'waiting';
-    // An open approval gate waits for a person, even when a rejection opened it again.
-    case 'ready': return node.runtime === 'approval' ? 'awaiting' : node.retrying ? 'retrying' : 'ready';
+    // The engine's own ready nodes wait for no worker: an open approval gate for a person (even
+    // when a rejection opened it again), a timer for its time.
+    case 'ready':
+      if (node.runtime === 'approval') return 'awaiting';
+      if (node.runtime === 'timer') return 'sleeping';
+      return node.retrying ? 'retrying' : 'ready';
     // Scheduled before any attempt: a first node of a run started for later; after one, a backoff.
     case 'scheduled': return node.retrying ? 'retrying' : 'scheduled';
     case 'running': return 'running';

@@ -1,6 +1,6 @@
 // Start a run: from a GraphSpec written as JSON (validated and previewed as a graph first) or from
 // a stored workflow.
-import { api, token, type Config, type RunNode, type Workflow } from '../api';
+import { api, token, type Config, type RunNode, type StartOptions, type Workflow } from '../api';
 import { clear, errorBox, h } from '../dom';
 import { DagView } from '../dag';
 import type { Page } from '../main';
@@ -36,30 +36,35 @@ function parseJson(text: string, what: string): unknown {
 }
 
 // When and in which order the run goes: "start at" in the browser's local time, sent as UTC
-// (empty: at once), its priority (empty: the default, 0) and its concurrency key (empty: none).
+// (empty: at once), its priority (empty: the default, 0), its concurrency key (empty: none) and
+// the key's limit (empty: 1). The HTML placeholders show those defaults.
 interface Scheduling {
   row: HTMLElement;
-  startAt: () => string | undefined;
-  priority: () => number | undefined;
-  concurrencyKey: () => string | undefined;
+  options: () => StartOptions;
 }
 function schedulingFields(prefix: string): Scheduling {
   const at = h('input', { type: 'datetime-local', id: `${prefix}-start-at`, step: 1 }) as HTMLInputElement;
   const priority = h('input', { type: 'number', id: `${prefix}-priority`, min: -1000, max: 1000, step: 1, placeholder: '0', size: 6 }) as HTMLInputElement;
   const key = h('input', { type: 'text', id: `${prefix}-concurrency-key`, placeholder: 'none', size: 14 }) as HTMLInputElement;
+  const limit = h('input', { type: 'number', id: `${prefix}-concurrency-limit`, min: 1, max: 1000, step: 1, placeholder: '1', size: 5 }) as HTMLInputElement;
+  const startAt = () => {
+    if (!at.value) return undefined;
+    const time = new Date(at.value);
+    if (isNaN(time.getTime())) throw new Error(`Start at: "${at.value}" is not a time.`);
+    return time.toISOString();
+  };
   return {
     row: h('div', { class: 'row' },
       h('label', {}, 'Start at (optional; your local time) ', at),
       h('label', { title: 'higher runs first' }, 'priority ', priority),
-      h('label', { title: 'runs of one key run one at a time, in the order started' }, 'concurrency key ', key)),
-    concurrencyKey: () => key.value.trim() || undefined,
-    startAt: () => {
-      if (!at.value) return undefined;
-      const time = new Date(at.value);
-      if (isNaN(time.getTime())) throw new Error(`Start at: "${at.value}" is not a time.`);
-      return time.toISOString();
-    },
-    priority: () => (priority.value === '' ? undefined : Number(priority.value)),
+      h('label', { title: 'runs of one key run at most its limit at a time, in the order started' }, 'concurrency key ', key),
+      h('label', { title: 'with a key: how many of its runs may go at a time' }, 'limit ', limit)),
+    options: () => ({
+      startAt: startAt(),
+      priority: priority.value === '' ? undefined : Number(priority.value),
+      concurrencyKey: key.value.trim() || undefined,
+      concurrencyLimit: limit.value === '' ? undefined : Number(limit.value),
+    }),
   };
 }
 
@@ -100,7 +105,7 @@ export const startPage: Page = (root, params, config: Config) => {
     try {
       const graph = await validate();
       const inputs = parseJson(inputsText.value || '{}', 'The inputs');
-      const { id } = await api.startGraph(graph, inputs, graphWhen.startAt(), graphWhen.priority(), graphWhen.concurrencyKey());
+      const { id } = await api.startGraph(graph, inputs, graphWhen.options());
       location.hash = `#/runs/${id}`;
     } catch (e) { fail(e); }
   }) as EventListener },
@@ -138,7 +143,7 @@ export const startPage: Page = (root, params, config: Config) => {
       if (!workflowSelect.value) throw new Error('Choose a workflow.');
       const inputs = parseJson(wfInputs.value || '{}', 'The inputs');
       const { id } = await api.startWorkflow(workflowSelect.value, inputs, versionInput.value ? Number(versionInput.value) : undefined,
-        workflowWhen.startAt(), workflowWhen.priority(), workflowWhen.concurrencyKey());
+        workflowWhen.options());
       location.hash = `#/runs/${id}`;
     } catch (e) { fail(e); }
   }) as EventListener },
