@@ -208,6 +208,42 @@ test('an approval gate awaits a decision, and approving it from its panel lets t
   assert.deepEqual(run.nodes.find((n) => n.name === 'release').inputs, { 'release-approval': 'approved in the browser' });
 });
 
+test('the approvals page lists open gates and decides them', async () => {
+  const gated = (tag) => ({ nodes: [
+    { name: `${tag}-build`, runtime: 'debug', metadata: { output: `${tag} artifact` } },
+    { name: `${tag}-gate`, runtime: 'approval', metadata: { message: `Ship ${tag}?` } },
+    { name: `${tag}-ship`, runtime: 'debug', metadata: {} }],
+  edges: [{ source: `${tag}-build`, destination: `${tag}-gate` }, { source: `${tag}-gate`, destination: `${tag}-ship` }] });
+  const yes = (await post('/api/runs', { graph: gated('yes') })).body.id;
+  const no = (await post('/api/runs', { graph: gated('no') })).body.id;
+  await page.goto(`${base}/#/approvals`);
+  const rowOf = (id, tag) => page.locator(`tr[data-gate="${id}/${tag}-gate"]`);
+  await rowOf(yes, 'yes').waitFor();
+  await rowOf(no, 'no').waitFor();
+  assert.match(await rowOf(yes, 'yes').textContent(), /Ship yes\?/, 'the gate says what it asks');
+  assert.match(await rowOf(yes, 'yes').locator('pre').textContent(), /yes artifact/, 'and shows what came before it');
+  await page.fill('#token', token);
+  await shot('approvals');
+  await rowOf(yes, 'yes').locator('.gate-text').fill('go ahead');
+  await rowOf(yes, 'yes').locator('.approve-gate').click();
+  await rowOf(yes, 'yes').waitFor({ state: 'detached' });
+  await rowOf(no, 'no').locator('.reject-gate').click();
+  await rowOf(no, 'no').waitFor({ state: 'detached' });
+  const waitConclusion = async (id) => {
+    for (let i = 0; i < 100; i++) {
+      const run = (await get(`/api/runs/${id}`)).body;
+      if (run.status === 'completed') return run;
+      await page.waitForTimeout(100);
+    }
+    throw new Error(`run ${id} did not finish`);
+  };
+  const approved = await waitConclusion(yes);
+  assert.equal(approved.conclusion, 'success');
+  assert.deepEqual(approved.nodes.find((n) => n.name === 'yes-ship').inputs, { 'yes-gate': 'go ahead' });
+  assert.equal((await waitConclusion(no)).conclusion, 'failed', 'a rejection without retries fails the run');
+  await page.locator('p.empty:has-text("No approval gate is waiting")').waitFor();
+});
+
 test('a timer sleeps, counting down, then the run goes on by itself', async () => {
   const started = await post('/api/runs', { graph: { nodes: [
     { name: 'before', runtime: 'debug', metadata: {} },

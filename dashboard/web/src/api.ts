@@ -124,6 +124,18 @@ export interface Stats {
 
 export interface Config { actions: 'disabled' | 'open' | 'token'; version: string }
 
+// An approval gate waiting for a decision (adagio.open_gates).
+export interface OpenGate {
+  run_id: number;
+  node: string;
+  workflow_name: string | null;
+  opened_at: string;
+  deadline: string | null;
+  attempt: number;
+  metadata: unknown;
+  inputs: Record<string, unknown>;
+}
+
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -205,6 +217,7 @@ export const api = {
     request<{ id: number }>('POST', 'runs', { workflow, inputs, ...(version ? { version } : {}), ...scheduling(options) }),
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
   retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
+  gates: () => request<OpenGate[]>('GET', 'gates'),
   // An approval gate's decision; text: the output passed downstream (approve) or the reason (reject).
   decide: (id: number, node: string, approve: boolean, text?: string) =>
     request<Record<string, unknown>>('POST', `runs/${id}/${approve ? 'approve' : 'reject'}`,

@@ -1,4 +1,4 @@
-// The dashboard's single page: a hash router over five pages. Each page returns a cleanup that
+// The dashboard's single page: a hash router over six pages. Each page returns a cleanup that
 // stops its polling when the user navigates away.
 import './style.css';
 import { api, watchHealth, type Config } from './api';
@@ -7,6 +7,7 @@ import { homePage } from './pages/home';
 import { runsPage } from './pages/runs';
 import { runPage } from './pages/run';
 import { agentsPage } from './pages/agents';
+import { approvalsPage } from './pages/approvals';
 import { startPage } from './pages/start';
 
 export type Page = (root: HTMLElement, params: URLSearchParams, config: Config) => (() => void) | void;
@@ -31,6 +32,7 @@ function route() {
   else if (parts[0] === 'runs' && parts.length === 1) { page = runsPage; nav = 'runs'; }
   else if (parts[0] === 'runs' && parts.length === 2) { params.set('id', parts[1]); page = runPage; nav = 'runs'; }
   else if (parts[0] === 'agents') { page = agentsPage; nav = 'agents'; }
+  else if (parts[0] === 'approvals') { page = approvalsPage; nav = 'approvals'; }
   else if (parts[0] === 'start') { page = startPage; nav = 'start'; }
   else page = (root) => { root.appendChild(errorBox(`No page here: ${location.hash}`)); };
 

@@ -27,7 +27,7 @@ function cards(stats: Stats): HTMLElement {
       h('div', { class: 'stats' },
         stat('waiting', n.waiting, 'waiting'),
         stat('ready', stats.ready_first, 'ready'),
-        stat('awaiting approval', stats.approval_gates_open ?? 0, 'awaiting'),
+        stat('awaiting approval', stats.approval_gates_open ?? 0, 'awaiting', '#/approvals'),
         stat('sleeping', stats.timers_running ?? 0, 'sleeping'),
         stat('running', n.running, 'running'),
         stat('retrying', stats.retrying, 'retrying'),
