@@ -35,14 +35,14 @@ int list_gates(const Context& context, const std::string& format) {
     std::cerr << "no approval gates are open\n";
     return exit_code::ok;
   }
-  Table table({"RUN", "NODE", "WORKFLOW", "OPEN FOR", "DEADLINE", "MESSAGE"});
+  Table table({"RUN", "NODE", "ATTEMPT", "WORKFLOW", "OPEN FOR", "DEADLINE", "MESSAGE"});
   for (const json& gate : gates) {
     // A gate's metadata is free-form; "message" is what the graph's author asks the decider.
     std::string message;
     const json values = gate["metadata"].value("message", json::object()).value("values", json::array());
     for (const json& value : values) message += (message.empty() ? "" : " ") + value.get<std::string>();
     table.add_row({std::to_string(gate["run_id"].get<long long>()), gate["node"].get<std::string>(),
-                   gate["workflow"].is_string() ? gate["workflow"].get<std::string>() : "-",
+                   std::to_string(gate["attempt"].get<long long>()), gate["workflow"].is_string() ? gate["workflow"].get<std::string>() : "-",
                    format_duration_ms(gate["open_ms"].get<double>()),
                    gate["deadline"].is_string() ? short_timestamp(gate["deadline"]) : "-", message});
   }
@@ -54,14 +54,16 @@ struct Decision {
   long long run_id = 0;
   std::string node;
   std::string text;  // approve: the output; reject: the reason (none: empty)
+  int attempt = 0;   // the attempt the decider saw open (0: whichever is open)
 };
 
 int decide(const Context& context, const Decision& d, bool approve) {
   auto connection = context.connect();
   pqxx::nontransaction tx(*connection);
   const json r = json::parse(
-      tx.exec_params(std::string("SELECT adagio.") + (approve ? "approve" : "reject") + "($1, $2, $3)::text", d.run_id,
-                     d.node, d.text.empty() ? std::nullopt : std::optional<std::string>(d.text))[0][0]
+      tx.exec_params(std::string("SELECT adagio.") + (approve ? "approve" : "reject") + "($1, $2, $3, $4)::text", d.run_id,
+                     d.node, d.text.empty() ? std::nullopt : std::optional<std::string>(d.text),
+                     d.attempt > 0 ? std::optional<int>(d.attempt) : std::nullopt)[0][0]
           .as<std::string>());
   std::cout << "gate " << d.node << " of run " << d.run_id << (approve ? " approved" : " rejected");
   const std::string outcome = r.value("outcome", "");
@@ -99,6 +101,9 @@ void add_gate_commands(CLI::App& app, Context& context) {
       command->add_option("--output", decision->text, "text passed downstream as the gate's output");
     else
       command->add_option("--reason,-r", decision->text, "why (kept as the attempt's output)");
+    command->add_option("--attempt", decision->attempt,
+                        "the attempt gate ls showed open: refused (exit 5) if the gate was decided and opened again since")
+        ->check(integer_at_least(1));
     command->callback([&context, decision, approve] { context.exit_code = decide(context, *decision, approve); });
   }
 }

@@ -309,20 +309,23 @@ void post_run_action(App& app, const httplib::Request& req, httplib::Response& r
   send_json(res, write_json(app, std::string("SELECT adagio.") + function + "($1::bigint)::text", id));
 }
 
-// An approval gate's decision: {"node": name, and "output" (approve) or "reason" (reject)}. The
-// node travels in the body, not the path: a node name may hold a slash.
+// An approval gate's decision: {"node": name, and "output" (approve) or "reason" (reject), and the
+// "attempt" the page showed open}. The node travels in the body, not the path: a node name may
+// hold a slash.
 void post_gate_decision(App& app, const httplib::Request& req, httplib::Response& res, bool approve) {
   authorize_action(app, req);
   expect_only(req, {});
   const auto id = std::to_string(run_id_of(req));
   const Json body = parse_body(req);
   const char* text_field = approve ? "output" : "reason";
-  expect_fields(body, {"node", text_field});
+  expect_fields(body, {"node", text_field, "attempt"});
   const auto node = optional_string_field(body, "node", "the gate's node name, a string");
   if (!node) throw bad_request("\"node\" is required: the name of the gate to decide");
   const auto text = optional_string_field(body, text_field, "a string");
-  send_json(res, write_json(app, std::string("SELECT adagio.") + (approve ? "approve" : "reject") + "($1::bigint, $2, $3)::text",
-                            id, *node, text));
+  const auto attempt = optional_int_field(body, "attempt");
+  send_json(res, write_json(app,
+                            std::string("SELECT adagio.") + (approve ? "approve" : "reject") + "($1::bigint, $2, $3, $4::int)::text",
+                            id, *node, text, attempt));
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ std::string metrics_sql() {
                                                'buckets', jsonb_build_array()SQL" +
          buckets.str() + R"SQL())
                      FROM (SELECT extract(epoch FROM started_at - ready_at)::float8 AS w
-                           FROM adagio.attempts WHERE ready_at IS NOT NULL) q),
+                           -- the engine's own attempts (gates, timers; no agent) waited in no queue
+                           FROM adagio.attempts WHERE ready_at IS NOT NULL AND agent_id IS NOT NULL) q),
       'oldest_ready', (SELECT coalesce(extract(epoch FROM now() - min(ready_at)), 0)::float8
                        FROM adagio.nodes WHERE state = 'ready' AND runtime NOT IN ('approval', 'timer')),
       'gates_open', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime = 'approval'),

@@ -182,9 +182,21 @@ CREATE TABLE adagio.nodes (
 -- statements repeat the condition: extension/src/engine_runtimes.hpp).
 CREATE INDEX nodes_ready ON adagio.nodes (priority DESC, ready_at, id)
   WHERE state = 'ready' AND runtime NOT IN ('approval', 'timer');
--- The engine's own ready nodes, by when they became ready: adagio.open_gates, the sweep's gate
--- deadlines and timers.
-CREATE INDEX nodes_engine_ready ON adagio.nodes (ready_at) WHERE state = 'ready' AND runtime IN ('approval', 'timer');
+-- When a ready node of the engine's own runtimes is due: a timer at the end of its "seconds", an
+-- approval gate at its deadline (timeout_seconds; NULL without one). Immutable, as an index key
+-- must be: an interval of seconds alone (no days or months) adds the same way in every time zone.
+CREATE FUNCTION adagio.engine_due_at(runtime text, ready_at timestamptz, spec jsonb) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$
+  SELECT ready_at + make_interval(secs => CASE runtime
+    WHEN 'timer' THEN (spec -> 'metadata' -> 'seconds' -> 'values' ->> 0)::float8
+    WHEN 'approval' THEN (spec ->> 'timeout_seconds')::float8 END)
+$$;
+-- The engine's own ready nodes (open approval gates, running timers) by when they are due: each
+-- sweep reads only the due ones (a timer of a day is not read every second until then), and
+-- adagio.open_gates finds the open gates here.
+CREATE INDEX nodes_engine_due ON adagio.nodes (adagio.engine_due_at(runtime, ready_at, spec))
+  WHERE state = 'ready' AND runtime IN ('approval', 'timer');
 -- Shaped to the sweeper: running claims by lease expiry.
 CREATE INDEX nodes_running_lease ON adagio.nodes (lease_expires_at) WHERE state = 'running';
 -- Shaped to the sweeper: retries waiting for their backoff, by due time.
@@ -628,8 +640,13 @@ BEGIN
             HINT = 'only a run that failed or was cancelled can be retried';
   END IF;
   -- A run with a concurrency key queues again, at the end: behind any unfinished run of its key,
-  -- its nodes wait (scheduled, without a time) for release_concurrency_keys().
+  -- its nodes wait (scheduled, without a time) for release_concurrency_keys(). It takes the key's
+  -- limit of now, if the key's runs in line have one (a key has one limit at a time), and keeps it.
   IF run_key IS NOT NULL THEN
+    PERFORM adagio.lock_concurrency_key(run_key);
+    run_limit := coalesce((SELECT q.max_running FROM adagio.concurrency_queue q WHERE q.concurrency_key = run_key LIMIT 1),
+                          run_limit);
+    UPDATE adagio.runs r SET concurrency_limit = run_limit WHERE r.id = retry_run.run_id AND r.concurrency_limit <> run_limit;
     held := adagio.enqueue_concurrency_key(run_key, ARRAY[retry_run.run_id], run_limit) = 0;
   END IF;
   -- Every node that did not succeed starts over: it keeps the outputs it already received, waits
@@ -703,7 +720,10 @@ CREATE FUNCTION adagio.claim_for_engine(node_id bigint) RETURNS uuid
   RETURNING n.claim_token
 $$;
 
-CREATE FUNCTION adagio.decide_gate(run_id bigint, node text, approved boolean, output text) RETURNS jsonb
+-- attempt (NULL: whichever is open): the attempt the decider saw open. A gate a rejection or its
+-- deadline opens again at once is open for the next attempt when a decision that waited for the
+-- first one's lock gets it: refused, not applied to an opening nobody looked at.
+CREATE FUNCTION adagio.decide_gate(run_id bigint, node text, approved boolean, output text, attempt int) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
 DECLARE
@@ -714,7 +734,7 @@ BEGIN
     RAISE EXCEPTION '% must not be NULL', CASE WHEN decide_gate.run_id IS NULL THEN 'run_id' ELSE 'node' END
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT n.id, n.runtime, n.state, n.conclusion, n.ready_at INTO gate
+  SELECT n.id, n.runtime, n.state, n.conclusion, n.ready_at, n.attempt_count INTO gate
   FROM adagio.nodes n WHERE n.run_id = decide_gate.run_id AND n.name = decide_gate.node FOR UPDATE;
   IF NOT FOUND THEN
     IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = decide_gate.run_id) THEN
@@ -725,7 +745,8 @@ BEGIN
   IF gate.runtime <> 'approval' THEN
     RAISE EXCEPTION 'node "%" of run % is not an approval gate', decide_gate.node, decide_gate.run_id
       USING ERRCODE = 'wrong_object_type',
-            DETAIL = format('its runtime is %s: a worker runs it and reports it', gate.runtime),
+            DETAIL = CASE WHEN gate.runtime = 'timer' THEN 'it is a timer: it ends by itself'
+                          ELSE format('its runtime is %s: a worker runs it and reports it', gate.runtime) END,
             HINT = 'only nodes of runtime approval are decided with approve() and reject()';
   END IF;
   IF gate.state <> 'ready' THEN
@@ -735,9 +756,20 @@ BEGIN
               WHEN 'waiting' THEN 'it opens once every node upstream of it has succeeded'
               WHEN 'scheduled' THEN CASE WHEN gate.ready_at IS NULL THEN 'its run waits for its concurrency key'
                                          ELSE format('it opens at %s', gate.ready_at) END
-              WHEN 'completed' THEN format('it was already decided: %s', gate.conclusion)
+              WHEN 'completed' THEN CASE gate.conclusion
+                WHEN 'success' THEN 'it was approved'
+                WHEN 'fail' THEN 'it was rejected'
+                WHEN 'error' THEN 'it was not decided within its timeout_seconds'
+                ELSE 'a node before it failed: it never opened' END
               WHEN 'cancelled' THEN 'its run was cancelled'
               ELSE format('it is %s', gate.state) END;
+  END IF;
+  IF decide_gate.attempt IS NOT NULL AND decide_gate.attempt <> gate.attempt_count + 1 THEN
+    RAISE EXCEPTION 'approval gate "%" of run % is open for attempt %, not %', decide_gate.node, decide_gate.run_id,
+                    gate.attempt_count + 1, decide_gate.attempt
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = 'it was decided, and opened again, since that attempt was shown',
+            HINT = 'look at the gate again before deciding';
   END IF;
   token := adagio.claim_for_engine(gate.id);
   INSERT INTO adagio.events (run_id, node, kind, attempt, detail)
@@ -748,23 +780,23 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION adagio.approve(run_id bigint, node text, output text DEFAULT NULL) RETURNS jsonb
+CREATE FUNCTION adagio.approve(run_id bigint, node text, output text DEFAULT NULL, attempt int DEFAULT NULL) RETURNS jsonb
   LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
-  AS $$ SELECT adagio.decide_gate(approve.run_id, approve.node, true, approve.output) $$;
-COMMENT ON FUNCTION adagio.approve(bigint, text, text) IS
+  AS $$ SELECT adagio.decide_gate(approve.run_id, approve.node, true, approve.output, approve.attempt) $$;
+COMMENT ON FUNCTION adagio.approve(bigint, text, text, int) IS
   'Approves an open approval gate: it succeeds, and the output (if any) flows to the nodes downstream.';
 
-CREATE FUNCTION adagio.reject(run_id bigint, node text, reason text DEFAULT NULL) RETURNS jsonb
+CREATE FUNCTION adagio.reject(run_id bigint, node text, reason text DEFAULT NULL, attempt int DEFAULT NULL) RETURNS jsonb
   LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
-  AS $$ SELECT adagio.decide_gate(reject.run_id, reject.node, false, reject.reason) $$;
-COMMENT ON FUNCTION adagio.reject(bigint, text, text) IS
+  AS $$ SELECT adagio.decide_gate(reject.run_id, reject.node, false, reject.reason, reject.attempt) $$;
+COMMENT ON FUNCTION adagio.reject(bigint, text, text, int) IS
   'Rejects an open approval gate: a fail attempt, with the reason as its output; the gate''s retry policy decides what follows.';
 
 -- What waits for a decision (opened_at: oldest first), with the deadline of gates that have one.
 CREATE VIEW adagio.open_gates AS
   SELECT n.run_id, n.name AS node, r.workflow_name, n.ready_at AS opened_at,
-         n.ready_at + make_interval(secs => (n.spec ->> 'timeout_seconds')::float8) AS deadline,
-         n.attempt_count - n.retry_base + 1 AS attempt, coalesce(n.spec -> 'metadata', '{}') AS metadata, n.inputs
+         adagio.engine_due_at(n.runtime, n.ready_at, n.spec) AS deadline,
+         n.attempt_count + 1 AS attempt, coalesce(n.spec -> 'metadata', '{}') AS metadata, n.inputs
   FROM adagio.nodes n JOIN adagio.runs r ON r.id = n.run_id
   WHERE n.state = 'ready' AND n.runtime = 'approval';
 
@@ -1184,7 +1216,7 @@ GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int,
   adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text, int),
   adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text, int),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint),
-  adagio.approve(bigint, text, text), adagio.reject(bigint, text, text)
+  adagio.approve(bigint, text, text, int), adagio.reject(bigint, text, text, int)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.
 -- sweep() is for the background worker (a superuser) or a pg_cron job; grant it explicitly if

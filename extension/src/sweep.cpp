@@ -93,37 +93,41 @@ Concluded conclude_orphans(SpiSession& spi, const std::vector<Orphan>& orphans) 
   return concluded;
 }
 
-// Timers whose time has come succeed, all in one batch statement, the one that completes workers'
-// successes: claimed for the engine, completed, their downstream nodes made ready. In a
-// subtransaction of its own: if it fails, it is logged and the timers wait for the next sweep.
+// Timers whose time has come succeed, through the batch statement that completes workers'
+// successes: claimed for the engine, completed, their downstream nodes made ready. All in one
+// subtransaction; if that fails, each in one of its own, as lapsed claims are concluded: one that
+// cannot be finished is logged and waits for the next sweep, and the others go on.
 long long finish_timers(SpiSession& spi) {
+  auto due = spi.query(
+      "SELECT n.id::text FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime = 'timer'"  // by nodes_engine_due
+      "   AND adagio.engine_due_at(n.runtime, n.ready_at, n.spec) <= (SELECT clock_timestamp())"
+      " ORDER BY adagio.engine_due_at(n.runtime, n.ready_at, n.spec) LIMIT 1000 FOR UPDATE SKIP LOCKED",
+      {}, SpiSession::Planning::each_call);
+  std::vector<Value> ids;
+  for (const Row& row : due) ids.push_back(row.text(0));
+  auto finish = [&spi](const std::vector<Value>& batch) {
+    auto claimed = spi.query("SELECT adagio.claim_for_engine(t.id)::text FROM unnest($1::bigint[]) AS t(id)",
+                             {array_literal(batch)});
+    std::vector<Report> reports;
+    for (const Row& row : claimed) reports.push_back(Report{row.text(0), adagio::Conclusion::success, std::nullopt});
+    std::vector<const Report*> items;
+    for (const Report& report : reports) items.push_back(&report);
+    Tally tally;
+    complete_successes(spi, items, nullptr, tally);
+    return tally.succeeded;
+  };
   long long finished = 0;
   std::string error;
-  const bool kept = in_subtransaction(
-      [&] {
-        auto due = spi.query(
-            "SELECT adagio.claim_for_engine(t.id)::text FROM ("
-            "   SELECT n.id FROM adagio.nodes n WHERE n.state = 'ready' AND n.runtime = 'timer'"
-            "     AND n.ready_at + make_interval(secs => (n.spec -> 'metadata' -> 'seconds' -> 'values' ->> 0)::float8)"
-            "       <= (SELECT clock_timestamp())"
-            "   ORDER BY n.ready_at LIMIT 1000 FOR UPDATE SKIP LOCKED) t",
-            {}, SpiSession::Planning::each_call);
-        if (due.empty()) return;
-        std::vector<Report> reports;
-        for (const Row& row : due) reports.push_back(Report{row.text(0), adagio::Conclusion::success, std::nullopt});
-        std::vector<const Report*> items;
-        for (const Report& report : reports) items.push_back(&report);
-        Tally tally;
-        complete_successes(spi, items, nullptr, tally);
-        finished = tally.succeeded;
-      },
-      error);
-  if (!kept)
+  if (ids.empty() || in_subtransaction([&] { finished = finish(ids); }, error)) return finished;
+  finished = 0;
+  for (const Value& id : ids) {
+    if (in_subtransaction([&] { finished += finish({id}); }, error)) continue;
     pg_guard([&] {
-      ereport(WARNING, (errmsg("adagio: the sweep could not finish the timers due: %s", error.c_str()),
-                        errhint("they wait for the next sweep")));
+      ereport(WARNING, (errmsg("adagio: the sweep could not finish timer node %s: %s", id->c_str(), error.c_str()),
+                        errhint("it waits for the next sweep")));
     });
-  return kept ? finished : 0;
+  }
+  return finished;
 }
 
 }  // namespace
@@ -167,9 +171,9 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     // claims (so the gate's retry policy for error may open it again).
     auto overdue = spi.query(
         "SELECT n.id, n.run_id, n.name, n.spec::text, n.graph_id, n.spec ->> 'timeout_seconds' FROM adagio.nodes n"
-        " WHERE n.state = 'ready' AND n.runtime = 'approval' AND n.spec ? 'timeout_seconds'"
-        "   AND n.ready_at + make_interval(secs => (n.spec ->> 'timeout_seconds')::float8) < (SELECT clock_timestamp())"
-        " ORDER BY n.ready_at LIMIT 1000"
+        " WHERE n.state = 'ready' AND n.runtime = 'approval'"  // by nodes_engine_due, due ones only
+        "   AND adagio.engine_due_at(n.runtime, n.ready_at, n.spec) < (SELECT clock_timestamp())"
+        " ORDER BY adagio.engine_due_at(n.runtime, n.ready_at, n.spec) LIMIT 1000"
         " FOR UPDATE OF n SKIP LOCKED",
         {}, SpiSession::Planning::each_call);
     for (const Row& row : overdue) {

@@ -201,6 +201,8 @@ test('approval gates: listed while open, decided through the API, the workers ru
   assertError(await post(`/api/runs/${id}/approve`, { node: 'sign/off', reason: 'x' }), 400, /unknown field "reason"/);
   assertError(await post(`/api/runs/${id}/approve`, { node: 'deploy' }), 409, /not an approval gate/);
   assertError(await post(`/api/runs/${id}/reject`, { node: 'nope' }), 404, /has no node "nope"/);
+  assertError(await post(`/api/runs/${id}/approve`, { node: 'sign/off', attempt: 2 }), 409, /is open for attempt 1, not 2/);
+  assertError(await post(`/api/runs/${id}/approve`, { node: 'sign/off', attempt: 'one' }), 400, /"attempt" must be an integer/);
   const approved = await post(`/api/runs/${id}/approve`, { node: 'sign/off', output: 'go' });
   assert.equal(approved.status, 200, approved.text);
   assert.equal(approved.body.outcome, 'succeeded');
@@ -467,8 +469,10 @@ test('metrics: runs and nodes by state, claims, completions, queue wait, agents'
   assert.equal(value('adagio_claims_total'), finished + stats.nodes.running);
   assert.equal(value('adagio_attempts_finished_total{conclusion="success"}'), Number(sql("SELECT count(*) FROM adagio.attempts WHERE conclusion = 'success'")));
   assert.equal(value('adagio_orphaned_claims_total'), 0);
-  const waited = Number(sql('SELECT count(*) FROM adagio.attempts WHERE ready_at IS NOT NULL'));
+  // Attempts that waited for a worker: the engine's own (approval gates, timers; no agent) waited for none.
+  const waited = Number(sql('SELECT count(*) FROM adagio.attempts WHERE ready_at IS NOT NULL AND agent_id IS NOT NULL'));
   assert.ok(waited > 0);
+  assert.ok(Number(sql('SELECT count(*) FROM adagio.attempts WHERE agent_id IS NULL')) > 0, 'the approval test decided gates');
   assert.equal(value('adagio_queue_wait_seconds_count'), waited);
   assert.equal(value('adagio_queue_wait_seconds_bucket{le="+Inf"}'), waited);
   assert.ok(value('adagio_queue_wait_seconds_bucket{le="0.005"}') <= value('adagio_queue_wait_seconds_bucket{le="1800"}'));

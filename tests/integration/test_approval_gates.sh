@@ -30,7 +30,7 @@ expect_eq "$(sql -c "SELECT state || ' ' || attempt_count FROM adagio.nodes WHER
 expect_eq "$(sql -c "SELECT status FROM adagio.runs WHERE id = $run")" running "the run waits"
 
 "$adagio" gate ls >"$out"
-grep -E "^$run +sign-off +- .*Deploy artifact-42\?" "$out" >/dev/null || { cat "$out" >&2; fail "gate ls should list the gate"; }
+grep -E "^$run +sign-off +1 +- .*Deploy artifact-42\?" "$out" >/dev/null || { cat "$out" >&2; fail "gate ls should list the gate"; }
 pass "adagio gate ls lists it with its message"
 expect_eq "$("$adagio" gate ls -o json | sql -v doc="$(cat)" <<<"SELECT d -> 0 -> 'inputs' ->> 'build' FROM (SELECT :'doc'::jsonb AS d) x")" \
   "artifact-42" "its JSON form carries the build's output, for the decider to look at"
@@ -41,7 +41,10 @@ pass "adagio run show shows it awaiting"
 code=0; "$adagio" gate approve "$run" deploy >"$out" 2>"$err" || code=$?
 expect_eq "$code" 5 "approving a worker's node is refused (exit 5)"
 grep -q 'node "deploy" of run '"$run"' is not an approval gate' "$err" || { cat "$err" >&2; fail "the error should say why"; }
-"$adagio" gate approve "$run" sign-off --output "approved by the on-call" >"$out"
+code=0; "$adagio" gate approve "$run" sign-off --attempt 2 >"$out" 2>"$err" || code=$?
+expect_eq "$code" 5 "a decision for another attempt than the open one is refused (exit 5)"
+grep -q "is open for attempt 1, not 2" "$err" || { cat "$err" >&2; fail "the error should name the attempts"; }
+"$adagio" gate approve "$run" sign-off --output "approved by the on-call" --attempt 1 >"$out"
 expect_eq "$(cat "$out")" "gate sign-off of run $run approved" "adagio gate approve approves it"
 expect_eq "$(wait_run "$run" 20)" success "the workers ran deploy and the run succeeded"
 expect_eq "$(sql -c "SELECT inputs ->> 'sign-off' FROM adagio.nodes WHERE run_id = $run AND name = 'deploy'")" \

@@ -3,7 +3,7 @@
 -- finished, failed or was cancelled; then they become ready. Retrying a run queues it again.
 BEGIN;
 \ir helpers.psql
-SELECT plan(42);
+SELECT plan(44);
 
 SELECT adagio.register_agent('tap', '{debug}') AS agent \gset
 \set chain '{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"}]}'
@@ -91,6 +91,8 @@ SELECT is((SELECT count(*) FROM adagio.runs WHERE concurrency_key = 'pool'), 3::
 SELECT adagio.cancel_run(:p1);
 SELECT adagio.cancel_run(:p3);
 SELECT ok(adagio.start_run(:'chain', concurrency_key => 'pool', concurrency_limit => 5) > 0, 'once they have ended, a new limit is taken');
+SELECT lives_ok(format('SELECT adagio.retry_run(%s)', :p1), 'a run started under the old limit can still be retried');
+SELECT is((SELECT concurrency_limit FROM adagio.runs WHERE id = :p1), 5, 'and takes the key''s limit of now');
 
 -- The sweep's backstop: a release that missed the next run (a repeatable-read reporter's snapshot
 -- can) leaves it waiting behind nothing; the next sweep starts it.

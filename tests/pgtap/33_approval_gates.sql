@@ -2,7 +2,7 @@
 -- reject() decides them (or their timeout passes); a decision follows the rules of an attempt.
 BEGIN;
 \ir helpers.psql
-SELECT plan(39);
+SELECT plan(45);
 
 SELECT adagio.register_agent('builder', '{debug}') AS agent \gset
 -- build -> sign-off -> deploy; the gate carries a message for whoever decides it.
@@ -56,11 +56,20 @@ SELECT adagio.start_run('{"nodes":[{"name":"gate","runtime":"approval","retry":{
 SELECT is(adagio.reject(:rej, 'gate', 'not on a Friday') ->> 'outcome', 'retrying', 'a rejection is a fail attempt; the retry policy applies');
 SELECT is(pg_temp.node_states(:rej), 'after=waiting gate=ready', 'the gate is open again');
 SELECT is((SELECT attempt FROM adagio.open_gates WHERE run_id = :rej), 2, 'for its second attempt');
-SELECT is(adagio.reject(:rej, 'gate', 'still no') ->> 'run_conclusion', 'failed', 'the second rejection fails the run');
+SELECT throws_ok(format('SELECT adagio.approve(%s, %L, NULL, 1)', :rej, 'gate'), '55000',
+  'approval gate "gate" of run ' || :rej || ' is open for attempt 2, not 1',
+  'a decision made on the first opening is refused on the second');
+SELECT is(adagio.reject(:rej, 'gate', 'still no', 2) ->> 'run_conclusion', 'failed', 'the second rejection fails the run');
 SELECT is(pg_temp.node_states(:rej), 'after=completed/never_reached gate=completed/fail', 'and nothing downstream runs');
 SELECT is((SELECT string_agg(conclusion || ':' || output, ', ' ORDER BY attempt) FROM adagio.attempts
            WHERE node_id = (SELECT id FROM adagio.nodes WHERE run_id = :rej AND name = 'gate')),
           'fail:not on a Friday, fail:still no', 'each rejection''s reason is its attempt''s output');
+SELECT throws_ok(format('SELECT adagio.approve(%s, %L)', :rej, 'gate'), '55000', NULL, 'a rejected gate is closed');
+-- retry_run() of a run a gate failed opens the gate again, with a fresh deadline and count.
+SELECT is(adagio.retry_run(:rej) ->> 'nodes_ready', '1', 'retry_run() opens the gate again');
+SELECT is((SELECT attempt || ' ' || (opened_at >= now()) FROM adagio.open_gates WHERE run_id = :rej), '3 true',
+          'for its third attempt, opened now');
+SELECT is(adagio.approve(:rej, 'gate', 'fine', 3) ->> 'outcome', 'succeeded', 'and this time it is approved');
 
 -- A deadline: the sweep concludes a gate left open past its timeout_seconds as an error.
 SELECT adagio.start_run('{"nodes":[{"name":"gate","runtime":"approval","timeout_seconds":3600,"retry":{"error":{"max_attempts":2}}}]}') AS late \gset
@@ -87,11 +96,15 @@ SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"g","runtime":"app
 SELECT adagio.start_run('{"nodes":[{"name":"gate","runtime":"approval"}]}') AS guarded \gset
 CREATE ROLE tap_gate_reader LOGIN IN ROLE adagio_reader;
 CREATE ROLE tap_gate_worker LOGIN IN ROLE adagio_worker;
+CREATE ROLE tap_gate_operator LOGIN IN ROLE adagio_operator;
 SET ROLE tap_gate_reader;
 SELECT throws_ok(format('SELECT adagio.approve(%s, %L)', :guarded, 'gate'), '42501', NULL, 'a reader may not decide');
 RESET ROLE;
 SET ROLE tap_gate_worker;
 SELECT throws_ok(format('SELECT adagio.reject(%s, %L)', :guarded, 'gate'), '42501', NULL, 'nor may a worker');
+RESET ROLE;
+SET ROLE tap_gate_operator;
+SELECT lives_ok(format('SELECT adagio.approve(%s, %L)', :guarded, 'gate'), 'an operator may');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -2,7 +2,7 @@
 -- the claim queue, and the sweep completes them as successes; what follows them then runs.
 BEGIN;
 \ir helpers.psql
-SELECT plan(18);
+SELECT plan(20);
 
 SELECT adagio.register_agent('builder', '{debug}') AS agent \gset
 -- build -> cool-down (1 hour) -> smoke-test, and build -> smoke-test as well (for its output).
@@ -39,6 +39,9 @@ SELECT is(adagio.complete(pg_temp.token_of(:run, 'smoke-test'), 'success') ->> '
 -- Cancelling a run stops its timers; a timer needs its seconds.
 SELECT adagio.start_run('{"nodes":[{"name":"t","runtime":"timer","metadata":{"seconds":"60"}}]}') AS gone \gset
 SELECT is(adagio.cancel_run(:gone) ->> 'nodes_cancelled', '1', 'cancel_run() cancels a running timer');
+UPDATE adagio.nodes SET ready_at = ready_at - interval '1 hour' WHERE run_id = :gone;  -- as if it had run long ago
+SELECT is(adagio.retry_run(:gone) ->> 'nodes_ready', '1', 'retry_run() runs it again');
+SELECT is(adagio.sweep() ->> 'timer_nodes_succeeded', NULL, 'for its whole wait, from the retry on');
 SELECT throws_ok($$SELECT adagio.start_run('{"nodes":[{"name":"t","runtime":"timer"}]}')$$, '22023',
   'invalid graph: node "t": a timer needs metadata "seconds" with one value: how long it waits, e.g. "3600"',
   'a timer without its seconds is refused');

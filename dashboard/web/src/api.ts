@@ -218,8 +218,9 @@ export const api = {
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
   retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
   gates: () => request<OpenGate[]>('GET', 'gates'),
-  // An approval gate's decision; text: the output passed downstream (approve) or the reason (reject).
-  decide: (id: number, node: string, approve: boolean, text?: string) =>
+  // An approval gate's decision; text: the output passed downstream (approve) or the reason (reject);
+  // attempt: the one the page showed open (refused if the gate was decided and opened again since).
+  decide: (id: number, node: string, approve: boolean, attempt: number, text?: string) =>
     request<Record<string, unknown>>('POST', `runs/${id}/${approve ? 'approve' : 'reject'}`,
-      { node, ...(text ? { [approve ? 'output' : 'reason']: text } : {}) }),
+      { node, attempt, ...(text ? { [approve ? 'output' : 'reason']: text } : {}) }),
 };

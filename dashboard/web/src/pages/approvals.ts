@@ -58,18 +58,22 @@ export const approvalsPage: Page = (root, _params, config: Config) => {
       decision = h('span', { class: 'muted small', title: 'start the dashboard with --token or --allow-actions' }, 'actions disabled');
     } else {
       const text = h('input', { type: 'text', class: 'gate-text', placeholder: 'output or reason (optional)', size: 18 }) as HTMLInputElement;
+      const approveButton = h('button', { class: 'primary approve-gate' }, 'Approve') as HTMLButtonElement;
+      const rejectButton = h('button', { class: 'danger reject-gate' }, 'Reject') as HTMLButtonElement;
       const decide = async (approve: boolean) => {
         clear(error);
+        approveButton.disabled = rejectButton.disabled = true;  // one decision per click
         try {
-          await api.decide(g.run_id, g.node, approve, text.value.trim() || undefined);
+          await api.decide(g.run_id, g.node, approve, g.attempt, text.value.trim() || undefined);
           stop.kick();
         } catch (e) {
           error.appendChild(errorBox((e as Error).message));
+          approveButton.disabled = rejectButton.disabled = false;
         }
       };
-      decision = h('div', { class: 'actions' }, text,
-        h('button', { class: 'primary approve-gate', onclick: (() => decide(true)) as EventListener }, 'Approve'),
-        h('button', { class: 'danger reject-gate', onclick: (() => decide(false)) as EventListener }, 'Reject'));
+      approveButton.addEventListener('click', () => void decide(true));
+      rejectButton.addEventListener('click', () => void decide(false));
+      decision = h('div', { class: 'actions' }, text, approveButton, rejectButton);
     }
     return h('tr', { 'data-gate': `${g.run_id}/${g.node}` },
       h('td', {}, h('a', { href: `#/runs/${g.run_id}?node=${encodeURIComponent(g.node)}` }, `#${g.run_id}`),

@@ -163,22 +163,24 @@ export const runPage: Page = (root, params, config: Config) => {
     if (nodeLook(node) !== 'awaiting' || config.actions === 'disabled') return null;
     const text = h('input', { type: 'text', id: 'gate-text', placeholder: 'output if approved, reason if rejected (optional)' }) as HTMLInputElement;
     const error = h('div', {});
+    const approveButton = h('button', { class: 'primary', id: 'approve-gate' }, 'Approve') as HTMLButtonElement;
+    const rejectButton = h('button', { class: 'danger', id: 'reject-gate' }, 'Reject') as HTMLButtonElement;
     const decide = async (approve: boolean) => {
       clear(error);
+      approveButton.disabled = rejectButton.disabled = true;  // one decision per click
       try {
-        await api.decide(id, node.name, approve, text.value.trim() || undefined);
+        // The attempt this panel shows open: if it was decided and opened again since, refused.
+        await api.decide(id, node.name, approve, node.attempt_count + 1, text.value.trim() || undefined);
         await refresh();
       } catch (e) {
         error.appendChild(errorBox((e as Error).message));
+        approveButton.disabled = rejectButton.disabled = false;
       }
     };
+    approveButton.addEventListener('click', () => void decide(true));
+    rejectButton.addEventListener('click', () => void decide(false));
     return h('div', { class: 'gate-decision', 'data-gate': node.name },
-      h('h3', {}, 'Decision'),
-      text,
-      h('div', { class: 'actions' },
-        h('button', { class: 'primary', id: 'approve-gate', onclick: (() => decide(true)) as EventListener }, 'Approve'),
-        h('button', { class: 'danger', id: 'reject-gate', onclick: (() => decide(false)) as EventListener }, 'Reject')),
-      error);
+      h('h3', {}, 'Decision'), text, h('div', { class: 'actions' }, approveButton, rejectButton), error);
   }
 
   function renderSummary(r: Run) {
