@@ -198,9 +198,9 @@ test('an approval gate awaits a decision, and approving it from its panel lets t
   const panel = page.locator('[data-node-panel="release-approval"]');
   await panel.locator('table.metadata td', { hasText: 'Release build 9?' }).waitFor();  // the gate's message
   await page.fill('#token', token);
-  await page.fill('#gate-text', 'approved in the browser');
+  await page.fill('[data-node-panel="release-approval"] .gate-text', 'approved in the browser');
   await shot('approval-gate');
-  await page.click('#approve-gate');
+  await page.click('[data-node-panel="release-approval"] .approve-gate');
   await waitStatus('release-approval', 'success');
   await waitStatus('release', 'success');
   await page.locator('.timeline [data-kind="node_decided"]').waitFor();

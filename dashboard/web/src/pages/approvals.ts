@@ -1,6 +1,7 @@
 // Approvals: the approval gates waiting for a decision, oldest first, each with what it asks, what
 // the nodes before it produced, and the decision at hand (when the dashboard allows actions).
 import { api, type Config, type OpenGate } from '../api';
+import { gateDecision } from '../gate';
 import { between, clear, errorBox, fmtDuration, fmtTime, h, poll, pretty } from '../dom';
 import { tokenField } from './start';
 import type { Page } from '../main';
@@ -52,29 +53,9 @@ export const approvalsPage: Page = (root, _params, config: Config) => {
   }
 
   function row(g: OpenGate): HTMLElement {
-    const error = h('div', {});
-    let decision: HTMLElement;
-    if (config.actions === 'disabled') {
-      decision = h('span', { class: 'muted small', title: 'start the dashboard with --token or --allow-actions' }, 'actions disabled');
-    } else {
-      const text = h('input', { type: 'text', class: 'gate-text', placeholder: 'output or reason (optional)', size: 18 }) as HTMLInputElement;
-      const approveButton = h('button', { class: 'primary approve-gate' }, 'Approve') as HTMLButtonElement;
-      const rejectButton = h('button', { class: 'danger reject-gate' }, 'Reject') as HTMLButtonElement;
-      const decide = async (approve: boolean) => {
-        clear(error);
-        approveButton.disabled = rejectButton.disabled = true;  // one decision per click
-        try {
-          await api.decide(g.run_id, g.node, approve, g.attempt, text.value.trim() || undefined);
-          stop.kick();
-        } catch (e) {
-          error.appendChild(errorBox((e as Error).message));
-          approveButton.disabled = rejectButton.disabled = false;
-        }
-      };
-      approveButton.addEventListener('click', () => void decide(true));
-      rejectButton.addEventListener('click', () => void decide(false));
-      decision = h('div', { class: 'actions' }, text, approveButton, rejectButton);
-    }
+    const decision = config.actions === 'disabled'
+      ? h('span', { class: 'muted small', title: 'start the dashboard with --token or --allow-actions' }, 'actions disabled')
+      : gateDecision(g.run_id, g.node, g.attempt, () => stop.kick());
     return h('tr', { 'data-gate': `${g.run_id}/${g.node}` },
       h('td', {}, h('a', { href: `#/runs/${g.run_id}?node=${encodeURIComponent(g.node)}` }, `#${g.run_id}`),
         g.workflow_name ? h('span', { class: 'muted small' }, ` ${g.workflow_name}`) : null),
@@ -83,7 +64,7 @@ export const approvalsPage: Page = (root, _params, config: Config) => {
       age(g.opened_at),
       h('td', {}, g.deadline ? fmtTime(g.deadline) : h('span', { class: 'muted' }, 'none')),
       h('td', {}, Object.keys(g.inputs ?? {}).length ? h('pre', { class: 'code small' }, pretty(g.inputs)) : h('span', { class: 'muted' }, 'none')),
-      h('td', {}, decision, error));
+      h('td', {}, decision));
   }
   return stop;
 };

@@ -5,6 +5,7 @@ import { between, clear, errorBox, fmtDuration, fmtTime, h, poll, pretty } from 
 import { DagView } from '../dag';
 import { watchRun, type LiveStream } from '../live';
 import { badge, legend, nodeLook, nodeLookLabel, runLook } from '../status';
+import { gateDecision } from '../gate';
 import { tokenField } from './start';
 import type { Page } from '../main';
 
@@ -158,29 +159,11 @@ export const runPage: Page = (root, params, config: Config) => {
     }
   }
 
-  // An open gate's form: a text (the output downstream, or the reason) and the two decisions.
+  // An open gate's decision, for the attempt this panel shows open.
   function decisionForm(node: RunNode): HTMLElement | null {
     if (nodeLook(node) !== 'awaiting' || config.actions === 'disabled') return null;
-    const text = h('input', { type: 'text', id: 'gate-text', placeholder: 'output if approved, reason if rejected (optional)' }) as HTMLInputElement;
-    const error = h('div', {});
-    const approveButton = h('button', { class: 'primary', id: 'approve-gate' }, 'Approve') as HTMLButtonElement;
-    const rejectButton = h('button', { class: 'danger', id: 'reject-gate' }, 'Reject') as HTMLButtonElement;
-    const decide = async (approve: boolean) => {
-      clear(error);
-      approveButton.disabled = rejectButton.disabled = true;  // one decision per click
-      try {
-        // The attempt this panel shows open: if it was decided and opened again since, refused.
-        await api.decide(id, node.name, approve, node.attempt_count + 1, text.value.trim() || undefined);
-        await refresh();
-      } catch (e) {
-        error.appendChild(errorBox((e as Error).message));
-        approveButton.disabled = rejectButton.disabled = false;
-      }
-    };
-    approveButton.addEventListener('click', () => void decide(true));
-    rejectButton.addEventListener('click', () => void decide(false));
-    return h('div', { class: 'gate-decision', 'data-gate': node.name },
-      h('h3', {}, 'Decision'), text, h('div', { class: 'actions' }, approveButton, rejectButton), error);
+    return h('div', {}, h('h3', {}, 'Decision'),
+      gateDecision(id, node.name, node.attempt_count + 1, refresh, 'output if approved, reason if rejected (optional)'));
   }
 
   function renderSummary(r: Run) {
