@@ -59,7 +59,7 @@ export const approvalsPage: Page = (root, _params, config: Config) => {
     return h('tr', { 'data-gate': `${g.run_id}/${g.node}` },
       h('td', {}, h('a', { href: `#/runs/${g.run_id}?node=${encodeURIComponent(g.node)}` }, `#${g.run_id}`),
         g.workflow_name ? h('span', { class: 'muted small' }, ` ${g.workflow_name}`) : null),
-      h('td', {}, h('strong', {}, g.node), g.attempt > 1 ? h('span', { class: 'muted small' }, ` (opening ${g.attempt})`) : null),
+      h('td', {}, h('strong', {}, g.node), g.attempt > 1 ? h('span', { class: 'muted small' }, ` (attempt ${g.attempt})`) : null),
       h('td', {}, message(g)),
       age(g.opened_at),
       h('td', {}, g.deadline ? fmtTime(g.deadline) : h('span', { class: 'muted' }, 'none')),
