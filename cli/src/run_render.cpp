@@ -2,6 +2,7 @@
 
 #include "adagio/cli/duration.hpp"
 #include "adagio/cli/table.hpp"
+#include "adagio/graph.hpp"
 
 #include <map>
 
@@ -71,8 +72,8 @@ std::string display_state(const json& node) {
   if (state == "completed") return text_or(node.value("conclusion", json()), "completed");
   // The engine's own ready nodes wait for no worker: an open approval gate for a person (adagio
   // gate approve / reject), a timer for its time.
-  if (state == "ready" && node.value("runtime", "") == "approval") return "awaiting";
-  if (state == "ready" && node.value("runtime", "") == "timer") return "sleeping";
+  if (state == "ready" && node.value("runtime", "") == adagio::approval_runtime) return "awaiting";
+  if (state == "ready" && node.value("runtime", "") == adagio::timer_runtime) return "sleeping";
   if (node.value("retrying", false)) return "retrying";  // inspect_run() says
   return state;
 }

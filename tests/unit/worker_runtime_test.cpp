@@ -33,6 +33,8 @@ TEST(WorkerRegistry, InvalidNames) {
   EXPECT_THROW(reg.add("has space", fn), std::invalid_argument);
   EXPECT_THROW(reg.add("quo\"te", fn), std::invalid_argument);
   EXPECT_THROW(reg.add("ok", Function{}), std::invalid_argument);
+  EXPECT_THROW(reg.add("approval", fn), std::invalid_argument) << "the engine decides approval gates";
+  EXPECT_THROW(reg.add("timer", fn), std::invalid_argument) << "and ends timers";
   EXPECT_NO_THROW(reg.add("my-runtime.v2_x", fn));
   EXPECT_NO_THROW(reg.add(std::string(48, 'r'), fn));
   EXPECT_THROW(reg.add(std::string(49, 'r'), fn), std::invalid_argument);

@@ -1,3 +1,4 @@
+#include <adagio/graph.hpp>
 #include <adagio/worker/debug.hpp>
 #include <adagio/worker/exec.hpp>
 #include <adagio/worker/runtime.hpp>
@@ -25,6 +26,10 @@ void Registry::add(std::string runtime, Function fn) {
     throw std::invalid_argument("invalid runtime name \"" + runtime +
                                 "\" (use 1 to 48 of letters, digits, '_', '.', '-')");
   if (!fn) throw std::invalid_argument("runtime \"" + runtime + "\": empty function");
+  // The server refuses an agent that offers one (register_agent): say so here, where it is written.
+  if (adagio::is_engine_runtime(runtime))
+    throw std::invalid_argument("runtime \"" + runtime +
+                                "\" is the engine's own (approval gates, timers): no worker runs its nodes");
   functions_[std::move(runtime)] = std::move(fn);
 }
 
