@@ -1,6 +1,7 @@
 #include "adagio/graph_json.hpp"
 
 #include "adagio/graph_error.hpp"
+#include "adagio/patch.hpp"
 #include "structure.hpp"
 
 #include <algorithm>
@@ -193,16 +194,37 @@ Graph graph_from_json(const json& value) {
   return graph;
 }
 
-Graph parse_graph(std::string_view text) {
-  json value;
+GraphPatch patch_from_json(const json& value) {
+  if (!value.is_object()) invalid("patch: expected a JSON object, " + got(value));
+  reject_unknown_fields(value, "GraphPatch", "patch");
+  GraphPatch patch;
+  const json* nodes = member(value, "nodes");
+  if (!nodes) invalid("patch: missing \"nodes\"");
+  if (!nodes->is_array()) invalid("nodes: expected an array, " + got(*nodes));
+  for (std::size_t i = 0; i < nodes->size(); ++i) patch.nodes.push_back(node_from_json((*nodes)[i], i));
+  if (const json* edges = member(value, "edges")) {
+    if (!edges->is_array()) invalid("edges: expected an array, " + got(*edges));
+    for (std::size_t i = 0; i < edges->size(); ++i) patch.edges.push_back(edge_from_json((*edges)[i], i));
+  }
+  return patch;
+}
+
+namespace {
+
+json parse_json_text(std::string_view text) {
   try {
-    value = json::parse(text.begin(), text.end());
+    return json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     throw GraphError(GraphErrorKind::malformed_json,
                      "malformed JSON at byte " + std::to_string(e.byte) + ": " + parse_error_detail(e));
   }
-  return graph_from_json(value);
 }
+
+}  // namespace
+
+Graph parse_graph(std::string_view text) { return graph_from_json(parse_json_text(text)); }
+
+GraphPatch parse_patch(std::string_view text) { return patch_from_json(parse_json_text(text)); }
 
 json to_json(const NodeSpec& node) {
   json metadata = json::object();
@@ -222,14 +244,21 @@ json to_json(const NodeSpec& node) {
   return out;
 }
 
-json to_json(const Graph& graph) {
-  json nodes = json::array();
-  for (const NodeSpec& node : graph.nodes) nodes.push_back(to_json(node));
-  json edges = json::array();
-  for (const Edge& edge : graph.edges)
-    edges.push_back(json{{"source", edge.source}, {"destination", edge.destination}});
-  return json{{"nodes", std::move(nodes)}, {"edges", std::move(edges)}};
+namespace {
+
+json nodes_and_edges(const std::vector<NodeSpec>& nodes, const std::vector<Edge>& edges) {
+  json node_list = json::array();
+  for (const NodeSpec& node : nodes) node_list.push_back(to_json(node));
+  json edge_list = json::array();
+  for (const Edge& edge : edges) edge_list.push_back(json{{"source", edge.source}, {"destination", edge.destination}});
+  return json{{"nodes", std::move(node_list)}, {"edges", std::move(edge_list)}};
 }
+
+}  // namespace
+
+json to_json(const Graph& graph) { return nodes_and_edges(graph.nodes, graph.edges); }
+
+json to_json(const GraphPatch& patch) { return nodes_and_edges(patch.nodes, patch.edges); }
 
 const std::vector<std::string>& graph_json_fields(std::string_view message) {
   static const std::vector<std::string> graph_spec{"nodes", "edges"};
@@ -239,7 +268,7 @@ const std::vector<std::string>& graph_json_fields(std::string_view message) {
   static const std::vector<std::string> metadata_value{"values"};
   static const std::vector<std::string> retry_policy{"max_attempts", "backoff"};
   static const std::vector<std::string> backoff{"initial_delay_seconds", "multiplier", "max_delay_seconds"};
-  if (message == "GraphSpec") return graph_spec;
+  if (message == "GraphSpec" || message == "GraphPatch") return graph_spec;
   if (message == "Node") return node;
   if (message == "Edge") return edge;
   if (message == "MetadataValue") return metadata_value;

@@ -67,12 +67,12 @@ TEST(ProtoContract, DeclaresTheGraphPackage) {
 TEST(ProtoContract, DeclaresExactlyTheMessagesTheParserReads) {
   std::vector<std::string> names;
   for (const auto& [name, body] : blocks(proto_without_comments(), "message")) names.push_back(name);
-  EXPECT_THAT(names, UnorderedElementsAre("GraphSpec", "Node", "Edge", "MetadataValue", "RetryPolicy", "Backoff"));
+  EXPECT_THAT(names, UnorderedElementsAre("GraphSpec", "GraphPatch", "Node", "Edge", "MetadataValue", "RetryPolicy", "Backoff"));
 }
 
 TEST(ProtoContract, EachMessageHasExactlyTheFieldsTheParserAccepts) {
   const auto messages = blocks(proto_without_comments(), "message");
-  for (const char* message : {"GraphSpec", "Node", "Edge", "MetadataValue", "RetryPolicy", "Backoff"}) {
+  for (const char* message : {"GraphSpec", "GraphPatch", "Node", "Edge", "MetadataValue", "RetryPolicy", "Backoff"}) {
     SCOPED_TRACE(message);
     ASSERT_EQ(messages.count(message), 1u);
     EXPECT_EQ(field_names(messages.at(message)), graph_json_fields(message));
