@@ -39,7 +39,8 @@ CREATE TYPE adagio.attempt_conclusion AS ENUM ('success', 'fail', 'error');
 CREATE TYPE adagio.agent_status AS ENUM ('active', 'stopped', 'gone');
 CREATE TYPE adagio.event_kind AS ENUM (
   'run_started', 'node_ready', 'node_claimed', 'attempt_finished', 'node_retried',
-  'node_orphaned', 'node_never_reached', 'run_completed', 'run_cancelled', 'run_retried', 'node_decided');
+  'node_orphaned', 'node_never_reached', 'run_completed', 'run_cancelled', 'run_retried', 'node_decided',
+  'run_patched');
 
 -- Tables ----------------------------------------------------------------------------------------
 
@@ -209,6 +210,23 @@ CREATE VIEW adagio.edges AS
   FROM adagio.runs r
   JOIN adagio.graphs g ON g.id = r.graph_id
   CROSS JOIN LATERAL jsonb_to_recordset(coalesce(g.graph -> 'edges', '[]')) AS e(source text, destination text);
+
+-- Every patch applied to a run, in order (adagio.patch_run(), patch_run_from_node()): what it
+-- added, the graph the run had after it, and who sent it. The run's graph is its first graph plus
+-- these. A patch from a node's claim names the node: the same patch from the same node again (its
+-- attempt run once more after its worker died) is that patch, not a new one.
+CREATE TABLE adagio.run_patches (
+  run_id      bigint NOT NULL,              -- runs.id (see nodes.run_id)
+  number      int NOT NULL,                 -- 1 for a run's first patch
+  patch       jsonb NOT NULL,               -- canonical GraphPatch, as applied
+  nodes       jsonb NOT NULL,               -- the names it added, in the order they were placed
+  graph_id    bigint NOT NULL,              -- the run's graph after it
+  node        text,                         -- the patching node, for a patch from a claim
+  agent_id    bigint,                       -- that claim's agent
+  patched_by  name NOT NULL DEFAULT session_user,
+  at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (run_id, number)
+);
 
 -- Every attempt that did not succeed (concluded fail or error, by the function or by the
 -- engine), kept after the node finishes. A successful attempt ends its node, and the node's row
@@ -792,6 +810,19 @@ CREATE FUNCTION adagio.reject(run_id bigint, node text, reason text DEFAULT NULL
 COMMENT ON FUNCTION adagio.reject(bigint, text, text, int) IS
   'Rejects an open approval gate: a fail attempt, with the reason as its output; the gate''s retry policy decides what follows.';
 
+-- Patches: nodes added to a running run, with edges that end at them (extension/src/patch_run.cpp).
+CREATE FUNCTION adagio.patch_run(run_id bigint, patch jsonb) RETURNS jsonb
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_patch_run';
+COMMENT ON FUNCTION adagio.patch_run(bigint, jsonb) IS
+  'Adds the patch''s nodes, and its edges (each ending at one of them), to a running run; returns the patch''s number and the nodes added.';
+
+CREATE FUNCTION adagio.patch_run_from_node(claim_token uuid, patch jsonb) RETURNS jsonb
+  LANGUAGE c SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS 'MODULE_PATHNAME', 'adagio_patch_run_from_node';
+COMMENT ON FUNCTION adagio.patch_run_from_node(uuid, jsonb) IS
+  'patch_run() for the run of a held claim, from the function that claim runs; the same patch from the same node again is the one already applied.';
+
 -- What waits for a decision (opened_at: oldest first), with the deadline of gates that have one.
 CREATE VIEW adagio.open_gates AS
   SELECT n.run_id, n.name AS node, r.workflow_name, n.ready_at AS opened_at,
@@ -830,13 +861,14 @@ BEGIN
     RETURNING r.id),
   nodes_gone AS (DELETE FROM adagio.nodes n WHERE n.run_id IN (SELECT id FROM gone)),
   attempts_gone AS (DELETE FROM adagio.failed_attempts a WHERE a.run_id IN (SELECT id FROM gone)),
-  events_gone AS (DELETE FROM adagio.events v WHERE v.run_id IN (SELECT id FROM gone))
+  events_gone AS (DELETE FROM adagio.events v WHERE v.run_id IN (SELECT id FROM gone)),
+  patches_gone AS (DELETE FROM adagio.run_patches p WHERE p.run_id IN (SELECT id FROM gone))
   SELECT count(*) INTO purged FROM gone;
   RETURN purged;
 END
 $$;
 COMMENT ON FUNCTION adagio.purge_runs(interval, int) IS
-  'Deletes finished runs (with their nodes, attempts and events) that finished longer ago than older_than, oldest first and at most max_runs of them (NULL: all); returns how many.';
+  'Deletes finished runs (with their nodes, attempts, events and patches) that finished longer ago than older_than, oldest first and at most max_runs of them (NULL: all); returns how many.';
 
 -- Timeline --------------------------------------------------------------------------------------
 
@@ -1209,14 +1241,15 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
   adagio.complete(uuid, text, text), adagio.complete_many(uuid[], text[], text[]),
   adagio.complete_and_claim(bigint, int, uuid[], text[], text[], interval),
   adagio.heartbeat(bigint, uuid[], interval),
-  adagio.deregister_agent(bigint)
+  adagio.deregister_agent(bigint), adagio.patch_run_from_node(uuid, jsonb)
   TO adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text, int),
   adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text, int),
   adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text, int),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint),
-  adagio.approve(bigint, text, text, int), adagio.reject(bigint, text, text, int)
+  adagio.approve(bigint, text, text, int), adagio.reject(bigint, text, text, int),
+  adagio.patch_run(bigint, jsonb)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.
 -- sweep() is for the background worker (a superuser) or a pg_cron job; grant it explicitly if

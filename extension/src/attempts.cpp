@@ -9,14 +9,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace adagio::pg {
 namespace {
 
-// Marks every node downstream of `node` never reached; returns how many.
-long long mark_never_reached(SpiSession& spi, const HeldNode& node) {
-  const std::vector<std::string> names = stored_graph(spi, node.graph_id).descendants(node.name);
+// Marks the nodes `names` (downstream of `node`) never reached, those still waiting; returns how
+// many.
+long long mark_never_reached(SpiSession& spi, const HeldNode& node, const std::vector<std::string>& names) {
   if (names.empty()) return 0;
   auto rows = spi.query(
       "WITH marked AS ("
@@ -99,17 +100,30 @@ AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const Attem
       "UPDATE adagio.nodes SET state = 'completed', conclusion = $2::adagio.node_conclusion, output = $3,"
       " claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp() WHERE id = $1::bigint",
       {node.node_id, conclusion_name, report.output});
-  const long long finished = 1 + mark_never_reached(spi, node);  // all without success
+  const std::vector<std::string> below = stored_graph(spi, node.graph_id).descendants(node.name);
+  const long long finished = 1 + mark_never_reached(spi, node, below);  // all without success
   result.outcome = "failed";
   // Last, so the run row (shared by every node of the run) stays locked as briefly as possible.
-  auto run = spi.query(
-      "UPDATE adagio.runs SET nodes_remaining = nodes_remaining - $2::int, nodes_failed = nodes_failed + $2::int,"
-      "   status = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'completed' ELSE status END,"
-      "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'failed'::adagio.run_conclusion"
-      "     ELSE conclusion END,"
-      "   finished_at = CASE WHEN nodes_remaining = $2::int THEN now() ELSE finished_at END"
-      " WHERE id = $1::bigint RETURNING status, conclusion, concurrency_key IS NOT NULL",
-      {node.run_id, std::to_string(finished)});
+  const auto count_down = [&](long long nodes) {
+    return spi.query(
+        "UPDATE adagio.runs SET nodes_remaining = nodes_remaining - $2::int, nodes_failed = nodes_failed + $2::int,"
+        "   status = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'completed' ELSE status END,"
+        "   conclusion = CASE WHEN nodes_remaining = $2::int AND status <> 'cancelled' THEN 'failed'::adagio.run_conclusion"
+        "     ELSE conclusion END,"
+        "   finished_at = CASE WHEN nodes_remaining = $2::int THEN now() ELSE finished_at END"
+        " WHERE id = $1::bigint RETURNING status, conclusion, concurrency_key IS NOT NULL, graph_id",
+        {node.run_id, std::to_string(nodes)});
+  };
+  auto run = count_down(finished);
+  // A patch since this node's row was written may have added nodes below it (patch_run.cpp):
+  // they are never reached either. The run's row, locked now, has the newest graph.
+  if (run.at(0).integer(3) != node.graph_id) {
+    const std::vector<std::string> now_below = stored_graph(spi, run.at(0).integer(3)).descendants(node.name);
+    std::vector<std::string> added;
+    for (const std::string& name : now_below)
+      if (std::find(below.begin(), below.end(), name) == below.end()) added.push_back(name);
+    if (const long long more = mark_never_reached(spi, node, added)) run = count_down(more);
+  }
   result.run_status = run.at(0).text(0);
   result.run_conclusion = run.at(0)[1];
   if (result.run_status == "completed") {

@@ -1,0 +1,101 @@
+-- Patches: nodes, and edges that end at them, added to a run while it runs, by the function a
+-- claim runs (patch_run_from_node) or by an operator (patch_run). Reports of nodes written before
+-- a patch follow the edges it added.
+BEGIN;
+\ir helpers.psql
+SELECT plan(43);
+
+SELECT adagio.register_agent('fanner', '{debug}') AS agent \gset
+SELECT adagio.start_run('{"nodes":[{"name":"fetch","runtime":"debug"},{"name":"split","runtime":"debug"}],"edges":[{"source":"fetch","destination":"split"}]}') AS run \gset
+SELECT is(pg_temp.claim_names(:agent), 'fetch', 'the first node is claimed');
+SELECT is(adagio.complete(pg_temp.token_of(:run, 'fetch'), 'success', 'f1') ->> 'outcome', 'succeeded', 'and succeeds');
+SELECT is(pg_temp.claim_names(:agent), 'split', 'split is claimed');
+SELECT pg_temp.token_of(:run, 'split') AS split_token \gset
+SELECT graph_id AS first_graph FROM adagio.runs WHERE id = :run \gset
+
+-- split fans out over what it found: two parts after it, and a join after both (and after fetch).
+\set fan_out '{"nodes":[{"name":"part-1","runtime":"debug"},{"name":"part-2","runtime":"debug"},{"name":"join","runtime":"debug"}],"edges":[{"source":"split","destination":"part-1"},{"source":"split","destination":"part-2"},{"source":"part-1","destination":"join"},{"source":"part-2","destination":"join"},{"source":"fetch","destination":"join"}]}'
+SELECT is(adagio.patch_run_from_node(:'split_token', :'fan_out'),
+          format('{"run_id": %s, "patch": 1, "nodes": ["part-1", "part-2", "join"], "already_applied": false}', :run)::jsonb,
+          'split patches its own run: patch 1 adds three nodes');
+SELECT is(pg_temp.node_states(:run), 'fetch=completed/success join=waiting part-1=waiting part-2=waiting split=running',
+          'the added nodes wait for their upstream nodes');
+SELECT is((SELECT upstream_pending || ' ' || inputs::text FROM adagio.nodes WHERE run_id = :run AND name = 'join'),
+          '2 {"fetch": "f1"}', 'the join has fetch''s output already, and waits for the two parts');
+SELECT is((SELECT node_count || '/' || nodes_remaining FROM adagio.runs WHERE id = :run), '5/4', 'the run counts them');
+SELECT isnt((SELECT graph_id FROM adagio.runs WHERE id = :run), :first_graph::bigint, 'the run has a new graph');
+SELECT is((SELECT count(*)::int FROM adagio.edges WHERE run_id = :run), 6, 'the edges view shows the merged graph');
+SELECT is((SELECT string_agg(position::text, ',' ORDER BY position) FROM adagio.nodes WHERE run_id = :run), '0,1,2,3,4',
+          'the added nodes take the places after the run''s nodes, in order');
+SELECT is((SELECT number || ' ' || node || ' ' || (agent_id = :agent) || ' ' || patched_by FROM adagio.run_patches WHERE run_id = :run),
+          '1 split true ' || session_user, 'run_patches records the patch, its node, agent and login');
+SELECT is((SELECT detail FROM adagio.timeline(:run) WHERE kind = 'run_patched'),
+          jsonb_build_object('patch', 1, 'nodes', jsonb_build_array('part-1', 'part-2', 'join'), 'by', session_user::text),
+          'a run_patched event names the patch, its nodes and its sender');
+SELECT is((SELECT node FROM adagio.timeline(:run) WHERE kind = 'run_patched'), 'split', 'and the patching node');
+
+-- The same patch from the same node (an attempt run again) is the one already applied.
+SELECT is(adagio.patch_run_from_node(:'split_token', :'fan_out') ->> 'already_applied', 'true', 'a repeated patch is no new one');
+SELECT is((SELECT count(*)::int FROM adagio.nodes WHERE run_id = :run), 5, 'and adds nothing');
+
+-- split's row was written before the patch; its report follows the edges the patch added.
+SELECT is(adagio.complete(:'split_token', 'success', 'list') ->> 'run_status', 'running', 'split succeeds');
+SELECT is(pg_temp.node_states(:run), 'fetch=completed/success join=waiting part-1=ready part-2=ready split=completed/success',
+          'its added nodes are ready');
+SELECT is((SELECT inputs FROM adagio.nodes WHERE run_id = :run AND name = 'part-2'), '{"split": "list"}'::jsonb,
+          'with its output');
+SELECT is((SELECT string_agg(node, ' ' ORDER BY id) FROM adagio.timeline(:run) WHERE kind = 'node_ready' AND node LIKE 'part-%'),
+          'part-1 part-2', 'each with its node_ready event');
+SELECT is(pg_temp.claim_names(:agent), 'part-1,part-2', 'workers claim them');
+SELECT is(adagio.complete_many(ARRAY[pg_temp.token_of(:run, 'part-1'), pg_temp.token_of(:run, 'part-2')],
+                               '{success,success}', '{p1,p2}') ->> 'succeeded', '2', 'both succeed');
+SELECT is((SELECT state || ' ' || inputs::text FROM adagio.nodes WHERE run_id = :run AND name = 'join'),
+          'ready {"fetch": "f1", "part-1": "p1", "part-2": "p2"}', 'the join is ready with every output');
+SELECT is(pg_temp.claim_names(:agent), 'join', 'and claimed');
+SELECT is(adagio.complete(pg_temp.token_of(:run, 'join'), 'success') ->> 'run_conclusion', 'success', 'the run succeeds with them');
+
+-- Refusals: nothing is written.
+SELECT count(*) AS nodes_before FROM adagio.nodes \gset
+SELECT count(*) AS graphs_before FROM adagio.graphs \gset
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"late","runtime":"debug"}]}')$$, :run), '55000',
+  'run ' || :run || ' is completed', 'a finished run takes no patch');
+SELECT throws_ok($$SELECT adagio.patch_run(0, '{"nodes":[{"name":"x","runtime":"debug"}]}')$$, '42704', 'run 0 does not exist',
+  'an unknown run');
+SELECT throws_ok(format('SELECT adagio.patch_run(%s, NULL)', :run), '22004', 'patch must not be NULL', 'a NULL patch');
+SELECT throws_ok(format('SELECT adagio.patch_run_from_node(%L, %L)', :'split_token', '{"nodes":[{"name":"more","runtime":"debug"}]}'),
+  '55000', 'claim ' || :'split_token' || ' is no longer held', 'a claim no longer held cannot patch');
+
+SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"}]}') AS run2 \gset
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"b","runtime":"debug"}]}')$$, :run2), '22023',
+  'invalid patch: nodes[0]: the run already has a node "b"', 'a name the run has');
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"c","runtime":"debug"}],"edges":[{"source":"c","destination":"b"}]}')$$, :run2),
+  '22023', 'invalid patch: edges[0] c -> b: destination "b" is already in the run (a patch adds edges only to the nodes it adds)',
+  'an edge into a node the run has');
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"c","runtime":"debug"}],"edges":[{"source":"zz","destination":"c"}]}')$$, :run2),
+  '22023', 'invalid patch: edges[0] zz -> c: source "zz" is not a node', 'an edge from nowhere');
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"c","runtime":"debug"}],"what":1}')$$, :run2),
+  '22023', NULL, 'a field GraphPatch does not have');
+SELECT is((SELECT count(*) FROM adagio.nodes) || ' ' || (SELECT count(*) FROM adagio.graphs), :nodes_before + 2 || ' ' || :graphs_before + 1,
+          'refused patches left no nodes and no graphs behind');
+
+-- A node added without edges is ready at once; an operator's patch names no node.
+SELECT is(adagio.patch_run(:run2, '{"nodes":[{"name":"audit","runtime":"debug"},{"name":"sign-off","runtime":"approval"}]}') ->> 'patch', '1',
+          'an operator patches a run');
+SELECT is(pg_temp.node_states(:run2), 'a=ready audit=ready b=waiting sign-off=ready', 'nodes without edges are ready');
+SELECT is((SELECT count(*)::int FROM adagio.open_gates WHERE run_id = :run2 AND node = 'sign-off'), 1, 'an added gate is open');
+SELECT is((SELECT node IS NULL AND agent_id IS NULL FROM adagio.run_patches WHERE run_id = :run2), true, 'no node, no agent');
+
+-- A node that failed for good never runs what a patch put after it: refused once it failed,
+-- never reached if it fails after the patch.
+SELECT is(pg_temp.claim_names(:agent), 'a,audit', 'a and audit are claimed');
+SELECT is(adagio.patch_run(:run2, '{"nodes":[{"name":"c","runtime":"debug"},{"name":"d","runtime":"debug"}],"edges":[{"source":"a","destination":"c"},{"source":"c","destination":"d"}]}') ->> 'patch',
+          '2', 'a patch adds c after the running a, and d after c');
+SELECT is(adagio.complete(pg_temp.token_of(:run2, 'a'), 'fail', 'broken') ->> 'outcome', 'failed', 'a fails, with no retry');
+SELECT is(pg_temp.node_states(:run2), 'a=completed/fail audit=running b=completed/never_reached c=completed/never_reached d=completed/never_reached sign-off=ready',
+          'what the patch put after it is never reached too');
+SELECT is((SELECT nodes_remaining || '/' || nodes_failed FROM adagio.runs WHERE id = :run2), '2/4', 'and counted');
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"e","runtime":"debug"}],"edges":[{"source":"a","destination":"e"}]}')$$, :run2),
+  '55000', 'node "a" of run ' || :run2 || ' concluded fail', 'no edge from a node that failed');
+
+SELECT * FROM finish();
+ROLLBACK;
