@@ -46,6 +46,20 @@ TEST(WorkerDebug, OutputOverride) {
   EXPECT_EQ(r.output, "custom text");
 }
 
+TEST(WorkerDebug, PatchComesWithASuccessOnly) {
+  const std::string patch = R"({"nodes": [{"name": "more", "runtime": "debug"}]})";
+  Result r = run_debug(debug_task({{"patch", {patch}}}));
+  EXPECT_EQ(r.conclusion, Conclusion::success);
+  ASSERT_TRUE(r.patch.has_value());
+  EXPECT_EQ((*r.patch)["nodes"][0]["name"], "more");
+  r = run_debug(debug_task({{"patch", {patch}}, {"conclusion", {"fail"}}}));
+  EXPECT_FALSE(r.patch.has_value());
+  r = run_debug(debug_task({{"patch", {"[1, 2]"}}}));
+  EXPECT_EQ(r.conclusion, Conclusion::error);
+  EXPECT_TRUE(contains(r.output, "metadata \"patch\" is not a JSON object")) << r.output;
+  EXPECT_FALSE(run_debug(debug_task()).patch.has_value());
+}
+
 TEST(WorkerDebug, CertainChanceWins) {
   Result r = run_debug(debug_task({{"chances", {"1.0 fail"}}}));
   EXPECT_EQ(r.conclusion, Conclusion::fail);

@@ -145,6 +145,13 @@ Result run_debug(const Task& task) {
     output = std::move(joined);
   }
 
+  std::optional<nlohmann::json> patch;
+  if (auto* v = values(task, "patch"); v && !v->empty()) {
+    if (v->size() != 1) return bad("metadata \"patch\" must have one value");
+    patch = nlohmann::json::parse(v->front(), nullptr, false);
+    if (patch->is_discarded() || !patch->is_object()) return bad("metadata \"patch\" is not a JSON object");
+  }
+
   // Sleep in small steps so that cancellation is noticed.
   if (sleep.count() > 0) {
     using clock = std::chrono::steady_clock;
@@ -166,7 +173,9 @@ Result run_debug(const Task& task) {
       break;
     }
   }
-  return Result{conclusion, output ? *output : std::string("debug: ") + to_string(conclusion)};
+  Result result{conclusion, output ? *output : std::string("debug: ") + to_string(conclusion), std::nullopt};
+  if (conclusion == Conclusion::success) result.patch = std::move(patch);
+  return result;
 }
 
 }  // namespace adagio::worker

@@ -240,6 +240,9 @@ class Worker::Impl {
   void force_shutdown(clock::time_point now, const std::string& why);
   void collect_done();
   void enforce_timeouts(clock::time_point now);
+  // A success's patch to its run, applied before the success is reported; a refusal turns the
+  // result into an error, a claim found no longer held marks `f` lost.
+  void apply_patch(const std::string& token, InFlight& f, Result& r);
   void receive_notifications();
   void maybe_claim(clock::time_point now);
   // `claims`: a claim array, as adagio.claim() and adagio.complete_and_claim() hand them out.
@@ -317,6 +320,7 @@ void Worker::Impl::connect(clock::time_point now) {
                     "SELECT adagio.complete_and_claim($4::bigint, $5::int, $1::uuid[], $2::text[], $3::text[])::text");
     s->conn.prepare("adagio_heartbeat", "SELECT adagio.heartbeat($1::bigint, $2::uuid[])::text");
     s->conn.prepare("adagio_deregister", "SELECT adagio.deregister_agent($1::bigint)");
+    s->conn.prepare("adagio_patch_run_from_node", "SELECT adagio.patch_run_from_node($1::uuid, $2::jsonb)::text");
     // notification_receiver issues LISTEN "<channel>" (quoted identifier).
     for (const auto& rt : opt_.runtimes)
       s->listeners.push_back(std::make_unique<Listener>(s->conn, "adagio.ready." + rt, notified_));
@@ -752,6 +756,7 @@ void Worker::Impl::collect_done() {
       r = Result{Conclusion::error, "timed out after " + std::to_string(f.timeout->count()) + " s (timeout_seconds)"};
     log::info("finished run ", f.run_id, " node ", f.node, ": ", to_string(r.conclusion), " in ", d.elapsed.count(),
               " ms");
+    if (!f.lost && r.conclusion == Conclusion::success && r.patch) apply_patch(d.token, f, r);
     if (f.lost) {
       log::warn("dropping result of run ", f.run_id, " node ", f.node, ": claim no longer held");
     } else {
@@ -759,6 +764,39 @@ void Worker::Impl::collect_done() {
     }
     inflight_.erase(it);
     last_activity_ = clock::now();
+  }
+}
+
+// Applied at once, on the dispatcher's connection: patches are rare, and the report that follows
+// must find the added nodes in place. The same patch from the same node is applied once (the
+// engine returns the earlier one), so an attempt run again after a lost answer patches safely.
+void Worker::Impl::apply_patch(const std::string& token, InFlight& f, Result& r) {
+  const auto refuse = [&](const std::string& why) {
+    log::warn("patch of run ", f.run_id, " node ", f.node, " not applied: ", why);
+    r = Result{Conclusion::error, "worker: patch not applied: " + why};
+  };
+  if (!db_) return refuse("not connected to the database");
+  try {
+    pqxx::nontransaction tx(db_->conn);
+    const auto res = tx.exec_prepared("adagio_patch_run_from_node", token, r.patch->dump());
+    tx.commit();
+    const json applied = json::parse(res[0][0].c_str());
+    log::info("patched run ", f.run_id, " from node ", f.node, ": patch ", applied.value("patch", 0), " adds ",
+              applied.value("nodes", json::array()).dump(), applied.value("already_applied", false) ? " (already applied)" : "");
+    r.patch.reset();
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = sqlstate_of(e);
+    if (state == "55000" && std::string(e.what()).find("is no longer held") != std::string::npos) {
+      f.lost = true;
+      return;
+    }
+    if (is_connection_sqlstate(state)) connection_lost("patch_run_from_node", e.what());
+    refuse(first_line(e.what()) + " (SQLSTATE " + state + ")");
+  } catch (const pqxx::failure& e) {
+    connection_lost("patch_run_from_node", e.what());
+    refuse(first_line(e.what()));
+  } catch (const std::exception& e) {
+    refuse(e.what());
   }
 }
 

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace adagio::worker {
@@ -46,8 +47,17 @@ struct Task {
 
 /// What a function returns.
 struct Result {
+  Result() = default;
+  Result(Conclusion c, std::string out, std::optional<nlohmann::json> patch_ = std::nullopt)
+      : conclusion(c), output(std::move(out)), patch(std::move(patch_)) {}
+
   Conclusion conclusion = Conclusion::success;
   std::string output;
+  /// With a success: nodes (and edges that end at them) to add to this node's run, as the JSON
+  /// of proto GraphPatch, e.g. one node per item found, each after this node. The worker applies
+  /// it (adagio.patch_run_from_node()) before it reports the success; a patch the engine refuses
+  /// turns the attempt into an error naming why. Ignored with any other conclusion.
+  std::optional<nlohmann::json> patch;
 };
 
 /// A runtime implementation. Throwing from it reports the attempt as

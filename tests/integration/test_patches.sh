@@ -1,0 +1,56 @@
+# Patches with real workers: a node's function adds nodes to its own run (here the debug runtime's
+# "patch" metadata: a fan-out of three parts and a join), the worker applies the patch before it
+# reports the success, and the added nodes run on whichever worker claims them. A patch the
+# engine refuses turns the attempt into an error that names why.
+source "$(dirname "$0")/lib.sh"
+
+start_worker patcher-1 --runtimes debug --poll-interval 0.2 --concurrency 2
+start_worker patcher-2 --runtimes debug --poll-interval 0.2 --concurrency 2
+
+fan_out='{"nodes":[{"name":"part-1","runtime":"debug","metadata":{"output":"p1","sleep":"200ms"}},
+                   {"name":"part-2","runtime":"debug","metadata":{"output":"p2","sleep":"200ms"}},
+                   {"name":"part-3","runtime":"debug","metadata":{"output":"p3","sleep":"200ms"}},
+                   {"name":"join","runtime":"debug","metadata":{"output":"joined"}}],
+          "edges":[{"source":"split","destination":"part-1"},{"source":"split","destination":"part-2"},
+                   {"source":"split","destination":"part-3"},{"source":"part-1","destination":"join"},
+                   {"source":"part-2","destination":"join"},{"source":"part-3","destination":"join"}]}'
+# The patch travels as the text of split's "patch" metadata value.
+run=$(sql -v patch="$fan_out" <<'SQL'
+SELECT adagio.start_run(jsonb_build_object(
+  'nodes', jsonb_build_array(
+    jsonb_build_object('name', 'fetch', 'runtime', 'debug', 'metadata', jsonb_build_object('output', 'items')),
+    jsonb_build_object('name', 'split', 'runtime', 'debug',
+                       'metadata', jsonb_build_object('output', 'three parts', 'patch', (:'patch')::jsonb::text))),
+  'edges', jsonb_build_array(jsonb_build_object('source', 'fetch', 'destination', 'split'))))
+SQL
+)
+expect_eq "$(wait_run "$run" 30)" success "the run with a fan-out added by its split node succeeded"
+expect_eq "$(sql -c "SELECT string_agg(name || '=' || conclusion, ' ' ORDER BY position) FROM adagio.nodes WHERE run_id = $run")" \
+  "fetch=success split=success part-1=success part-2=success part-3=success join=success" "every added node ran"
+expect_eq "$(sql -c "SELECT inputs FROM adagio.nodes WHERE run_id = $run AND name = 'join'")" \
+  '{"part-1": "p1", "part-2": "p2", "part-3": "p3"}' "the join got every part's output"
+expect_eq "$(sql -c "SELECT inputs ->> 'split' FROM adagio.nodes WHERE run_id = $run AND name = 'part-2'")" \
+  "three parts" "each part got split's output"
+expect_eq "$(sql -c "SELECT number || ' ' || node FROM adagio.run_patches WHERE run_id = $run")" "1 split" \
+  "run_patches names the patch and the node that sent it"
+expect_eq "$(sql -c "SELECT (SELECT id FROM adagio.events WHERE run_id = $run AND kind = 'run_patched')
+                          < (SELECT id FROM adagio.events WHERE run_id = $run AND kind = 'attempt_finished' AND node = 'split')")" t \
+  "the patch was applied before split's success was reported"
+
+# A refused patch: an edge into a node the run already has.
+bad='{"nodes":[{"name":"x","runtime":"debug"}],"edges":[{"source":"x","destination":"after"}]}'
+run=$(sql -v patch="$bad" <<'SQL'
+SELECT adagio.start_run(jsonb_build_object(
+  'nodes', jsonb_build_array(
+    jsonb_build_object('name', 'patcher', 'runtime', 'debug', 'metadata', jsonb_build_object('patch', :'patch')),
+    jsonb_build_object('name', 'after', 'runtime', 'debug')),
+  'edges', jsonb_build_array(jsonb_build_object('source', 'patcher', 'destination', 'after'))))
+SQL
+)
+expect_eq "$(wait_run "$run" 30)" failed "a run whose node sends a refused patch fails (no retry)"
+output=$(sql -c "SELECT a.output FROM adagio.attempts a JOIN adagio.nodes n ON n.id = a.node_id WHERE n.run_id = $run AND n.name = 'patcher'")
+case "$output" in
+  "worker: patch not applied: invalid patch: edges[0] x -> after: destination \"after\" is already in the run"*) pass "the attempt is an error naming why: $output" ;;
+  *) fail "unexpected attempt output: $output" ;;
+esac
+expect_eq "$(sql -c "SELECT count(*) FROM adagio.nodes WHERE run_id = $run")" 2 "and nothing was added"
