@@ -1,4 +1,4 @@
-// adagio run start|ls|show|cancel|retry
+// adagio run start|ls|show|patch|cancel|retry
 #include "adagio/cli/duration.hpp"
 #include "adagio/cli/run_render.hpp"
 #include "adagio/cli/table.hpp"
@@ -237,7 +237,7 @@ CLI::Option* add_run_id(CLI::App* command, long long& run_id) {
 }  // namespace
 
 void add_run_commands(CLI::App& app, Context& context) {
-  auto* run = app.add_subcommand("run", "start, list, show, cancel and retry runs");
+  auto* run = app.add_subcommand("run", "start, list, show, patch, cancel and retry runs");
   run->require_subcommand(1);
 
   auto start_options = std::make_shared<StartOptions>();
@@ -292,6 +292,25 @@ void add_run_commands(CLI::App& app, Context& context) {
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json", "dot", "mermaid"}));
   show->callback([&context, show_id, show_format] { context.exit_code = show_run(context, *show_id, *show_format); });
+
+  auto patch_id = std::make_shared<long long>(0);
+  auto patch_file = std::make_shared<std::string>();
+  auto* patch = run->add_subcommand(
+      "patch", "add nodes, and edges that end at them, to a running run (a GraphPatch JSON file, - for stdin)");
+  add_run_id(patch, *patch_id);
+  patch->add_option("FILE", *patch_file, "the patch: {\"nodes\": [...], \"edges\": [...]}, - for stdin")->required();
+  patch->callback([&context, patch_id, patch_file] {
+    const std::string text = read_file_or_stdin(*patch_file);
+    if (json::parse(text, nullptr, false).is_discarded())
+      throw CliError(exit_code::invalid_input, (*patch_file == "-" ? std::string("standard input") : *patch_file) + " is not JSON");
+    auto connection = context.connect();
+    pqxx::nontransaction tx(*connection);
+    const json r = json::parse(
+        tx.exec_params("SELECT adagio.patch_run($1, $2::jsonb)::text", *patch_id, text)[0][0].as<std::string>());
+    std::string added;
+    for (const json& name : r.value("nodes", json::array())) added += (added.empty() ? "" : ", ") + name.get<std::string>();
+    std::cout << "run " << *patch_id << " patched (patch " << r.value("patch", 0) << "): added " << added << "\n";
+  });
 
   auto cancel_id = std::make_shared<long long>(0);
   auto* cancel = run->add_subcommand("cancel", "cancel a run: unfinished nodes stop, running work is told at its next heartbeat");

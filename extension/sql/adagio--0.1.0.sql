@@ -1131,7 +1131,10 @@ BEGIN
               FROM adagio.nodes n LEFT JOIN upstream u ON u.destination = n.name WHERE n.run_id = r.id),
     'edges', coalesce((SELECT jsonb_agg(jsonb_build_object('source', e.source, 'destination', e.destination)
                                ORDER BY e.source, e.destination)
-                       FROM edge e), '[]'::jsonb))
+                       FROM edge e), '[]'::jsonb),
+    'patches', coalesce((SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('patch', p.number, 'nodes', p.nodes,
+                                  'node', p.node, 'agent_id', p.agent_id, 'by', p.patched_by, 'at', p.at)) ORDER BY p.number)
+                         FROM adagio.run_patches p WHERE p.run_id = r.id), '[]'::jsonb))
   INTO doc
   FROM adagio.runs r WHERE r.id = inspect_run.run_id;
   IF doc IS NULL THEN

@@ -54,3 +54,21 @@ case "$output" in
   *) fail "unexpected attempt output: $output" ;;
 esac
 expect_eq "$(sql -c "SELECT count(*) FROM adagio.nodes WHERE run_id = $run")" 2 "and nothing was added"
+
+# An operator's patch from the CLI: a node after one that is still running, while it runs.
+adagio="$root/build/cli/adagio"
+run=$(sql -c "SELECT adagio.start_run('{\"nodes\":[{\"name\":\"long\",\"runtime\":\"debug\",\"metadata\":{\"sleep\":\"2s\",\"output\":\"done\"}}]}')")
+wait_for 20 "SELECT state FROM adagio.nodes WHERE run_id = $run AND name = 'long'" running
+echo '{"nodes":[{"name":"notify","runtime":"debug","metadata":{"output":"sent"}}],"edges":[{"source":"long","destination":"notify"}]}' \
+  | "$adagio" run patch "$run" - >"$artifacts/patch-out"
+expect_eq "$(cat "$artifacts/patch-out")" "run $run patched (patch 1): added notify" "adagio run patch adds a node after the running one"
+expect_eq "$(wait_run "$run" 30)" success "the run finished with it"
+expect_eq "$(sql -c "SELECT state || ' ' || (inputs ->> 'long') FROM adagio.nodes WHERE run_id = $run AND name = 'notify'")" \
+  "completed done" "the added node ran after the running one, with its output"
+set +e
+echo '{"nodes":[{"name":"late","runtime":"debug"}]}' | "$adagio" run patch "$run" - 2>"$artifacts/patch-err"
+code=$?
+set -e
+expect_eq "$code" 5 "patching a finished run exits 5 (wrong state)"
+grep -q "run $run is completed" "$artifacts/patch-err" || fail "the refusal should say the run is completed: $(cat "$artifacts/patch-err")"
+pass "and says why"

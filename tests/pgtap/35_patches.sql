@@ -3,7 +3,7 @@
 -- a patch follow the edges it added.
 BEGIN;
 \ir helpers.psql
-SELECT plan(43);
+SELECT plan(44);
 
 SELECT adagio.register_agent('fanner', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"fetch","runtime":"debug"},{"name":"split","runtime":"debug"}],"edges":[{"source":"fetch","destination":"split"}]}') AS run \gset
@@ -33,6 +33,9 @@ SELECT is((SELECT detail FROM adagio.timeline(:run) WHERE kind = 'run_patched'),
           jsonb_build_object('patch', 1, 'nodes', jsonb_build_array('part-1', 'part-2', 'join'), 'by', session_user::text),
           'a run_patched event names the patch, its nodes and its sender');
 SELECT is((SELECT node FROM adagio.timeline(:run) WHERE kind = 'run_patched'), 'split', 'and the patching node');
+SELECT is(((adagio.inspect_run(:run) -> 'patches') -> 0) - 'at' - 'agent_id',
+          jsonb_build_object('patch', 1, 'nodes', jsonb_build_array('part-1', 'part-2', 'join'), 'node', 'split', 'by', session_user::text),
+          'inspect_run() lists the run''s patches');
 
 -- The same patch from the same node (an attempt run again) is the one already applied.
 SELECT is(adagio.patch_run_from_node(:'split_token', :'fan_out') ->> 'already_applied', 'true', 'a repeated patch is no new one');
