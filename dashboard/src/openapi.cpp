@@ -61,10 +61,13 @@ const std::string& openapi_document() {
         "queued_behind": {"type": "integer", "description": "runs of its key that must end before it may start (0: it may run)"},
         "created_at": {"type": "string"}, "started_at": {"type": "string", "nullable": true}, "finished_at": {"type": "string", "nullable": true},
         "nodes": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
-        "edges": {"type": "array", "items": {"type": "object", "properties": {"source": {"type": "string"}, "destination": {"type": "string"}}}}}},
+        "edges": {"type": "array", "items": {"type": "object", "properties": {"source": {"type": "string"}, "destination": {"type": "string"}}}},
+        "patches": {"type": "array", "description": "nodes added while the run ran (adagio.patch_run()), in order", "items": {"type": "object", "properties": {
+          "patch": {"type": "integer"}, "nodes": {"type": "array", "items": {"type": "string"}}, "node": {"type": "string", "description": "the node whose function sent it, if one did"},
+          "agent_id": {"type": "integer"}, "by": {"type": "string"}, "at": {"type": "string"}}}}}},
       "Event": {"type": "object", "properties": {
         "id": {"type": "integer"}, "run_id": {"type": "integer"}, "node": {"type": "string", "nullable": true},
-        "kind": {"type": "string", "enum": ["run_started", "node_ready", "node_claimed", "attempt_finished", "node_retried", "node_orphaned", "node_never_reached", "run_completed", "run_cancelled", "run_retried", "node_decided"]},
+        "kind": {"type": "string", "enum": ["run_started", "node_ready", "node_claimed", "attempt_finished", "node_retried", "node_orphaned", "node_never_reached", "run_completed", "run_cancelled", "run_retried", "node_decided", "run_patched"]},
         "agent_id": {"type": "integer", "nullable": true}, "agent": {"type": "string", "nullable": true},
         "attempt": {"type": "integer", "nullable": true}, "detail": {"type": "object", "nullable": true}, "at": {"type": "string"}}}
     },

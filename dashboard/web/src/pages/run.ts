@@ -80,6 +80,9 @@ const eventText: Record<string, (e: TimelineEvent) => string> = {
   run_cancelled: (e) => `run cancelled${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
   run_retried: (e) => `run retried${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
   node_decided: (e) => `${String(e.detail?.decision ?? 'decided')} by ${String(e.detail?.by ?? 'someone')}`,
+  run_patched: (e) => `patch ${String(e.detail?.patch ?? '')} added ${
+    Array.isArray(e.detail?.nodes) ? (e.detail.nodes as unknown[]).map(String).join(', ') : 'nodes'}${
+    e.node ? ` (sent by node ${e.node})` : ''} by ${String(e.detail?.by ?? 'someone')}`,
 };
 
 function timelineTable(events: TimelineEvent[], onNode: (name: string) => void): HTMLElement {
