@@ -4,42 +4,47 @@
 #include "graph_store.hpp"
 #include "notify.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <set>
 
 namespace adagio::pg {
 namespace {
 
-// A completed node's output to the nodes a patch added below it since its row was written (its
-// graph, "graph_id", against the run's, "run_graph_id"): what the main statement did for the
-// edges its node's graph has. Returns the runtimes of the nodes made ready.
-std::vector<std::string> pass_to_patched_nodes(SpiSession& spi, const nlohmann::json& done) {
-  const std::string node = done["node"];
-  const std::vector<std::string> before = stored_graph(spi, done["graph_id"].get<std::int64_t>()).downstream(node);
-  std::vector<Value> added;
-  for (const std::string& name : stored_graph(spi, done["run_graph_id"].get<std::int64_t>()).downstream(node))
-    if (std::find(before.begin(), before.end(), name) == before.end()) added.push_back(name);
-  if (added.empty()) return {};
-  const Value output = done["output"].is_null() ? Value() : Value(done["output"].get<std::string>());
+// The outputs of the nodes just completed in run `run_id` (by their claim tokens) to the nodes
+// patches added below them since their rows were written (the run's graph is `run_graph`, newer
+// than theirs): what the main statement did for the edges their own graph has. Rare: only runs
+// patched while these nodes waited or ran. Returns the runtimes of the nodes made ready.
+std::vector<std::string> pass_to_patched_nodes(SpiSession& spi, const std::string& run_id, std::int64_t run_graph,
+                                               const std::vector<Value>& tokens) {
   std::vector<std::string> ready;
-  for (const Row& row : spi.query(
-           "WITH target AS ("
-           "   SELECT id FROM adagio.nodes WHERE run_id = $1::bigint AND name = ANY ($2::text[]) AND state = 'waiting'"
-           "   ORDER BY id FOR UPDATE),"
-           " passed AS ("
-           "   UPDATE adagio.nodes d SET upstream_pending = d.upstream_pending - 1,"
-           "     inputs = d.inputs || jsonb_build_object($3::text, coalesce($4, '')),"
-           "     state = CASE WHEN d.upstream_pending = 1 THEN 'ready' ELSE d.state END,"
-           "     ready_at = CASE WHEN d.upstream_pending = 1 THEN clock_timestamp() ELSE d.ready_at END"
-           "   FROM target t WHERE d.id = t.id RETURNING d.name, d.state, d.position, d.runtime),"
-           " logged AS ("
-           "   INSERT INTO adagio.events (run_id, node, kind)"
-           "   SELECT $1::bigint, name, 'node_ready' FROM passed WHERE state = 'ready' ORDER BY position)"
-           " SELECT runtime FROM passed WHERE state = 'ready'",
-           {std::to_string(done["run_id"].get<std::int64_t>()), array_literal(added), node, output}))
-    ready.push_back(row.text(0));
+  for (const Row& done : spi.query(
+           "SELECT name, output, graph_id FROM adagio.nodes"
+           " WHERE id = ANY (ARRAY(SELECT adagio.claim_token_node(t) FROM unnest($2::uuid[]) t))"
+           "   AND run_id = $1::bigint AND success_token = ANY ($2::uuid[]) AND graph_id <> $3::bigint",
+           {run_id, array_literal(tokens), std::to_string(run_graph)})) {
+    const std::string node = done.text(0);
+    const std::vector<std::string> before = stored_graph(spi, done.integer(2)).downstream(node);
+    std::vector<Value> added;
+    for (const std::string& name : stored_graph(spi, run_graph).downstream(node))
+      if (std::find(before.begin(), before.end(), name) == before.end()) added.push_back(name);
+    if (added.empty()) continue;
+    for (const Row& row : spi.query(
+             "WITH target AS ("
+             "   SELECT id FROM adagio.nodes WHERE run_id = $1::bigint AND name = ANY ($2::text[]) AND state = 'waiting'"
+             "   ORDER BY id FOR UPDATE),"
+             " passed AS ("
+             "   UPDATE adagio.nodes d SET upstream_pending = d.upstream_pending - 1,"
+             "     inputs = d.inputs || jsonb_build_object($3::text, coalesce($4, '')),"
+             "     state = CASE WHEN d.upstream_pending = 1 THEN 'ready' ELSE d.state END,"
+             "     ready_at = CASE WHEN d.upstream_pending = 1 THEN clock_timestamp() ELSE d.ready_at END"
+             "   FROM target t WHERE d.id = t.id RETURNING d.name, d.state, d.position, d.runtime),"
+             " logged AS ("
+             "   INSERT INTO adagio.events (run_id, node, kind)"
+             "   SELECT $1::bigint, name, 'node_ready' FROM passed WHERE state = 'ready' ORDER BY position)"
+             " SELECT runtime FROM passed WHERE state = 'ready'",
+             {run_id, array_literal(added), node, done[1]}))
+      ready.push_back(row.text(0));
+  }
   return ready;
 }
 
@@ -113,13 +118,16 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       "   FROM handing l WHERE d.id = l.id AND d.state = 'waiting'"
       "   RETURNING d.id, d.run_id, d.name, d.runtime, d.state, d.position, d.spec, d.inputs, d.attempt_count,"
       "     d.claim_token, d.lease_expires_at),"
-      " finished AS (SELECT run_id, count(*)::int AS n FROM completed GROUP BY run_id),"
+      // The graphs the completed nodes' rows were written with: a run patched since (its row,
+      // locked below, has a newer graph) needs the edges the patches added followed too.
+      " finished AS (SELECT run_id, count(*)::int AS n, min(graph_id) AS low_graph, max(graph_id) AS high_graph"
+      "   FROM completed GROUP BY run_id),"
       // Each locked run carries its count, so the update joins one list on the primary key (a
       // join of two lists here was planned as a nested loop: quadratic in the batch). And its
       // inputs, for the claim documents of the nodes handed over (each in the run of a node
       // completed here): read from runs once per run, not once per document.
       " locked_runs AS ("
-      "   SELECT r.id, f.n, r.inputs, r.graph_id FROM finished f JOIN adagio.runs r ON r.id = f.run_id"
+      "   SELECT r.id, f.n, r.inputs, r.graph_id, f.low_graph, f.high_graph FROM finished f JOIN adagio.runs r ON r.id = f.run_id"
       "   ORDER BY r.id FOR UPDATE OF r),"
       " counted AS ("
       "   UPDATE adagio.runs r SET nodes_remaining = r.nodes_remaining - l.n,"
@@ -156,11 +164,10 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
       " UNION ALL SELECT 'handed', json_agg(" ADAGIO_CLAIM_DOCUMENT " ORDER BY c.id)::text, count(*)"
       "   FROM passed c JOIN locked_runs r ON r.id = c.run_id WHERE c.state = 'running' HAVING count(*) > 0"
       " UNION ALL SELECT 'succeeded', NULL, count(*) FROM completed"
-      // Nodes whose run was patched after their row was written: the edges a patch added from
-      // them are followed next (the locked run row is the newest, with the newest graph).
-      " UNION ALL SELECT 'patched', json_build_object('run_id', c.run_id, 'node', c.name, 'output', c.output,"
-      "     'graph_id', c.graph_id, 'run_graph_id', r.graph_id)::text, NULL"
-      "   FROM completed c JOIN locked_runs r ON r.id = c.run_id WHERE c.graph_id <> r.graph_id"
+      // Runs patched after some of these nodes' rows were written (the locked run row is the
+      // newest, with the newest graph): the edges the patches added are followed next.
+      " UNION ALL SELECT 'patched', id::text, graph_id FROM locked_runs"
+      "   WHERE low_graph <> graph_id OR high_graph <> graph_id"
       // The reports whose claim was no longer held, by their number (k).
       " UNION ALL SELECT 'not_held', k::text, NULL FROM generate_series(1, cardinality($1::uuid[])) AS k"
       "   WHERE k NOT IN (SELECT c.k FROM completed c)",
@@ -181,7 +188,7 @@ void complete_successes(SpiSession& spi, const std::vector<const Report*>& items
     } else if (kind == "keyed_finished") {
       keyed_finished.push_back(row.text(1));
     } else if (kind == "patched") {
-      for (const std::string& runtime : pass_to_patched_nodes(spi, nlohmann::json::parse(row.text(1))))
+      for (const std::string& runtime : pass_to_patched_nodes(spi, row.text(1), row.integer(2), tokens))
         ready_runtimes.insert(runtime);
     } else if (kind == "not_held") {
       tally.not_held.push_back(items.at(static_cast<std::size_t>(row.integer(1)) - 1)->token);
