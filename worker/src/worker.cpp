@@ -775,28 +775,41 @@ void Worker::Impl::apply_patch(const std::string& token, InFlight& f, Result& r)
     log::warn("patch of run ", f.run_id, " node ", f.node, " not applied: ", why);
     r = Result{Conclusion::error, "worker: patch not applied: " + why};
   };
-  if (!db_) return refuse("not connected to the database");
-  try {
-    pqxx::nontransaction tx(db_->conn);
-    const auto res = tx.exec_prepared("adagio_patch_run_from_node", token, r.patch->dump());
-    tx.commit();
-    const json applied = json::parse(res[0][0].c_str());
-    log::info("patched run ", f.run_id, " from node ", f.node, ": patch ", applied.value("patch", 0), " adds ",
-              applied.value("nodes", json::array()).dump(), applied.value("already_applied", false) ? " (already applied)" : "");
-    r.patch.reset();
-  } catch (const pqxx::sql_error& e) {
-    const std::string state = sqlstate_of(e);
-    if (state == "55000" && std::string(e.what()).find("is no longer held") != std::string::npos) {
-      f.lost = true;
+  for (int rollbacks = 0;; ++rollbacks) {
+    if (!db_) return refuse("not connected to the database");
+    try {
+      pqxx::nontransaction tx(db_->conn);
+      const auto res = tx.exec_prepared("adagio_patch_run_from_node", token, r.patch->dump());
+      tx.commit();
+      const json applied = json::parse(res[0][0].c_str());
+      log::info("patched run ", f.run_id, " from node ", f.node, ": patch ", applied.value("patch", 0), " adds ",
+                applied.value("nodes", json::array()).dump(),
+                applied.value("already_applied", false) ? " (already applied)" : "");
+      r.patch.reset();
       return;
+    } catch (const pqxx::transaction_rollback& e) {  // not an sql_error in libpqxx 6
+      const std::string state = sqlstate_of(e);
+      if (is_connection_sqlstate(state)) {
+        connection_lost("patch_run_from_node", e.what());
+        return refuse(first_line(e.what()));
+      }
+      // A deadlock with a report of the same run: sent again at once, as a report would be.
+      if (rollbacks < max_rollback_retries) continue;
+      return refuse(first_line(e.what()) + " (SQLSTATE " + state + ")");
+    } catch (const pqxx::sql_error& e) {
+      const std::string state = sqlstate_of(e);
+      if (state == "55000" && std::string(e.what()).find("is no longer held") != std::string::npos) {
+        f.lost = true;  // dropped, as its report would be
+        return;
+      }
+      if (is_connection_sqlstate(state)) connection_lost("patch_run_from_node", e.what());
+      return refuse(first_line(e.what()) + " (SQLSTATE " + state + ")");
+    } catch (const pqxx::failure& e) {
+      connection_lost("patch_run_from_node", e.what());
+      return refuse(first_line(e.what()));
+    } catch (const std::exception& e) {
+      return refuse(e.what());
     }
-    if (is_connection_sqlstate(state)) connection_lost("patch_run_from_node", e.what());
-    refuse(first_line(e.what()) + " (SQLSTATE " + state + ")");
-  } catch (const pqxx::failure& e) {
-    connection_lost("patch_run_from_node", e.what());
-    refuse(first_line(e.what()));
-  } catch (const std::exception& e) {
-    refuse(e.what());
   }
 }
 
