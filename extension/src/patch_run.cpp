@@ -69,7 +69,14 @@ Row lock_running_run(SpiSession& spi, const std::string& run_id) {
   return row;
 }
 
+// A bound on one patch, as start_runs() has one on a call: a function that patches in a loop by
+// mistake stops at a clear error instead of growing its run without end in one transaction.
+constexpr std::size_t max_nodes_per_patch = 10000;
+
 nlohmann::json apply(SpiSession& spi, const Origin& origin, const GraphPatch& patch) {
+  if (patch.nodes.size() > max_nodes_per_patch)
+    throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "at most " + std::to_string(max_nodes_per_patch) +
+                                                       " nodes per patch, got " + std::to_string(patch.nodes.size()));
   const Row run = lock_running_run(spi, origin.run_id);
   const std::string canonical_patch = to_json(patch).dump();
 

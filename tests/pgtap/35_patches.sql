@@ -3,7 +3,7 @@
 -- a patch follow the edges it added.
 BEGIN;
 \ir helpers.psql
-SELECT plan(44);
+SELECT plan(45);
 
 SELECT adagio.register_agent('fanner', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"fetch","runtime":"debug"},{"name":"split","runtime":"debug"}],"edges":[{"source":"fetch","destination":"split"}]}') AS run \gset
@@ -78,6 +78,9 @@ SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"c","ru
   '22023', 'invalid patch: edges[0] zz -> c: source "zz" is not a node', 'an edge from nowhere');
 SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"c","runtime":"debug"}],"what":1}')$$, :run2),
   '22023', NULL, 'a field GraphPatch does not have');
+SELECT throws_ok(format('SELECT adagio.patch_run(%s, %L)', :run2,
+  jsonb_build_object('nodes', (SELECT jsonb_agg(jsonb_build_object('name', 'n' || i, 'runtime', 'debug')) FROM generate_series(1, 10001) i))),
+  '54000', 'at most 10000 nodes per patch, got 10001', 'a patch has at most 10,000 nodes');
 SELECT is((SELECT count(*) FROM adagio.nodes) || ' ' || (SELECT count(*) FROM adagio.graphs), :nodes_before + 2 || ' ' || :graphs_before + 1,
           'refused patches left no nodes and no graphs behind');
 
