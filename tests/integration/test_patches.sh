@@ -55,16 +55,19 @@ case "$output" in
 esac
 expect_eq "$(sql -c "SELECT count(*) FROM adagio.nodes WHERE run_id = $run")" 2 "and nothing was added"
 
-# An operator's patch from the CLI: a node after one that is still running, while it runs.
+# An operator's patch from the CLI: a node after an approval gate that is still open (a gate, so
+# that the run cannot finish before the patch however slow the machine is), then the gate is
+# approved and the added node runs on a worker with the gate's output.
 adagio="$root/build/cli/adagio"
-run=$(sql -c "SELECT adagio.start_run('{\"nodes\":[{\"name\":\"long\",\"runtime\":\"debug\",\"metadata\":{\"sleep\":\"2s\",\"output\":\"done\"}}]}')")
-wait_for 20 "SELECT state FROM adagio.nodes WHERE run_id = $run AND name = 'long'" running
-echo '{"nodes":[{"name":"notify","runtime":"debug","metadata":{"output":"sent"}}],"edges":[{"source":"long","destination":"notify"}]}' \
+run=$(sql -c "SELECT adagio.start_run('{\"nodes\":[{\"name\":\"hold\",\"runtime\":\"approval\"}]}')")
+wait_for 20 "SELECT state FROM adagio.nodes WHERE run_id = $run AND name = 'hold'" ready
+echo '{"nodes":[{"name":"notify","runtime":"debug","metadata":{"output":"sent"}}],"edges":[{"source":"hold","destination":"notify"}]}' \
   | "$adagio" run patch "$run" - >"$artifacts/patch-out"
-expect_eq "$(cat "$artifacts/patch-out")" "run $run patched (patch 1): added notify" "adagio run patch adds a node after the running one"
+expect_eq "$(cat "$artifacts/patch-out")" "run $run patched (patch 1): added notify" "adagio run patch adds a node after the open gate"
+"$adagio" gate approve "$run" hold --output go >/dev/null
 expect_eq "$(wait_run "$run" 30)" success "the run finished with it"
-expect_eq "$(sql -c "SELECT state || ' ' || (inputs ->> 'long') FROM adagio.nodes WHERE run_id = $run AND name = 'notify'")" \
-  "completed done" "the added node ran after the running one, with its output"
+expect_eq "$(sql -c "SELECT state || ' ' || (inputs ->> 'hold') FROM adagio.nodes WHERE run_id = $run AND name = 'notify'")" \
+  "completed go" "the added node ran after the gate, with its output"
 set +e
 echo '{"nodes":[{"name":"late","runtime":"debug"}]}' | "$adagio" run patch "$run" - 2>"$artifacts/patch-err"
 code=$?
