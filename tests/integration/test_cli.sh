@@ -183,7 +183,7 @@ expect_in "$err" "ID: must be a positive integer, got abc" "says what an id is"
 expect_exit 2 "a run id beyond bigint" -- "$adagio" run show 99999999999999999999
 expect_in "$err" "must be a positive integer up to 9223372036854775807" "is refused, not clamped"
 expect_exit 2 "an unknown subcommand" -- "$adagio" run explode
-expect_in "$err" 'unknown command "explode" for "adagio run"; the commands are: start, ls, show, cancel, retry' \
+expect_in "$err" 'unknown command "explode" for "adagio run"; the commands are: start, ls, show, patch, cancel, retry' \
   "names it and lists the commands"
 expect_exit 2 "an unknown command" -- "$adagio" bogus
 expect_in "$err" 'unknown command "bogus" for "adagio"' "names it too"
