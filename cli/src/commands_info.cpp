@@ -117,9 +117,7 @@ int validate_graph_file(const std::string& path, const Context& context) {
 }
 
 int define_workflow(const Context& context, const std::string& name, const std::string& path) {
-  const std::string graph = read_file_or_stdin(path);
-  if (json::parse(graph, nullptr, false).is_discarded())
-    throw CliError(exit_code::invalid_input, (path == "-" ? std::string("standard input") : path) + " is not JSON");
+  const std::string graph = read_json_file_or_stdin(path);
   auto connection = context.connect();
   pqxx::nontransaction tx(*connection);
   const int version = tx.exec_params("SELECT adagio.define_workflow($1, $2::jsonb)", name, graph)[0][0].as<int>();

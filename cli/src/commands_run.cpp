@@ -117,9 +117,7 @@ int start_run(const Context& context, const StartOptions& o) {
   const json inputs = run_inputs(o.inputs_json, o.input_pairs);
   std::string graph;
   if (!o.file.empty()) {
-    graph = read_file_or_stdin(o.file);
-    if (json::parse(graph, nullptr, false).is_discarded())
-      throw CliError(exit_code::invalid_input, (o.file == "-" ? std::string("standard input") : o.file) + " is not JSON");
+    graph = read_json_file_or_stdin(o.file);
   }
   auto connection = context.connect();
   const auto key = unless_empty(o.idempotency_key);
@@ -300,9 +298,7 @@ void add_run_commands(CLI::App& app, Context& context) {
   add_run_id(patch, *patch_id);
   patch->add_option("FILE", *patch_file, "the patch: {\"nodes\": [...], \"edges\": [...]}, - for stdin")->required();
   patch->callback([&context, patch_id, patch_file] {
-    const std::string text = read_file_or_stdin(*patch_file);
-    if (json::parse(text, nullptr, false).is_discarded())
-      throw CliError(exit_code::invalid_input, (*patch_file == "-" ? std::string("standard input") : *patch_file) + " is not JSON");
+    const std::string text = read_json_file_or_stdin(*patch_file);
     auto connection = context.connect();
     pqxx::nontransaction tx(*connection);
     const json r = json::parse(

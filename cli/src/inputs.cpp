@@ -22,6 +22,13 @@ std::string read_file_or_stdin(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
 }
 
+std::string read_json_file_or_stdin(const std::string& path) {
+  std::string text = read_file_or_stdin(path);
+  if (nlohmann::json::parse(text, nullptr, false).is_discarded())
+    throw CliError(exit_code::invalid_input, (path == "-" ? std::string("standard input") : path) + " is not JSON");
+  return text;
+}
+
 nlohmann::json run_inputs(const std::string& inputs_json, const std::vector<std::string>& pairs) {
   nlohmann::json inputs = nlohmann::json::object();
   if (!inputs_json.empty()) {

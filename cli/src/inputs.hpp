@@ -11,6 +11,9 @@ namespace adagio::cli {
 // The whole file, or standard input for "-". Throws CliError(usage) if it cannot be read.
 std::string read_file_or_stdin(const std::string& path);
 
+// read_file_or_stdin(), checked to be JSON: throws CliError(invalid_input) "<path> is not JSON".
+std::string read_json_file_or_stdin(const std::string& path);
+
 // Run inputs from --inputs JSON (an object, or @FILE) and --input KEY=VALUE pairs (VALUE parsed
 // as JSON when it is JSON, else taken as a string). Throws CliError(usage) naming the bad part.
 nlohmann::json run_inputs(const std::string& inputs_json, const std::vector<std::string>& pairs);

@@ -176,37 +176,38 @@ std::string parse_error_detail(const json::parse_error& e) {
 
 }  // namespace
 
-Graph graph_from_json(const json& value) {
-  if (!value.is_object()) invalid("graph: expected a JSON object, " + got(value));
-  reject_unknown_fields(value, "GraphSpec", "graph");
-  Graph graph;
+namespace {
+
+// GraphSpec and GraphPatch have the same fields: `message` names which, `label` starts messages.
+Graph nodes_and_edges_from_json(const json& value, std::string_view message, const std::string& label) {
+  if (!value.is_object()) invalid(label + ": expected a JSON object, " + got(value));
+  reject_unknown_fields(value, message, label);
+  Graph result;
   const json* nodes = member(value, "nodes");
-  if (!nodes) invalid("graph: missing \"nodes\"");
+  if (!nodes) invalid(label + ": missing \"nodes\"");
   if (!nodes->is_array()) invalid("nodes: expected an array, " + got(*nodes));
-  if (nodes->empty()) invalid("graph has no nodes");
-  graph.nodes.reserve(nodes->size());
-  for (std::size_t i = 0; i < nodes->size(); ++i) graph.nodes.push_back(node_from_json((*nodes)[i], i));
+  result.nodes.reserve(nodes->size());
+  for (std::size_t i = 0; i < nodes->size(); ++i) result.nodes.push_back(node_from_json((*nodes)[i], i));
   if (const json* edges = member(value, "edges")) {
     if (!edges->is_array()) invalid("edges: expected an array, " + got(*edges));
-    graph.edges.reserve(edges->size());
-    for (std::size_t i = 0; i < edges->size(); ++i) graph.edges.push_back(edge_from_json((*edges)[i], i));
+    result.edges.reserve(edges->size());
+    for (std::size_t i = 0; i < edges->size(); ++i) result.edges.push_back(edge_from_json((*edges)[i], i));
   }
+  return result;
+}
+
+}  // namespace
+
+Graph graph_from_json(const json& value) {
+  Graph graph = nodes_and_edges_from_json(value, "GraphSpec", "graph");
+  if (graph.nodes.empty()) invalid("graph has no nodes");
   return graph;
 }
 
+// An empty patch is refused by apply_patch(), with the other patch rules.
 GraphPatch patch_from_json(const json& value) {
-  if (!value.is_object()) invalid("patch: expected a JSON object, " + got(value));
-  reject_unknown_fields(value, "GraphPatch", "patch");
-  GraphPatch patch;
-  const json* nodes = member(value, "nodes");
-  if (!nodes) invalid("patch: missing \"nodes\"");
-  if (!nodes->is_array()) invalid("nodes: expected an array, " + got(*nodes));
-  for (std::size_t i = 0; i < nodes->size(); ++i) patch.nodes.push_back(node_from_json((*nodes)[i], i));
-  if (const json* edges = member(value, "edges")) {
-    if (!edges->is_array()) invalid("edges: expected an array, " + got(*edges));
-    for (std::size_t i = 0; i < edges->size(); ++i) patch.edges.push_back(edge_from_json((*edges)[i], i));
-  }
-  return patch;
+  Graph parsed = nodes_and_edges_from_json(value, "GraphPatch", "patch");
+  return GraphPatch{std::move(parsed.nodes), std::move(parsed.edges)};
 }
 
 namespace {

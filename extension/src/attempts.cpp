@@ -48,6 +48,25 @@ std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token
   return HeldNode{held[0].text(0), held[0].text(1), held[0].integer(4), held[0].text(2), node_spec_from(held[0].text(3))};
 }
 
+void refuse_stale_claim(SpiSession& spi, const std::string& token) {
+  auto concluded = spi.query(
+      "SELECT n.name, n.run_id::text, t.attempt::text, t.conclusion, t.reason"
+      " FROM adagio.attempts t JOIN adagio.nodes n ON n.id = t.node_id"
+      " WHERE t.node_id = adagio.claim_token_node($1::uuid) AND t.claim_token = $1::uuid",
+      {token});
+  if (!concluded.empty()) {
+    const Row& a = concluded[0];
+    const std::string which = "attempt " + a.text(2) + " of node \"" + a.text(0) + "\" in run " + a.text(1);
+    throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "claim " + token + " is no longer held",
+                   a[4] ? which + " was concluded by the engine: " + a.text(4)
+                        : which + " was already reported (" + a.text(3) + ")",
+                   "drop this result: a worker must not report a claim it no longer holds");
+  }
+  throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "claim " + token + " is no longer held",
+                 "no claim with this token was ever handed out",
+                 "drop this result: a worker must not report a claim it no longer holds");
+}
+
 AttemptOutcome record_attempt(SpiSession& spi, const HeldNode& node, const AttemptReport& report) {
   if (report.conclusion == Conclusion::success)  // successes.hpp completes those, set-based
     throw std::logic_error("record_attempt() called for a successful attempt");

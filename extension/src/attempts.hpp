@@ -42,6 +42,10 @@ NodeSpec node_spec_from(const std::string& spec_json);
 // not (or no longer) held. The fence of complete() and complete_many().
 std::optional<HeldNode> lock_held_node(SpiSession& spi, const std::string& token);
 
+// Raises 55000 "claim <token> is no longer held", its detail saying why (the attempt reported
+// already, concluded by the engine, or never handed out): for a call that needs a held claim.
+[[noreturn]] void refuse_stale_claim(SpiSession& spi, const std::string& token);
+
 // An attempt of `node` that did not succeed (fail or error): the retry rules decide whether the
 // node runs again or fails, marking the nodes downstream never reached. Successes take
 // complete_successes() (successes.hpp).

@@ -5,6 +5,7 @@
 // they were written with, and a report that finds the run's graph newer than its node's follows
 // the added edges too (successes.cpp, attempts.cpp).
 #include "args.hpp"
+#include "attempts.hpp"
 #include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
@@ -235,9 +236,7 @@ Datum adagio_patch_run_from_node(PG_FUNCTION_ARGS) {
         "SELECT run_id, name, claimed_by FROM adagio.nodes"
         " WHERE id = adagio.claim_token_node($1::uuid) AND claim_token = $1::uuid FOR SHARE",
         {*token});
-    if (held.empty())
-      throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "claim " + *token + " is no longer held",
-                     {}, "only the holder of a running node's claim may patch its run");
+    if (held.empty()) refuse_stale_claim(spi, *token);
     const nlohmann::json result = apply(spi, Origin{held[0].text(0), held[0][1], held[0][2]}, patch);
     spi.finish();
     return jsonb_result(result.dump());
