@@ -1,11 +1,12 @@
 # Patches with real workers: a node's function adds nodes to its own run (here the debug runtime's
-# "patch" metadata: a fan-out of three parts and a join), the worker applies the patch before it
-# reports the success, and the added nodes run on whichever worker claims them. A patch the
-# engine refuses turns the attempt into an error that names why.
+# "patch" metadata: a fan-out of three parts and a join; then an exec program that writes its patch
+# to $ADAGIO_PATCH_FILE), the worker applies the patch before it reports the success, and the added
+# nodes run on whichever worker claims them. A patch the engine refuses turns the attempt into an
+# error that names why.
 source "$(dirname "$0")/lib.sh"
 
-start_worker patcher-1 --runtimes debug --poll-interval 0.2 --concurrency 2
-start_worker patcher-2 --runtimes debug --poll-interval 0.2 --concurrency 2
+start_worker patcher-1 --runtimes debug,exec --poll-interval 0.2 --concurrency 2
+start_worker patcher-2 --runtimes debug,exec --poll-interval 0.2 --concurrency 2
 
 fan_out='{"nodes":[{"name":"part-1","runtime":"debug","metadata":{"output":"p1","sleep":"200ms"}},
                    {"name":"part-2","runtime":"debug","metadata":{"output":"p2","sleep":"200ms"}},
@@ -36,6 +37,27 @@ expect_eq "$(sql -c "SELECT number || ' ' || node FROM adagio.run_patches WHERE 
 expect_eq "$(sql -c "SELECT (SELECT id FROM adagio.events WHERE run_id = $run AND kind = 'run_patched')
                           < (SELECT id FROM adagio.events WHERE run_id = $run AND kind = 'attempt_finished' AND node = 'split')")" t \
   "the patch was applied before split's success was reported"
+
+# An exec program's patch: a shell script that finds two items and writes a node per item, and
+# an edge from itself to each, to $ADAGIO_PATCH_FILE. The file's directory is gone afterwards.
+script='for item in red blue; do nodes="$nodes${nodes:+,}{\"name\":\"paint-$item\",\"runtime\":\"exec\",\"metadata\":{\"command\":\"sh\",\"args\":[\"-c\",\"echo $item from \$ADAGIO_INPUT_plan\"]}}"; edges="$edges${edges:+,}{\"source\":\"plan\",\"destination\":\"paint-$item\"}"; done
+printf "{\"nodes\":[%s],\"edges\":[%s]}" "$nodes" "$edges" > "$ADAGIO_PATCH_FILE"
+echo "$ADAGIO_PATCH_FILE"'
+run=$(sql -v script="$script" <<'SQL'
+SELECT adagio.start_run(jsonb_build_object('nodes', jsonb_build_array(
+  jsonb_build_object('name', 'plan', 'runtime', 'exec',
+                     'metadata', jsonb_build_object('command', 'sh', 'args', jsonb_build_array('-c', :'script'))))))
+SQL
+)
+expect_eq "$(wait_run "$run" 30)" success "the run with nodes added by an exec program succeeded"
+patch_file=$(sql -c "SELECT output FROM adagio.nodes WHERE run_id = $run AND name = 'plan'")
+expect_eq "$(sql -c "SELECT string_agg(name || '=' || output, ' ' ORDER BY position) FROM adagio.nodes WHERE run_id = $run AND name <> 'plan'")" \
+  "paint-red=red from $patch_file paint-blue=blue from $patch_file" "each added node ran with plan's output as its input"
+case "$patch_file" in
+  */patch.json) [ ! -e "$(dirname "$patch_file")" ] && pass "the patch file's directory was removed ($patch_file)" \
+                  || fail "the patch file's directory is still there: $patch_file" ;;
+  *) fail "plan's output should be its patch file's path: $patch_file" ;;
+esac
 
 # A refused patch: an edge into a node the run already has.
 bad='{"nodes":[{"name":"x","runtime":"debug"}],"edges":[{"source":"x","destination":"after"}]}'

@@ -157,6 +157,58 @@ TEST(WorkerExec, EnvironmentOverridesBase) {
   EXPECT_EQ(std::count(env.begin(), env.end(), "ADAGIO_NODE=mine"), 1);
 }
 
+TEST(WorkerExec, PatchFileIsOnlyExportedWhenGiven) {
+  Task t = exec_task("true");
+  auto without = exec_environment(t, {});
+  EXPECT_EQ(std::count_if(without.begin(), without.end(),
+                          [](const std::string& e) { return e.rfind("ADAGIO_PATCH_FILE=", 0) == 0; }),
+            0);
+  auto with = exec_environment(t, {"ADAGIO_PATCH_FILE=stale"}, "/tmp/x/patch.json");
+  EXPECT_EQ(std::count(with.begin(), with.end(), "ADAGIO_PATCH_FILE=/tmp/x/patch.json"), 1);
+}
+
+TEST(WorkerExec, PatchWrittenToThePatchFileComesWithTheSuccess) {
+  Result r = run_exec(sh("printf '%s' '{\"nodes\":[{\"name\":\"b\",\"runtime\":\"debug\"}]}' > \"$ADAGIO_PATCH_FILE\"; echo done"));
+  ASSERT_EQ(r.conclusion, Conclusion::success) << r.output;
+  EXPECT_EQ(r.output, "done");
+  ASSERT_TRUE(r.patch.has_value());
+  EXPECT_EQ((*r.patch)["nodes"][0]["name"], "b");
+}
+
+TEST(WorkerExec, NoPatchWhenThePatchFileIsLeftEmptyOrUnwritten) {
+  Result untouched = run_exec(sh("echo ok"));
+  ASSERT_EQ(untouched.conclusion, Conclusion::success);
+  EXPECT_FALSE(untouched.patch.has_value());
+  Result empty = run_exec(sh(": > \"$ADAGIO_PATCH_FILE\""));
+  ASSERT_EQ(empty.conclusion, Conclusion::success);
+  EXPECT_FALSE(empty.patch.has_value());
+}
+
+TEST(WorkerExec, PatchFileThatIsNotAJsonObjectMakesAnError) {
+  for (const char* text : {"not json", "[1,2]"}) {
+    Result r = run_exec(sh(std::string("echo out; printf '%s' '") + text + "' > \"$ADAGIO_PATCH_FILE\""));
+    EXPECT_EQ(r.conclusion, Conclusion::error) << text;
+    EXPECT_EQ(r.output, "out\nexec: $ADAGIO_PATCH_FILE does not hold a JSON object (a GraphPatch)") << text;
+    EXPECT_FALSE(r.patch.has_value());
+  }
+}
+
+TEST(WorkerExec, FailedProgramsPatchIsIgnored) {
+  Result r = run_exec(sh("echo '{\"nodes\":[]}' > \"$ADAGIO_PATCH_FILE\"; exit 3"));
+  EXPECT_EQ(r.conclusion, Conclusion::error);
+  EXPECT_FALSE(r.patch.has_value());
+}
+
+TEST(WorkerExec, PatchDirectoryIsRemovedAfterTheRun) {
+  Result r = run_exec(sh("echo '{}' > \"$ADAGIO_PATCH_FILE\"; touch \"$(dirname \"$ADAGIO_PATCH_FILE\")/extra\"; "
+                         "echo \"$ADAGIO_PATCH_FILE\""));
+  ASSERT_EQ(r.conclusion, Conclusion::success) << r.output;
+  ASSERT_TRUE(ends_with(r.output, "/patch.json")) << r.output;
+  const std::string dir = r.output.substr(0, r.output.size() - std::string("/patch.json").size());
+  EXPECT_NE(::access(r.output.c_str(), F_OK), 0);
+  EXPECT_NE(::access(dir.c_str(), F_OK), 0) << dir;
+}
+
 TEST(WorkerExec, LargeStdoutAndStderrAreDrainedConcurrently) {
   // 300 kB on stderr before stdout is written would deadlock a reader that
   // only drained stdout.

@@ -8,7 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -83,6 +88,58 @@ struct Capture {
   }
 };
 
+// A private directory for one execution's patch file, removed with whatever the program left in it.
+class PatchDir {
+ public:
+  PatchDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/adagio-exec-XXXXXX";
+    if (::mkdtemp(templ.data()))
+      dir_ = templ;
+    else
+      errno_ = errno;
+  }
+  PatchDir(const PatchDir&) = delete;
+  PatchDir& operator=(const PatchDir&) = delete;
+  ~PatchDir() {
+    if (dir_.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  bool valid() const { return !dir_.empty(); }
+  int error() const { return errno_; }
+  std::string file() const { return dir_ + "/patch.json"; }
+
+ private:
+  std::string dir_;
+  int errno_ = 0;
+};
+
+// Bigger than any patch the engine takes (10,000 nodes), small enough not to exhaust the worker.
+constexpr std::uintmax_t max_patch_file_bytes = std::uintmax_t{64} << 20;
+
+// The patch the program wrote to $ADAGIO_PATCH_FILE: none if it wrote nothing; an error message
+// if what it wrote is not a JSON object.
+std::optional<json> read_patch_file(const std::string& path, std::string& error_message) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) return std::nullopt;
+  if (size > max_patch_file_bytes) {
+    error_message = "exec: $ADAGIO_PATCH_FILE holds " + std::to_string(size) + " bytes, more than the " +
+                    std::to_string(max_patch_file_bytes) + " a patch may have";
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  json patch = json::parse(text.str(), nullptr, false);
+  if (patch.is_discarded() || !patch.is_object()) {
+    error_message = "exec: $ADAGIO_PATCH_FILE does not hold a JSON object (a GraphPatch)";
+    return std::nullopt;
+  }
+  return patch;
+}
+
 void append_block(std::string& out, const std::string& block) {
   if (block.empty()) return;
   if (!out.empty() && out.back() != '\n') out += '\n';
@@ -100,7 +157,8 @@ std::string env_safe(std::string_view name) {
   return out;
 }
 
-std::vector<std::string> exec_environment(const Task& task, const std::vector<std::string>& base) {
+std::vector<std::string> exec_environment(const Task& task, const std::vector<std::string>& base,
+                                          const std::string& patch_file) {
   std::vector<std::string> env;
   std::unordered_map<std::string, std::size_t> index;  // name -> position in env
   auto set = [&](const std::string& name, const std::string& value) {
@@ -145,6 +203,7 @@ std::vector<std::string> exec_environment(const Task& task, const std::vector<st
     }
     set("ADAGIO_ARG_" + env_safe(key), joined);
   }
+  if (!patch_file.empty()) set("ADAGIO_PATCH_FILE", patch_file);
   return env;
 }
 
@@ -165,7 +224,9 @@ Result run_exec(const Task& task, const ExecOptions& opt) {
 
   std::vector<std::string> base;
   for (char** e = environ; e && *e; ++e) base.emplace_back(*e);
-  std::vector<std::string> env = exec_environment(task, base);
+  const PatchDir patch_dir;
+  if (!patch_dir.valid()) return error(std::string("exec: cannot create a directory for $ADAGIO_PATCH_FILE: ") + std::strerror(patch_dir.error()));
+  std::vector<std::string> env = exec_environment(task, base, patch_dir.file());
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -269,7 +330,13 @@ Result run_exec(const Task& task, const ExecOptions& opt) {
     // Like shell command substitution $(...): trailing newlines go, so that
     // "echo A" passes "A" downstream.
     while (!stdout_text.empty() && (stdout_text.back() == '\n' || stdout_text.back() == '\r')) stdout_text.pop_back();
-    return Result{Conclusion::success, stdout_text};
+    std::string patch_error;
+    std::optional<json> patch = read_patch_file(patch_dir.file(), patch_error);
+    if (!patch_error.empty()) {
+      append_block(stdout_text, patch_error);
+      return Result{Conclusion::error, stdout_text};
+    }
+    return Result{Conclusion::success, stdout_text, std::move(patch)};
   }
 
   std::string output = stdout_text;

@@ -24,7 +24,9 @@ struct ExecOptions {
 
 /// Runs metadata "command" (exactly one value) with metadata "args".
 /// Exit 0 -> success, output = stdout without trailing newlines (as with
-/// shell command substitution). Otherwise error, output = stdout +
+/// shell command substitution), and as its patch the JSON object the program
+/// wrote to the file named by $ADAGIO_PATCH_FILE, if it wrote one (anything
+/// else there makes it an error). Otherwise error, output = stdout +
 /// stderr + a final line "exit status N" / "killed by signal N".
 /// Cancelled -> error "cancelled".
 Result run_exec(const Task& task, const ExecOptions& options = {});
@@ -37,8 +39,10 @@ std::string env_safe(std::string_view name);
 
 /// The environment the child gets: `base` ("NAME=value" entries, e.g. from
 /// environ) plus ADAGIO_RUN_ID, ADAGIO_NODE, ADAGIO_ATTEMPT, ADAGIO_INPUTS,
-/// ADAGIO_INPUT_<name>, ADAGIO_PARAM_<key>, ADAGIO_ARG_<key>, which override
-/// entries of `base` with the same name.
-std::vector<std::string> exec_environment(const Task& task, const std::vector<std::string>& base);
+/// ADAGIO_INPUT_<name>, ADAGIO_PARAM_<key>, ADAGIO_ARG_<key> and, unless
+/// `patch_file` is empty, ADAGIO_PATCH_FILE, which override entries of `base`
+/// with the same name.
+std::vector<std::string> exec_environment(const Task& task, const std::vector<std::string>& base,
+                                          const std::string& patch_file = {});
 
 }  // namespace adagio::worker
