@@ -10,6 +10,7 @@ char* sweeper_databases = nullptr;
 bool event_notifications = true;
 int retention_seconds = 0;
 int retention_batch = 5000;
+int max_patch_nodes_per_run = 10000;
 void register_sweepers();
 }  // namespace adagio::pg
 
@@ -42,6 +43,11 @@ void _PG_init(void) {
                           "Short transactions keep row locks brief and let autovacuum follow; the sweeper repeats"
                           " full batches, up to ten per sweep and for about one sweep interval.",
                           &retention_batch, 5000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("adagio.max_patch_nodes_per_run", "Nodes that patches may add to one run, in all (0: no patches).",
+                          "A function that patches its run on every attempt, or in a loop, stops at a clear error"
+                          " instead of growing its run without end. Only superusers change it (per role or database"
+                          " with ALTER ROLE/DATABASE ... SET), so a worker's login cannot raise its own bound.",
+                          &max_patch_nodes_per_run, 10000, 0, INT_MAX, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   // A postmaster-only setting can only be defined while preloading; loaded later (no preload),
   // there is no background sweeper to configure.
   if (process_shared_preload_libraries_in_progress)

@@ -9,6 +9,7 @@
 #include "graph_store.hpp"
 #include "notify.hpp"
 #include "pg_guard.hpp"
+#include "settings.hpp"
 #include "spi.hpp"
 
 #include "adagio/graph_error.hpp"
@@ -94,6 +95,20 @@ nlohmann::json apply(SpiSession& spi, const Origin& origin, const GraphPatch& pa
               {"nodes", nlohmann::json::parse(earlier[0].text(1))},
               {"already_applied", true}};
   }
+
+  // The run's bound on nodes added by patches (the "spawn limit"), counted over its patches so far.
+  auto added_before = spi.query(
+      "SELECT coalesce(sum(jsonb_array_length(nodes)), 0) FROM adagio.run_patches WHERE run_id = $1::bigint",
+      {origin.run_id});
+  const long long total = added_before.at(0).integer(0) + static_cast<long long>(patch.nodes.size());
+  if (total > max_patch_nodes_per_run)
+    throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                   "run " + origin.run_id + " would have " + std::to_string(total) +
+                       " nodes added by patches, more than adagio.max_patch_nodes_per_run (" +
+                       std::to_string(max_patch_nodes_per_run) + ")",
+                   "it has " + std::to_string(added_before.at(0).integer(0)) + " from earlier patches, and this one adds " +
+                       std::to_string(patch.nodes.size()),
+                   "a superuser can raise adagio.max_patch_nodes_per_run, for a role or a database too");
 
   const std::string base_id = run.text(1);
   auto base_rows = spi.query("SELECT graph::text FROM adagio.graphs WHERE id = $1::bigint", {base_id});

@@ -9,4 +9,5 @@ extern char* sweeper_databases;      // adagio.sweeper_databases (postmaster sta
 extern bool event_notifications;     // adagio.notify_events
 extern int retention_seconds;        // adagio.retention (0: the sweeper purges nothing)
 extern int retention_batch;          // adagio.retention_batch
+extern int max_patch_nodes_per_run;  // adagio.max_patch_nodes_per_run
 }  // namespace adagio::pg

@@ -3,7 +3,7 @@
 -- a patch follow the edges it added.
 BEGIN;
 \ir helpers.psql
-SELECT plan(45);
+SELECT plan(50);
 
 SELECT adagio.register_agent('fanner', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"fetch","runtime":"debug"},{"name":"split","runtime":"debug"}],"edges":[{"source":"fetch","destination":"split"}]}') AS run \gset
@@ -102,6 +102,21 @@ SELECT is(pg_temp.node_states(:run2), 'a=completed/fail audit=running b=complete
 SELECT is((SELECT nodes_remaining || '/' || nodes_failed FROM adagio.runs WHERE id = :run2), '2/4', 'and counted');
 SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"e","runtime":"debug"}],"edges":[{"source":"a","destination":"e"}]}')$$, :run2),
   '55000', 'node "a" of run ' || :run2 || ' concluded fail', 'no edge from a node that failed');
+
+-- The spawn limit: nodes added to one run by all its patches (run2 has 4 so far).
+SET LOCAL adagio.max_patch_nodes_per_run = 5;
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"e1","runtime":"debug"},{"name":"e2","runtime":"debug"}]}')$$, :run2),
+  '54000', 'run ' || :run2 || ' would have 6 nodes added by patches, more than adagio.max_patch_nodes_per_run (5)',
+  'a patch beyond the run''s bound is refused');
+SELECT is(adagio.patch_run(:run2, '{"nodes":[{"name":"e1","runtime":"debug"}]}') ->> 'patch', '3', 'one within it is applied');
+SET LOCAL adagio.max_patch_nodes_per_run = 0;
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"x","runtime":"debug"}]}')$$,
+                        adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"}]}')),
+  '54000', NULL, '0 allows no patches');
+SET LOCAL ROLE adagio_worker;
+SELECT throws_ok('SET adagio.max_patch_nodes_per_run = 100000', '42501', NULL, 'a worker''s login cannot raise the bound');
+RESET ROLE;
+SELECT is(current_setting('adagio.max_patch_nodes_per_run'), '0', 'which stays as the superuser set it');
 
 SELECT * FROM finish();
 ROLLBACK;
