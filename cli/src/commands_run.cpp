@@ -296,7 +296,7 @@ void add_run_commands(CLI::App& app, Context& context) {
   auto* patch = run->add_subcommand(
       "patch", "add nodes, and edges that end at them, to a running run (a GraphPatch JSON file, - for stdin)");
   add_run_id(patch, *patch_id);
-  patch->add_option("FILE", *patch_file, "the patch: {\"nodes\": [...], \"edges\": [...]}, - for stdin")->required();
+  patch->add_option("FILE", *patch_file, "the patch: {\"nodes\": [...], \"edges\": [...]} or JSON Patch operations, - for stdin")->required();
   patch->callback([&context, patch_id, patch_file] {
     const std::string text = read_json_file_or_stdin(*patch_file);
     auto connection = context.connect();

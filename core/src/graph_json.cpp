@@ -204,8 +204,52 @@ Graph graph_from_json(const json& value) {
   return graph;
 }
 
+namespace {
+
+// A JSON Patch (RFC 6902) against the run's graph, the form agents that edit JSON documents
+// write: only "add" at the end of "/nodes" or "/edges" (a patch only adds), each value in the
+// GraphSpec form. Errors name the operation.
+GraphPatch patch_from_operations(const json& operations) {
+  if (!operations.is_array()) invalid("operations: expected an array, " + got(operations));
+  GraphPatch patch;
+  for (std::size_t k = 0; k < operations.size(); ++k) {
+    const std::string label = "operations[" + std::to_string(k) + "]";
+    const json& operation = operations[k];
+    if (!operation.is_object()) invalid(label + ": expected a JSON object, " + got(operation));
+    for (const auto& item : operation.items())
+      if (item.key() != "op" && item.key() != "path" && item.key() != "value")
+        invalid("unknown field " + in_quotes(item.key()) + " in " + label + " (expected op, path, value)");
+    const std::string op = required_string(operation, "op", label);
+    if (op != "add")
+      invalid(label + ": op " + in_quotes(op) +
+              " is not supported: a patch only adds (op \"add\", path \"/nodes/-\" or \"/edges/-\")");
+    const std::string path = required_string(operation, "path", label);
+    if (path != "/nodes/-" && path != "/edges/-")
+      invalid(label + ": path " + in_quotes(path) + " is not supported: a patch appends (\"/nodes/-\" or \"/edges/-\")");
+    const json* value = member(operation, "value");
+    if (!value) invalid(label + ": missing \"value\"");
+    try {
+      if (path == "/nodes/-")
+        patch.nodes.push_back(node_from_json(*value, patch.nodes.size()));
+      else
+        patch.edges.push_back(edge_from_json(*value, patch.edges.size()));
+    } catch (const GraphError& e) {
+      invalid(label + ".value: " + e.what());
+    }
+  }
+  return patch;
+}
+
+}  // namespace
+
 // An empty patch is refused by apply_patch(), with the other patch rules.
 GraphPatch patch_from_json(const json& value) {
+  if (value.is_array()) return patch_from_operations(value);
+  if (value.is_object() && value.contains("operations")) {
+    if (value.size() != 1)
+      invalid("patch: \"operations\" goes alone (a patch is either nodes and edges, or JSON Patch operations)");
+    return patch_from_operations(value["operations"]);
+  }
   Graph parsed = nodes_and_edges_from_json(value, "GraphPatch", "patch");
   return GraphPatch{std::move(parsed.nodes), std::move(parsed.edges)};
 }

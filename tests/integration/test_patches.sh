@@ -77,13 +77,14 @@ case "$output" in
 esac
 expect_eq "$(sql -c "SELECT count(*) FROM adagio.nodes WHERE run_id = $run")" 2 "and nothing was added"
 
-# An operator's patch from the CLI: a node after an approval gate that is still open (a gate, so
+# An operator's patch from the CLI, in the JSON Patch form: a node after an approval gate that is still open (a gate, so
 # that the run cannot finish before the patch however slow the machine is), then the gate is
 # approved and the added node runs on a worker with the gate's output.
 adagio="$root/build/cli/adagio"
 run=$(sql -c "SELECT adagio.start_run('{\"nodes\":[{\"name\":\"hold\",\"runtime\":\"approval\"}]}')")
 wait_for 20 "SELECT state FROM adagio.nodes WHERE run_id = $run AND name = 'hold'" ready
-echo '{"nodes":[{"name":"notify","runtime":"debug","metadata":{"output":"sent"}}],"edges":[{"source":"hold","destination":"notify"}]}' \
+echo '[{"op":"add","path":"/nodes/-","value":{"name":"notify","runtime":"debug","metadata":{"output":"sent"}}},
+       {"op":"add","path":"/edges/-","value":{"source":"hold","destination":"notify"}}]' \
   | "$adagio" run patch "$run" - >"$artifacts/patch-out"
 expect_eq "$(cat "$artifacts/patch-out")" "run $run patched (patch 1): added notify" "adagio run patch adds a node after the open gate"
 "$adagio" gate approve "$run" hold --output go >/dev/null

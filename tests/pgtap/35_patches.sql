@@ -3,7 +3,7 @@
 -- a patch follow the edges it added.
 BEGIN;
 \ir helpers.psql
-SELECT plan(50);
+SELECT plan(54);
 
 SELECT adagio.register_agent('fanner', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"fetch","runtime":"debug"},{"name":"split","runtime":"debug"}],"edges":[{"source":"fetch","destination":"split"}]}') AS run \gset
@@ -103,12 +103,23 @@ SELECT is((SELECT nodes_remaining || '/' || nodes_failed FROM adagio.runs WHERE 
 SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"e","runtime":"debug"}],"edges":[{"source":"a","destination":"e"}]}')$$, :run2),
   '55000', 'node "a" of run ' || :run2 || ' concluded fail', 'no edge from a node that failed');
 
--- The spawn limit: nodes added to one run by all its patches (run2 has 4 so far).
-SET LOCAL adagio.max_patch_nodes_per_run = 5;
+-- JSON Patch operations: the same additions, stored in the GraphPatch form.
+SELECT is(adagio.patch_run(:run2, '[{"op":"add","path":"/nodes/-","value":{"name":"audit-2","runtime":"debug"}},{"op":"add","path":"/edges/-","value":{"source":"audit","destination":"audit-2"}}]') ->> 'patch',
+          '3', 'a patch as JSON Patch operations is applied');
+SELECT is((SELECT patch FROM adagio.run_patches WHERE run_id = :run2 AND number = 3),
+          '{"nodes":[{"name":"audit-2","runtime":"debug","metadata":{},"retry":{}}],"edges":[{"source":"audit","destination":"audit-2"}]}'::jsonb,
+          'and stored as nodes and edges');
+SELECT is(pg_temp.node_states(:run2) ~ 'audit-2=waiting', true, 'the added node waits for audit');
+SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"operations":[{"op":"replace","path":"/nodes/0/runtime","value":"exec"}]}')$$, :run2),
+  '22023', 'invalid patch: operations[0]: op "replace" is not supported: a patch only adds (op "add", path "/nodes/-" or "/edges/-")',
+  'an operation other than add is refused, naming it');
+
+-- The spawn limit: nodes added to one run by all its patches (run2 has 5 so far).
+SET LOCAL adagio.max_patch_nodes_per_run = 6;
 SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"e1","runtime":"debug"},{"name":"e2","runtime":"debug"}]}')$$, :run2),
-  '54000', 'run ' || :run2 || ' would have 6 nodes added by patches, more than adagio.max_patch_nodes_per_run (5)',
+  '54000', 'run ' || :run2 || ' would have 7 nodes added by patches, more than adagio.max_patch_nodes_per_run (6)',
   'a patch beyond the run''s bound is refused');
-SELECT is(adagio.patch_run(:run2, '{"nodes":[{"name":"e1","runtime":"debug"}]}') ->> 'patch', '3', 'one within it is applied');
+SELECT is(adagio.patch_run(:run2, '{"nodes":[{"name":"e1","runtime":"debug"}]}') ->> 'patch', '4', 'one within it is applied');
 SET LOCAL adagio.max_patch_nodes_per_run = 0;
 SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"nodes":[{"name":"x","runtime":"debug"}]}')$$,
                         adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"}]}')),

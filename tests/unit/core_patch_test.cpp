@@ -120,5 +120,47 @@ TEST(Patch, JsonShapeErrorsNameTheField) {
   }
 }
 
+TEST(Patch, JsonPatchOperationsAreTheSameAdditions) {
+  const std::string operations = R"([
+    {"op": "add", "path": "/nodes/-", "value": {"name": "email", "runtime": "exec", "metadata": {"command": "mail"}}},
+    {"op": "add", "path": "/edges/-", "value": {"source": "split", "destination": "email"}}])";
+  const GraphPatch bare = parse_patch(operations);
+  const GraphPatch wrapped = parse_patch(R"({"operations": )" + operations + "}");
+  const GraphPatch plain = parse_patch(R"({"nodes": [{"name": "email", "runtime": "exec", "metadata": {"command": "mail"}}],
+                                          "edges": [{"source": "split", "destination": "email"}]})");
+  EXPECT_EQ(to_json(bare), to_json(plain));
+  EXPECT_EQ(to_json(wrapped), to_json(plain));
+  const Graph merged = apply_patch(base, bare);
+  ASSERT_EQ(merged.nodes.size(), 3u);
+  EXPECT_EQ(merged.edges.back().destination, "email");
+}
+
+TEST(Patch, JsonPatchOperationsOnlyAppend) {
+  auto error_of = [](const std::string& text) -> std::string {
+    try {
+      parse_patch(text);
+    } catch (const GraphError& e) {
+      EXPECT_EQ(e.kind(), GraphErrorKind::invalid_graph) << e.what();
+      return e.what();
+    }
+    ADD_FAILURE() << "accepted: " << text;
+    return "";
+  };
+  EXPECT_EQ(error_of(R"([{"op": "remove", "path": "/nodes/0"}])"),
+            R"(operations[0]: op "remove" is not supported: a patch only adds (op "add", path "/nodes/-" or "/edges/-"))");
+  EXPECT_EQ(error_of(R"([{"op": "add", "path": "/nodes/-", "value": {"name": "a", "runtime": "exec"}},
+                        {"op": "add", "path": "/nodes/0", "value": {"name": "b", "runtime": "exec"}}])"),
+            R"(operations[1]: path "/nodes/0" is not supported: a patch appends ("/nodes/-" or "/edges/-"))");
+  EXPECT_EQ(error_of(R"([{"op": "add", "path": "/edges/-"}])"), R"(operations[0]: missing "value")");
+  EXPECT_EQ(error_of(R"([{"op": "add", "path": "/nodes/-", "value": {"name": "a"}}])"),
+            R"(operations[0].value: nodes[0]: missing "runtime")");
+  EXPECT_EQ(error_of(R"([{"op": "add", "path": "/nodes/-", "value": {}, "from": "/x"}])"),
+            R"(unknown field "from" in operations[0] (expected op, path, value))");
+  EXPECT_EQ(error_of(R"({"operations": [], "nodes": []})"),
+            R"(patch: "operations" goes alone (a patch is either nodes and edges, or JSON Patch operations))");
+  EXPECT_EQ(error_of(R"({"operations": {}})"), "operations: expected an array, got object");
+  EXPECT_EQ(error_of(R"([7])"), "operations[0]: expected a JSON object, got number");
+}
+
 }  // namespace
 }  // namespace adagio

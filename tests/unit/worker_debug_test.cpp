@@ -54,9 +54,9 @@ TEST(WorkerDebug, PatchComesWithASuccessOnly) {
   EXPECT_EQ((*r.patch)["nodes"][0]["name"], "more");
   r = run_debug(debug_task({{"patch", {patch}}, {"conclusion", {"fail"}}}));
   EXPECT_FALSE(r.patch.has_value());
-  r = run_debug(debug_task({{"patch", {"[1, 2]"}}}));
+  r = run_debug(debug_task({{"patch", {"\"text\""}}}));
   EXPECT_EQ(r.conclusion, Conclusion::error);
-  EXPECT_TRUE(contains(r.output, "metadata \"patch\" is not a JSON object")) << r.output;
+  EXPECT_TRUE(contains(r.output, "metadata \"patch\" is not a JSON object or array")) << r.output;
   EXPECT_FALSE(run_debug(debug_task()).patch.has_value());
 }
 

@@ -175,6 +175,13 @@ TEST(WorkerExec, PatchWrittenToThePatchFileComesWithTheSuccess) {
   EXPECT_EQ((*r.patch)["nodes"][0]["name"], "b");
 }
 
+TEST(WorkerExec, PatchFileMayHoldJsonPatchOperations) {
+  Result r = run_exec(sh("echo '[{\"op\":\"add\",\"path\":\"/nodes/-\",\"value\":{\"name\":\"b\",\"runtime\":\"debug\"}}]' > \"$ADAGIO_PATCH_FILE\""));
+  ASSERT_EQ(r.conclusion, Conclusion::success) << r.output;
+  ASSERT_TRUE(r.patch.has_value());
+  EXPECT_EQ((*r.patch)[0]["path"], "/nodes/-");
+}
+
 TEST(WorkerExec, NoPatchWhenThePatchFileIsLeftEmptyOrUnwritten) {
   Result untouched = run_exec(sh("echo ok"));
   ASSERT_EQ(untouched.conclusion, Conclusion::success);
@@ -185,10 +192,10 @@ TEST(WorkerExec, NoPatchWhenThePatchFileIsLeftEmptyOrUnwritten) {
 }
 
 TEST(WorkerExec, PatchFileThatIsNotAJsonObjectMakesAnError) {
-  for (const char* text : {"not json", "[1,2]"}) {
+  for (const char* text : {"not json", "\"text\"", "7"}) {
     Result r = run_exec(sh(std::string("echo out; printf '%s' '") + text + "' > \"$ADAGIO_PATCH_FILE\""));
     EXPECT_EQ(r.conclusion, Conclusion::error) << text;
-    EXPECT_EQ(r.output, "out\nexec: $ADAGIO_PATCH_FILE does not hold a JSON object (a GraphPatch)") << text;
+    EXPECT_EQ(r.output, "out\nexec: $ADAGIO_PATCH_FILE does not hold a patch (a JSON object, or an array of JSON Patch operations)") << text;
     EXPECT_FALSE(r.patch.has_value());
   }
 }

@@ -149,7 +149,8 @@ Result run_debug(const Task& task) {
   if (auto* v = values(task, "patch"); v && !v->empty()) {
     if (v->size() != 1) return bad("metadata \"patch\" must have one value");
     patch = nlohmann::json::parse(v->front(), nullptr, false);
-    if (patch->is_discarded() || !patch->is_object()) return bad("metadata \"patch\" is not a JSON object");
+    if (patch->is_discarded() || !(patch->is_object() || patch->is_array()))
+      return bad("metadata \"patch\" is not a JSON object or array");
   }
 
   // Sleep in small steps so that cancellation is noticed.

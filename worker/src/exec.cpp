@@ -119,7 +119,7 @@ class PatchDir {
 constexpr std::uintmax_t max_patch_file_bytes = std::uintmax_t{64} << 20;
 
 // The patch the program wrote to $ADAGIO_PATCH_FILE: none if it wrote nothing; an error message
-// if what it wrote is not a JSON object.
+// if what it wrote is not JSON of a patch's shape (the engine checks the rest).
 std::optional<json> read_patch_file(const std::string& path, std::string& error_message) {
   std::error_code ec;
   const std::uintmax_t size = std::filesystem::file_size(path, ec);
@@ -133,8 +133,8 @@ std::optional<json> read_patch_file(const std::string& path, std::string& error_
   std::ostringstream text;
   text << in.rdbuf();
   json patch = json::parse(text.str(), nullptr, false);
-  if (patch.is_discarded() || !patch.is_object()) {
-    error_message = "exec: $ADAGIO_PATCH_FILE does not hold a JSON object (a GraphPatch)";
+  if (patch.is_discarded() || !(patch.is_object() || patch.is_array())) {
+    error_message = "exec: $ADAGIO_PATCH_FILE does not hold a patch (a JSON object, or an array of JSON Patch operations)";
     return std::nullopt;
   }
   return patch;

@@ -21,6 +21,9 @@ struct GraphPatch {
 };
 
 // Parses the JSON form of adagio.v1.GraphPatch ({"nodes": [...], "edges": [...]}), shape only.
+// Also takes the same additions as JSON Patch (RFC 6902) operations on the run's graph, bare or as
+// {"operations": [...]}: each {"op": "add", "path": "/nodes/-" or "/edges/-", "value": a node or
+// an edge}; any other op or path is refused, since a patch only adds.
 // Throws GraphError: malformed_json when the text is not JSON, invalid_graph otherwise.
 GraphPatch parse_patch(std::string_view json);
 GraphPatch patch_from_json(const nlohmann::json& json);

@@ -17,8 +17,8 @@ namespace adagio::worker {
 ///               its probability decides the result (panic -> error with
 ///               output "debug: panic")
 ///   output      text to return (default "debug: <conclusion>")
-///   patch       a JSON object (proto GraphPatch): with a success, nodes to add
-///               to the run (Result::patch)
+///   patch       a patch (proto GraphPatch's JSON, or JSON Patch operations):
+///               with a success, nodes to add to the run (Result::patch)
 /// Bad metadata -> Result{error, message naming the bad value}.
 /// Cancellation during the sleep -> Result{error, "cancelled"}.
 Result run_debug(const Task& task);
