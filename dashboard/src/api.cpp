@@ -35,6 +35,7 @@ int status_for_sqlstate(const std::string& state) {
   if (state == "42704") return 404;
   if (state == "55000" || state == "42809") return 409;  // wrong state; not an approval gate
   if (state == "42501") return 403;  // the dashboard's database role lacks adagio_operator
+  if (state == "54000") return 400;  // a patch beyond a bound (per patch, per run)
   return 0;  // unexpected
 }
 
@@ -309,6 +310,20 @@ void post_run_action(App& app, const httplib::Request& req, httplib::Response& r
   send_json(res, write_json(app, std::string("SELECT adagio.") + function + "($1::bigint)::text", id));
 }
 
+// An operator's patch to a running run: {"patch": the patch (a GraphPatch's JSON, or JSON Patch
+// operations)}. The engine checks it and names what is wrong.
+void post_run_patch(App& app, const httplib::Request& req, httplib::Response& res) {
+  authorize_action(app, req);
+  expect_only(req, {});
+  const auto id = std::to_string(run_id_of(req));
+  const Json body = parse_body(req);
+  expect_fields(body, {"patch"});
+  const auto patch = body.find("patch");
+  if (patch == body.end() || !(patch->is_object() || patch->is_array()))
+    throw bad_request("\"patch\" is required: {\"nodes\": [...], \"edges\": [...]} or an array of JSON Patch operations");
+  send_json(res, write_json(app, "SELECT adagio.patch_run($1::bigint, $2::jsonb)::text", id, patch->dump()));
+}
+
 // An approval gate's decision: {"node": name, and "output" (approve) or "reason" (reject), and the
 // "attempt" the page showed open}. The node travels in the body, not the path: a node name may
 // hold a slash.
@@ -366,6 +381,9 @@ void install_api(httplib::Server& server, App& app) {
   }));
   server.Post(R"(/api/runs/([^/]+)/retry)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_run_action(app, req, res, "retry_run");
+  }));
+  server.Post(R"(/api/runs/([^/]+)/patch)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    post_run_patch(app, req, res);
   }));
   server.Post(R"(/api/runs/([^/]+)/approve)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_gate_decision(app, req, res, true);

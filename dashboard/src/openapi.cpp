@@ -9,7 +9,7 @@ const std::string& openapi_document() {
   "info": {
     "title": "adagio dashboard API",
     "version": "0.1.0",
-    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter or graph (22023, 22P02), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000) or not an approval gate (42809), 415 body not JSON, 503 database unavailable or the transaction rolled back by a deadlock or serialization failure (40P01, 40001; with Retry-After: send it again). State-changing calls (POST /api/runs, cancel, retry, approve, reject) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
+    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter, graph or patch (22023, 22P02, 54000), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000) or not an approval gate (42809), 415 body not JSON, 503 database unavailable or the transaction rolled back by a deadlock or serialization failure (40P01, 40001; with Retry-After: send it again). State-changing calls (POST /api/runs, cancel, retry, patch, approve, reject) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
   },
   "components": {
     "securitySchemes": {
@@ -134,6 +134,14 @@ const std::string& openapi_document() {
     "/api/runs/{id}/retry": {"post": {"summary": "Restart a failed or cancelled run from the nodes that did not succeed (retry_run)", "security": [{"bearer": []}, {"header": []}],
       "parameters": [{"$ref": "#/components/parameters/runId"}],
       "responses": {"200": {"description": "{run_id, nodes_reset, nodes_ready}"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "409": {"$ref": "#/components/responses/Conflict"}}}},
+    "/api/runs/{id}/patch": {"post": {"summary": "Add nodes, and edges that end at them, to a running run (patch_run)", "security": [{"bearer": []}, {"header": []}],
+      "parameters": [{"$ref": "#/components/parameters/runId"}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["patch"], "additionalProperties": false,
+        "properties": {"patch": {"description": "a GraphPatch ({nodes, edges}) or an array of JSON Patch operations (add at /nodes/- and /edges/-)"}}}}}},
+      "responses": {"200": {"description": "{run_id, patch, nodes, already_applied}"},
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
         "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
         "409": {"$ref": "#/components/responses/Conflict"}}}},

@@ -27,7 +27,7 @@ test('OpenAPI document describes every endpoint', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.openapi, '3.0.3');
   for (const path of ['/api/stats', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/timeline', '/api/runs/{id}/cancel',
-    '/api/runs/{id}/retry', '/api/runs/{id}/approve', '/api/runs/{id}/reject', '/api/gates', '/api/agents', '/api/workflows', '/api/events', '/api/live', '/metrics'])
+    '/api/runs/{id}/retry', '/api/runs/{id}/patch', '/api/runs/{id}/approve', '/api/runs/{id}/reject', '/api/gates', '/api/agents', '/api/workflows', '/api/events', '/api/live', '/metrics'])
     assert.ok(r.body.paths[path], `${path} missing from the OpenAPI document`);
   assert.ok(r.body.paths['/api/runs'].post, 'starting a run is described');
 });
@@ -219,6 +219,34 @@ test('approval gates: listed while open, decided through the API, the workers ru
   assert.equal(rejected.status, 200, rejected.text);
   assert.equal(rejected.body.run_conclusion, 'failed');
   assert.deepEqual((await get(`/api/runs/${rejectedRun.body.id}`)).body.nodes.map((n) => n.conclusion), ['fail', 'never_reached']);
+});
+
+test('an operator patches a running run: nodes after an open gate, run by the workers once it is approved', async () => {
+  const started = await post('/api/runs', { graph: { nodes: [{ name: 'hold', runtime: 'approval' }] } });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id;
+  const patch = { nodes: [debugNode('notify')], edges: [{ source: 'hold', destination: 'notify' }] };
+  assertError(await post(`/api/runs/${id}/patch`, { patch }, { token: '' }), 401, /token/);
+  assertError(await post(`/api/runs/${id}/patch`, {}), 400, /"patch" is required/);
+  assertError(await post(`/api/runs/${id}/patch`, { patch, why: 'x' }), 400, /unknown field "why"/);
+  assertError(await post(`/api/runs/${id}/patch`, { patch: { nodes: [debugNode('hold')] } }), 400,
+    /invalid patch: nodes\[0\]: the run already has a node "hold"/);
+  assertError(await post(`/api/runs/${id}/patch`, { patch: [{ op: 'remove', path: '/nodes/0' }] }), 400, /op "remove" is not supported/);
+  assertError(await post('/api/runs/999999999/patch', { patch }), 404, /does not exist/);
+  const patched = await post(`/api/runs/${id}/patch`, { patch });
+  assert.equal(patched.status, 200, patched.text);
+  assert.deepEqual(patched.body, { run_id: id, patch: 1, nodes: ['notify'], already_applied: false });
+  const operations = await post(`/api/runs/${id}/patch`, { patch: [
+    { op: 'add', path: '/nodes/-', value: debugNode('archive') }, { op: 'add', path: '/edges/-', value: { source: 'notify', destination: 'archive' } }] });
+  assert.equal(operations.status, 200, operations.text);
+  assert.equal(operations.body.patch, 2, 'JSON Patch operations are a patch too');
+  const shown = (await get(`/api/runs/${id}`)).body;
+  assert.deepEqual(shown.patches.map((p) => [p.patch, p.nodes, p.node ?? null]), [[1, ['notify'], null], [2, ['archive'], null]]);
+  assert.equal((await post(`/api/runs/${id}/approve`, { node: 'hold', output: 'go' })).status, 200);
+  const run = await waitRun(id);
+  assert.equal(run.conclusion, 'success', 'the workers ran the added nodes');
+  assert.deepEqual(run.nodes.find((n) => n.name === 'archive').inputs, { notify: run.nodes.find((n) => n.name === 'notify').output });
+  assertError(await post(`/api/runs/${id}/patch`, { patch: { nodes: [debugNode('late')] } }), 409, /is completed/);
 });
 
 test('a start retried with its idempotency key gets the first run back; other inputs under it are a 400', async () => {

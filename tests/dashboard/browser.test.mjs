@@ -244,6 +244,35 @@ test('the approvals page lists open gates and decides them', async () => {
   await page.locator('p.empty:has-text("No approval gate is waiting")').waitFor();
 });
 
+test('an operator adds nodes to a running run from its page; the graph marks them and a card lists the patch', async () => {
+  const started = await post('/api/runs', { graph: { nodes: [{ name: 'wait-here', runtime: 'approval' }] } });
+  const id = started.body.id;
+  await page.goto(`${base}/#/runs/${id}`);
+  await waitStatus('wait-here', 'awaiting');
+  assert.equal(await page.locator('#patches').count(), 0, 'no patches card before a patch');
+  await page.fill('#token', token);
+  await page.click('#patch-run');
+  await page.fill('#patch-json', JSON.stringify({ nodes: [{ name: 'wait-here', runtime: 'debug' }] }));
+  await page.click('#apply-patch');
+  await page.locator('.patch-form .error', { hasText: 'the run already has a node "wait-here"' }).waitFor();
+  await page.fill('#patch-json', JSON.stringify([
+    { op: 'add', path: '/nodes/-', value: { name: 'after-gate', runtime: 'debug', metadata: { output: 'done' } } },
+    { op: 'add', path: '/edges/-', value: { source: 'wait-here', destination: 'after-gate' } }]));
+  await page.click('#apply-patch');
+  await page.waitForSelector('g.dag-node[data-node="after-gate"][data-patch="1"]');
+  assert.equal(await node('after-gate').locator('.patch-mark').textContent(), '+1', 'the graph marks the added node');
+  assert.equal(await page.locator('#patch-json').count(), 0, 'the form closed');
+  const row = page.locator('#patches tr[data-patch="1"]');
+  assert.equal(await row.locator('[data-node-link="after-gate"]').count(), 1, 'the card lists the patch and its node');
+  assert.match(await row.textContent(), /an operator/);
+  await shot('run-patched');
+  await row.locator('[data-node-link="after-gate"]').click();
+  await page.locator('[data-node-panel="after-gate"]').waitFor();
+  assert.equal((await post(`/api/runs/${id}/approve`, { node: 'wait-here' })).status, 200);
+  await waitStatus('after-gate', 'success');
+  await page.waitForSelector('#patch-run', { state: 'detached' });
+});
+
 test('a timer sleeps, counting down, then the run goes on by itself', async () => {
   const started = await post('/api/runs', { graph: { nodes: [
     { name: 'before', runtime: 'debug', metadata: {} },

@@ -55,6 +55,17 @@ export interface Run {
   finished_at: string | null;
   nodes: RunNode[];
   edges: Edge[];
+  patches?: RunPatch[];
+}
+
+// A patch that added nodes to the run while it ran (adagio.patch_run(), patch_run_from_node()).
+export interface RunPatch {
+  patch: number;          // 1 for the run's first
+  nodes: string[];        // the names it added
+  node?: string;          // the node whose function sent it (absent: an operator's)
+  agent_id?: number;
+  by: string;             // the login that applied it
+  at: string;
 }
 
 export interface RunSummary {
@@ -217,6 +228,9 @@ export const api = {
     request<{ id: number }>('POST', 'runs', { workflow, inputs, ...(version ? { version } : {}), ...scheduling(options) }),
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
   retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
+  // Nodes, and edges that end at them, added to a running run (a GraphPatch or JSON Patch operations).
+  patch: (id: number, patch: unknown) =>
+    request<{ run_id: number; patch: number; nodes: string[]; already_applied: boolean }>('POST', `runs/${id}/patch`, { patch }),
   gates: () => request<OpenGate[]>('GET', 'gates'),
   // An approval gate's decision; text: the output passed downstream (approve) or the reason (reject);
   // attempt: the one the page showed open (refused if the gate was decided and opened again since).

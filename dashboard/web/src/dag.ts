@@ -48,7 +48,8 @@ export class DagView {
     this.element = s('svg', { class: 'dag', role: 'img', 'aria-label': 'run graph' });
   }
 
-  update(nodes: RunNode[], edges: Edge[]) {
+  // addedBy: the number of the patch that added a node, for the nodes patches added.
+  update(nodes: RunNode[], edges: Edge[], addedBy: Map<string, number> = new Map()) {
     const shape = JSON.stringify([nodes.map((n) => n.name), edges]);
     if (shape !== this.shape) {
       this.shape = shape;
@@ -63,7 +64,11 @@ export class DagView {
       g.dataset.state = node.state;
       g.dataset.conclusion = node.conclusion ?? '';
       (g.querySelector('.sub') as SVGTextElement).textContent = subtitle(node);
-      (g.querySelector('title') as Element).textContent = `${node.name}: ${subtitle(node)}`;
+      const patch = addedBy.get(node.name);
+      (g.querySelector('.patch-mark') as SVGTextElement).textContent = patch ? `+${patch}` : '';
+      if (patch) g.dataset.patch = String(patch); else delete g.dataset.patch;
+      (g.querySelector('title') as Element).textContent =
+        `${node.name}: ${subtitle(node)}${patch ? ` (added by patch ${patch})` : ''}`;
     }
   }
 
@@ -127,6 +132,7 @@ export class DagView {
       name.textContent = truncate(n.name, w);
       g.appendChild(name);
       g.appendChild(s('text', { class: 'sub', x: 12, y: 35 }));
+      g.appendChild(s('text', { class: 'patch-mark', x: w - 8, y: 14, 'text-anchor': 'end' }));
       g.addEventListener('click', () => this.onSelect(n.name));
       g.addEventListener('keydown', (ev) => {
         if ((ev as KeyboardEvent).key === 'Enter' || (ev as KeyboardEvent).key === ' ') this.onSelect(n.name);

@@ -1,6 +1,6 @@
 // One run: its graph coloured by node status (live while it executes), the selected node's spec,
 // inputs and attempts, and the run's timeline.
-import { api, ApiError, type Config, type Run, type RunNode, type TimelineEvent } from '../api';
+import { api, ApiError, type Config, type Run, type RunNode, type RunPatch, type TimelineEvent } from '../api';
 import { between, clear, errorBox, fmtDuration, fmtTime, h, poll, pretty } from '../dom';
 import { DagView } from '../dag';
 import { watchRun, type LiveStream } from '../live';
@@ -85,6 +85,21 @@ const eventText: Record<string, (e: TimelineEvent) => string> = {
     e.node ? ` (sent by node ${e.node})` : ''} by ${String(e.detail?.by ?? 'someone')}`,
 };
 
+// The patches that added nodes to the run while it ran, first first.
+function patchesTable(patches: RunPatch[], onNode: (name: string) => void): HTMLElement {
+  const nodeLink = (name: string) =>
+    h('button', { type: 'button', class: 'linklike', 'data-node-link': name, onclick: (() => onNode(name)) as EventListener }, name);
+  const links = (names: string[]) => h('span', { class: 'node-links' }, ...names.flatMap((n, i) => (i ? [', ', nodeLink(n)] : [nodeLink(n)])));
+  return h('table', { class: 'table patches' },
+    h('thead', {}, h('tr', {}, ...['#', 'added', 'sent by', 'applied by', 'at'].map((t) => h('th', {}, t)))),
+    h('tbody', {}, ...patches.map((p) => h('tr', { 'data-patch': p.patch },
+      h('td', { class: 'num' }, String(p.patch)),
+      h('td', {}, links(p.nodes)),
+      h('td', {}, p.node ? h('span', {}, 'node ', nodeLink(p.node)) : h('span', { class: 'muted' }, 'an operator')),
+      h('td', {}, p.by),
+      h('td', { class: 'muted' }, fmtTime(p.at))))));
+}
+
 function timelineTable(events: TimelineEvent[], onNode: (name: string) => void): HTMLElement {
   if (events.length === 0) return h('p', { class: 'muted' }, 'No events yet.');
   const start = new Date(events[0].at).getTime();
@@ -115,15 +130,18 @@ export const runPage: Page = (root, params, config: Config) => {
   const actionError = h('div', {});
   const panel = h('aside', { class: 'side' });
   const timeline = h('div', {});
+  const patchesBox = h('div', {});
+  const patchForm = h('div', {});
   const problem = h('div', {});
   const graphBox = h('div', { class: 'graph' }, dag.element);
 
   root.append(
     h('div', { class: 'page-head' }, h('a', { href: '#/runs', class: 'back' }, '← Runs'), title, runBadge, h('span', { class: 'spacer' }), actions),
-    actionError, problem, summary,
+    actionError, patchForm, problem, summary,
     h('div', { class: 'run-layout' },
       h('section', { class: 'card graph-card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Graph'), legend()), graphBox),
       panel),
+    patchesBox,
     h('section', { class: 'card' }, h('h2', {}, 'Timeline'), timeline));
 
   function selectNode(name: string) {
@@ -160,6 +178,42 @@ export const runPage: Page = (root, params, config: Config) => {
     } catch (e) {
       actionError.appendChild(errorBox((e as Error).message));
     }
+  }
+
+  // An operator's patch: JSON typed in, applied by the engine, which names what is wrong with it.
+  function togglePatchForm() {
+    if (patchForm.childElementCount > 0) { clear(patchForm); return; }
+    const example = { nodes: [{ name: 'notify', runtime: 'exec', metadata: { command: './notify.sh' } }],
+      edges: [{ source: run?.nodes[run.nodes.length - 1]?.name ?? 'a-node', destination: 'notify' }] };
+    const text = h('textarea', { id: 'patch-json', class: 'json', rows: 8, spellcheck: 'false' });
+    text.value = JSON.stringify(example, null, 2);
+    const error = h('div', {});
+    const apply = async () => {
+      clear(error);
+      let patch: unknown;
+      try {
+        patch = JSON.parse(text.value);
+      } catch (e) {
+        error.appendChild(errorBox(`Not JSON: ${(e as Error).message}`));
+        return;
+      }
+      try {
+        await api.patch(id, patch);
+        clear(patchForm);
+        await refresh();
+      } catch (e) {
+        error.appendChild(errorBox((e as Error).message));
+      }
+    };
+    patchForm.appendChild(h('section', { class: 'card start-form patch-form' },
+      h('h2', {}, 'Add nodes to this run'),
+      h('p', { class: 'muted small' },
+        'A patch: nodes, and edges that end at them (from nodes of the run or of the patch), as {"nodes": [...], "edges": [...]} ',
+        'or as JSON Patch operations ("add" at /nodes/- and /edges/-). Nothing the run has changes.'),
+      text, error,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary', id: 'apply-patch', onclick: apply as EventListener }, 'Apply patch'),
+        h('button', { type: 'button', onclick: (() => clear(patchForm)) as EventListener }, 'Close'))));
   }
 
   // An open gate's decision, for the attempt this panel shows open.
@@ -202,8 +256,24 @@ export const runPage: Page = (root, params, config: Config) => {
     const active = r.status === 'running';
     const retryable = r.status === 'cancelled' || r.conclusion === 'failed';
     if (config.actions === 'token') actions.appendChild(tokenField());
+    if (active) actions.appendChild(h('button', { id: 'patch-run', onclick: togglePatchForm as EventListener }, 'Add nodes'));
+    else clear(patchForm);
     if (active) actions.appendChild(h('button', { class: 'danger', id: 'cancel-run', onclick: (() => act('cancel')) as EventListener }, 'Cancel run'));
     if (retryable) actions.appendChild(h('button', { class: 'primary', id: 'retry-run', onclick: (() => act('retry')) as EventListener }, 'Retry failed nodes'));
+  }
+
+  // Shown once a run has patches; re-rendered only when they change.
+  let patchesKey = '';
+  function renderPatches(patches: RunPatch[]) {
+    const key = JSON.stringify(patches);
+    if (key === patchesKey) return;
+    patchesKey = key;
+    clear(patchesBox);
+    if (patches.length === 0) return;
+    patchesBox.appendChild(h('section', { class: 'card', id: 'patches' },
+      h('h2', {}, `Patches (${patches.length})`),
+      h('p', { class: 'muted small' }, 'Nodes added while the run ran; the graph marks them +N, N the patch.'),
+      patchesTable(patches, selectNode)));
   }
 
   let lastShape = '';
@@ -216,7 +286,9 @@ export const runPage: Page = (root, params, config: Config) => {
       const shape = `${r.status}|${r.conclusion}|${config.actions}`;
       if (shape !== lastShape) { lastShape = shape; renderActions(r); }
       renderSummary(r);
-      dag.update(r.nodes, r.edges);
+      const patches = r.patches ?? [];
+      dag.update(r.nodes, r.edges, new Map(patches.flatMap((p) => p.nodes.map((n) => [n, p.patch] as [string, number]))));
+      renderPatches(patches);
       dag.select(selected);
       renderPanel();
       const last = events.length ? events[events.length - 1].id : 0;
