@@ -171,6 +171,22 @@ std::string render_run_table(const json& run, const Style& style) {
     }
     out += history.render();
   }
+
+  // Nodes added while the run ran, so that a reader sees where the graph grew and who grew it.
+  const json patches = run.value("patches", json::array());
+  if (patches.is_array() && !patches.empty()) {
+    out += "\n" + style.bold("patches") + "\n";
+    Table table({"#", "ADDED", "SENT BY", "APPLIED BY", "AT"});
+    for (const json& p : patches) {
+      std::string added;
+      for (const json& name : p.value("nodes", json::array())) added += (added.empty() ? "" : ",") + text_or(name, "");
+      const std::string node = text_or(p.value("node", json()), "");
+      table.add_row({text_or(p.value("patch", json()), "?"), one_line(added, 60),
+                     node.empty() ? "an operator" : "node " + node, text_or(p.value("by", json()), "-"),
+                     short_timestamp(p.value("at", json()))});
+    }
+    out += table.render();
+  }
   return out;
 }
 

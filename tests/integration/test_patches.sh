@@ -91,6 +91,9 @@ expect_eq "$(cat "$artifacts/patch-out")" "run $run patched (patch 1): added not
 expect_eq "$(wait_run "$run" 30)" success "the run finished with it"
 expect_eq "$(sql -c "SELECT state || ' ' || (inputs ->> 'hold') FROM adagio.nodes WHERE run_id = $run AND name = 'notify'")" \
   "completed go" "the added node ran after the gate, with its output"
+"$adagio" --color never run show "$run" >"$artifacts/show-patched"
+grep -Eq '^1 +notify +an operator +[^ ]+ +20' "$artifacts/show-patched" \
+  && pass "adagio run show lists the patch" || fail "adagio run show should list the patch: $(cat "$artifacts/show-patched")"
 set +e
 echo '{"nodes":[{"name":"late","runtime":"debug"}]}' | "$adagio" run patch "$run" - 2>"$artifacts/patch-err"
 code=$?

@@ -84,6 +84,19 @@ TEST(CliRender, MermaidUsesSafeIdsAndEscapedLabels) {
   EXPECT_NE(mermaid.find("classDef fail fill:#ffcdd2,stroke:#c62828\n"), std::string::npos);
 }
 
+TEST(CliRender, TableListsTheRunsPatches) {
+  json run = json::parse(R"({"id": 5, "status": "running", "nodes": [], "patches": [
+    {"patch": 1, "nodes": ["part-1", "part-2"], "node": "split", "agent_id": 3, "by": "worker", "at": "2026-11-22T22:05:16.000+00:00"},
+    {"patch": 2, "nodes": ["notify"], "by": "alice", "at": "2026-11-22T22:06:00.000+00:00"}]})");
+  const std::string table = render_run_table(run, Style(false));
+  EXPECT_NE(table.find("\npatches\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("part-1,part-2"), std::string::npos) << table;
+  EXPECT_NE(table.find("node split"), std::string::npos) << table;
+  EXPECT_NE(table.find("an operator"), std::string::npos) << table;
+  EXPECT_NE(table.find("2026-11-22 22:06:00"), std::string::npos) << table;
+  EXPECT_EQ(render_run_table(sample_run(), Style(false)).find("patches"), std::string::npos) << "no patches, no section";
+}
+
 TEST(CliRender, TableShowsNodesAndTheAttemptsThatMatter) {
   const std::string table = render_run_table(sample_run(), Style(false));
   EXPECT_NE(table.find("run 12  nightly:3  completed failed"), std::string::npos) << table;
