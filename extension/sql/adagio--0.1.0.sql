@@ -578,7 +578,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION adagio.cancel_run(run_id bigint) RETURNS jsonb
+CREATE FUNCTION adagio.cancel_run_once(run_id bigint) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
 DECLARE
@@ -587,15 +587,15 @@ DECLARE
   stopped int;
   cancelled int;
 BEGIN
-  IF cancel_run.run_id IS NULL THEN
+  IF cancel_run_once.run_id IS NULL THEN
     RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT r.status, r.concurrency_key INTO run_status, run_key FROM adagio.runs r WHERE r.id = cancel_run.run_id FOR UPDATE;
+  SELECT r.status, r.concurrency_key INTO run_status, run_key FROM adagio.runs r WHERE r.id = cancel_run_once.run_id FOR UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'run % does not exist', cancel_run.run_id USING ERRCODE = 'undefined_object';
+    RAISE EXCEPTION 'run % does not exist', cancel_run_once.run_id USING ERRCODE = 'undefined_object';
   END IF;
   IF run_status <> 'running' THEN
-    RAISE EXCEPTION 'run % is already %', cancel_run.run_id, run_status
+    RAISE EXCEPTION 'run % is already %', cancel_run_once.run_id, run_status
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   -- The key's lock before any node: the end of the run ahead of this one holds the key while it
@@ -609,20 +609,40 @@ BEGIN
                                       ready_at, started_at)
   SELECT n.id, n.run_id, n.attempt_count, 'error', NULL, 'cancelled: the run was cancelled', n.claimed_by,
          n.claim_token, n.ready_at, n.claimed_at
-  FROM adagio.nodes n WHERE n.run_id = cancel_run.run_id AND n.state = 'running';
+  FROM adagio.nodes n WHERE n.run_id = cancel_run_once.run_id AND n.state = 'running';
   GET DIAGNOSTICS stopped = ROW_COUNT;
   UPDATE adagio.nodes n
   SET state = 'cancelled', claim_token = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()
-  WHERE n.run_id = cancel_run.run_id AND n.state IN ('waiting', 'ready', 'scheduled', 'running');
+  WHERE n.run_id = cancel_run_once.run_id AND n.state IN ('waiting', 'ready', 'scheduled', 'running');
   GET DIAGNOSTICS cancelled = ROW_COUNT;
-  UPDATE adagio.runs r SET status = 'cancelled', finished_at = now() WHERE r.id = cancel_run.run_id;
+  UPDATE adagio.runs r SET status = 'cancelled', finished_at = now() WHERE r.id = cancel_run_once.run_id;
   INSERT INTO adagio.events (run_id, kind, detail)
-  VALUES (cancel_run.run_id, 'run_cancelled',
+  VALUES (cancel_run_once.run_id, 'run_cancelled',
           jsonb_build_object('nodes_cancelled', cancelled, 'attempts_stopped', stopped, 'by', session_user));
-  PERFORM adagio.release_concurrency_keys(ARRAY[cancel_run.run_id]);
-  PERFORM pg_notify('adagio.run_finished', cancel_run.run_id::text);
-  PERFORM adagio.notify_events(cancel_run.run_id);
-  RETURN jsonb_build_object('run_id', cancel_run.run_id, 'nodes_cancelled', cancelled, 'attempts_stopped', stopped);
+  PERFORM adagio.release_concurrency_keys(ARRAY[cancel_run_once.run_id]);
+  PERFORM pg_notify('adagio.run_finished', cancel_run_once.run_id::text);
+  PERFORM adagio.notify_events(cancel_run_once.run_id);
+  RETURN jsonb_build_object('run_id', cancel_run_once.run_id, 'nodes_cancelled', cancelled, 'attempts_stopped', stopped);
+END
+$$;
+-- A cancellation locks the run's row and then its nodes; a worker's report, and a gate's decision,
+-- lock a node and then its run's row. When the two meet, PostgreSQL's deadlock check ends one of
+-- them: if it ends this one, only this attempt (a subtransaction) is rolled back, its locks go, the
+-- other goes on, and the cancellation tries again, so an operator does not see "deadlock detected"
+-- for a report that happened to be in flight.
+CREATE FUNCTION adagio.cancel_run(run_id bigint) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+BEGIN
+  FOR attempt_no IN 1..5 LOOP
+    BEGIN
+      RETURN adagio.cancel_run_once(cancel_run.run_id);
+    EXCEPTION WHEN deadlock_detected THEN
+      IF attempt_no = 5 THEN
+        RAISE;
+      END IF;
+    END;
+  END LOOP;
 END
 $$;
 COMMENT ON FUNCTION adagio.cancel_run(bigint) IS
@@ -741,34 +761,34 @@ $$;
 -- attempt (NULL: whichever is open): the attempt the decider saw open. A gate a rejection or its
 -- deadline opens again at once is open for the next attempt when a decision that waited for the
 -- first one's lock gets it: refused, not applied to an opening nobody looked at.
-CREATE FUNCTION adagio.decide_gate(run_id bigint, node text, approved boolean, output text, attempt int) RETURNS jsonb
+CREATE FUNCTION adagio.decide_gate_once(run_id bigint, node text, approved boolean, output text, attempt int) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
 DECLARE
   gate record;
   token uuid;
 BEGIN
-  IF decide_gate.run_id IS NULL OR decide_gate.node IS NULL THEN
-    RAISE EXCEPTION '% must not be NULL', CASE WHEN decide_gate.run_id IS NULL THEN 'run_id' ELSE 'node' END
+  IF decide_gate_once.run_id IS NULL OR decide_gate_once.node IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL', CASE WHEN decide_gate_once.run_id IS NULL THEN 'run_id' ELSE 'node' END
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
   SELECT n.id, n.runtime, n.state, n.conclusion, n.ready_at, n.attempt_count INTO gate
-  FROM adagio.nodes n WHERE n.run_id = decide_gate.run_id AND n.name = decide_gate.node FOR UPDATE;
+  FROM adagio.nodes n WHERE n.run_id = decide_gate_once.run_id AND n.name = decide_gate_once.node FOR UPDATE;
   IF NOT FOUND THEN
-    IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = decide_gate.run_id) THEN
-      RAISE EXCEPTION 'run % does not exist', decide_gate.run_id USING ERRCODE = 'undefined_object';
+    IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = decide_gate_once.run_id) THEN
+      RAISE EXCEPTION 'run % does not exist', decide_gate_once.run_id USING ERRCODE = 'undefined_object';
     END IF;
-    RAISE EXCEPTION 'run % has no node "%"', decide_gate.run_id, decide_gate.node USING ERRCODE = 'undefined_object';
+    RAISE EXCEPTION 'run % has no node "%"', decide_gate_once.run_id, decide_gate_once.node USING ERRCODE = 'undefined_object';
   END IF;
   IF gate.runtime <> 'approval' THEN
-    RAISE EXCEPTION 'node "%" of run % is not an approval gate', decide_gate.node, decide_gate.run_id
+    RAISE EXCEPTION 'node "%" of run % is not an approval gate', decide_gate_once.node, decide_gate_once.run_id
       USING ERRCODE = 'wrong_object_type',
             DETAIL = CASE WHEN gate.runtime = 'timer' THEN 'it is a timer: it ends by itself'
                           ELSE format('its runtime is %s: a worker runs it and reports it', gate.runtime) END,
             HINT = 'only nodes of runtime approval are decided with approve() and reject()';
   END IF;
   IF gate.state <> 'ready' THEN
-    RAISE EXCEPTION 'approval gate "%" of run % is not open', decide_gate.node, decide_gate.run_id
+    RAISE EXCEPTION 'approval gate "%" of run % is not open', decide_gate_once.node, decide_gate_once.run_id
       USING ERRCODE = 'object_not_in_prerequisite_state',
             DETAIL = CASE gate.state
               WHEN 'waiting' THEN 'it opens once every node upstream of it has succeeded'
@@ -782,19 +802,38 @@ BEGIN
               WHEN 'cancelled' THEN 'its run was cancelled'
               ELSE format('it is %s', gate.state) END;
   END IF;
-  IF decide_gate.attempt IS NOT NULL AND decide_gate.attempt <> gate.attempt_count + 1 THEN
-    RAISE EXCEPTION 'approval gate "%" of run % is open for attempt %, not %', decide_gate.node, decide_gate.run_id,
-                    gate.attempt_count + 1, decide_gate.attempt
+  IF decide_gate_once.attempt IS NOT NULL AND decide_gate_once.attempt <> gate.attempt_count + 1 THEN
+    RAISE EXCEPTION 'approval gate "%" of run % is open for attempt %, not %', decide_gate_once.node, decide_gate_once.run_id,
+                    gate.attempt_count + 1, decide_gate_once.attempt
       USING ERRCODE = 'object_not_in_prerequisite_state',
             DETAIL = 'it was decided, and opened again, since that attempt was shown',
             HINT = 'look at the gate again before deciding';
   END IF;
   token := adagio.claim_for_engine(gate.id);
   INSERT INTO adagio.events (run_id, node, kind, attempt, detail)
-  SELECT decide_gate.run_id, decide_gate.node, 'node_decided', n.attempt_count,
+  SELECT decide_gate_once.run_id, decide_gate_once.node, 'node_decided', n.attempt_count,
          jsonb_build_object('decision', CASE WHEN approved THEN 'approved' ELSE 'rejected' END, 'by', session_user)
   FROM adagio.nodes n WHERE n.id = gate.id;
-  RETURN adagio.complete(token, CASE WHEN approved THEN 'success' ELSE 'fail' END, decide_gate.output);
+  RETURN adagio.complete(token, CASE WHEN approved THEN 'success' ELSE 'fail' END, decide_gate_once.output);
+END
+$$;
+
+-- A decision locks the gate's node and then (through complete()) its run's row, the other way
+-- round from cancel_run(); as there, a decision the deadlock check ends is tried again.
+CREATE FUNCTION adagio.decide_gate(run_id bigint, node text, approved boolean, output text, attempt int) RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+BEGIN
+  FOR attempt_no IN 1..5 LOOP
+    BEGIN
+      RETURN adagio.decide_gate_once(decide_gate.run_id, decide_gate.node, decide_gate.approved, decide_gate.output,
+                                     decide_gate.attempt);
+    EXCEPTION WHEN deadlock_detected THEN
+      IF attempt_no = 5 THEN
+        RAISE;
+      END IF;
+    END;
+  END LOOP;
 END
 $$;
 
