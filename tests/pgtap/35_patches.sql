@@ -3,7 +3,7 @@
 -- a patch follow the edges it added.
 BEGIN;
 \ir helpers.psql
-SELECT plan(54);
+SELECT plan(58);
 
 SELECT adagio.register_agent('fanner', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"fetch","runtime":"debug"},{"name":"split","runtime":"debug"}],"edges":[{"source":"fetch","destination":"split"}]}') AS run \gset
@@ -113,6 +113,16 @@ SELECT is(pg_temp.node_states(:run2) ~ 'audit-2=waiting', true, 'the added node 
 SELECT throws_ok(format($$SELECT adagio.patch_run(%s, '{"operations":[{"op":"replace","path":"/nodes/0/runtime","value":"exec"}]}')$$, :run2),
   '22023', 'invalid patch: operations[0]: op "replace" is not supported: a patch only adds (op "add", path "/nodes/-" or "/edges/-")',
   'an operation other than add is refused, naming it');
+
+-- A retried run keeps its patches: the added nodes are part of its graph, and run again.
+SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"}]}') AS run3 \gset
+SELECT is(pg_temp.claim_names(:agent), 'a', 'run3''s a is claimed');
+SELECT is(adagio.patch_run(:run3, '{"nodes":[{"name":"c","runtime":"debug"}],"edges":[{"source":"a","destination":"c"}]}') ->> 'patch', '1',
+          'c is added after it');
+SELECT is(adagio.complete(pg_temp.token_of(:run3, 'a'), 'fail', 'x') ->> 'run_conclusion', 'failed', 'a fails, and the run with it');
+SELECT is(adagio.retry_run(:run3)::text || ' ' || pg_temp.node_states(:run3),
+          format('{"run_id": %s, "nodes_ready": 1, "nodes_reset": 2} a=ready c=waiting', :run3),
+          'retry_run() resets the added node too, waiting for a again');
 
 -- The spawn limit: nodes added to one run by all its patches (run2 has 5 so far).
 SET LOCAL adagio.max_patch_nodes_per_run = 6;
