@@ -324,15 +324,27 @@ void add_run_commands(CLI::App& app, Context& context) {
   auto retry_id = std::make_shared<long long>(0);
   auto retry_wait = std::make_shared<bool>(false);
   auto retry_timeout = std::make_shared<double>(0);
-  auto* retry = run->add_subcommand("retry", "start a failed or cancelled run again from the nodes that did not succeed");
+  auto retry_from = std::make_shared<std::vector<std::string>>();
+  auto* retry = run->add_subcommand(
+      "retry", "start a failed or cancelled run again from the nodes that did not succeed (--from: and from these nodes)");
   add_run_id(retry, *retry_id);
+  retry->add_option("--from", *retry_from,
+                    "a node to run again although it succeeded, with everything downstream of it (repeatable; then a "
+                    "run that succeeded may be retried too)");
   auto* retry_wait_flag =
       retry->add_flag("--wait", *retry_wait, "show progress until the run finishes; exit 1 if it failed again");
   retry->add_option("--timeout", *retry_timeout, "with --wait: give up after SECONDS (exit 7)")
       ->check(CLI::NonNegativeNumber)
       ->needs(retry_wait_flag);
-  retry->callback([&context, retry_id, retry_wait, retry_timeout] {
-    const json r = run_action(context, "retry_run", *retry_id);
+  retry->callback([&context, retry_id, retry_wait, retry_timeout, retry_from] {
+    json r;
+    {
+      auto connection = context.connect();
+      pqxx::nontransaction tx(*connection);
+      r = json::parse(tx.exec_params("SELECT adagio.retry_run($1, ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))::text",
+                                     *retry_id, json(*retry_from).dump())[0][0]
+                          .as<std::string>());
+    }
     std::cout << "run " << *retry_id << " retried: " << r.value("nodes_reset", 0) << " nodes to run again, "
               << r.value("nodes_ready", 0) << " ready now" << std::endl;
     if (*retry_wait) {

@@ -231,24 +231,28 @@ CREATE TABLE adagio.run_patches (
 -- Every attempt that did not succeed (concluded fail or error, by the function or by the
 -- engine), kept after the node finishes. A successful attempt ends its node, and the node's row
 -- holds it (success_token and the columns beside it): a row here and two index entries fewer for
--- every node that succeeds, and its output stored once. adagio.attempts shows both.
+-- every node that succeeds, and its output stored once. adagio.attempts shows both. The one success
+-- kept here is a node's that retry_run() ran again (from_nodes): its node's row moved on.
 CREATE TABLE adagio.failed_attempts (
   node_id      bigint NOT NULL,             -- nodes.id (see nodes.run_id)
   attempt      int NOT NULL,
   run_id       bigint NOT NULL,
-  conclusion   adagio.attempt_conclusion NOT NULL CHECK (conclusion <> 'success'),
+  conclusion   adagio.attempt_conclusion NOT NULL,
   output       text,
-  reason       text,                        -- set when the engine, not the function, concluded it
+  reason       text,                        -- set when the engine, not the function, concluded it,
+                                            -- or why a success was run again
   agent_id     bigint,                      -- agents.id (see nodes.claimed_by)
   claim_token  uuid NOT NULL,
   ready_at     timestamptz,                 -- when the node became claimable: queue wait = started - ready
   started_at   timestamptz NOT NULL,
   finished_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-  PRIMARY KEY (node_id, attempt)
+  PRIMARY KEY (node_id, attempt),
+  CHECK (conclusion <> 'success' OR reason IS NOT NULL)
 );
 CREATE INDEX failed_attempts_run ON adagio.failed_attempts (run_id);
 
--- Every attempt ever made and finished: the failed ones, and each successful node's last.
+-- Every attempt ever made and finished: the failed ones, successes retry_run() ran again, and each
+-- successful node's last.
 CREATE VIEW adagio.attempts AS
   SELECT node_id, attempt, run_id, conclusion, output, reason, agent_id, claim_token, ready_at, started_at,
          finished_at
@@ -648,7 +652,10 @@ $$;
 COMMENT ON FUNCTION adagio.cancel_run(bigint) IS
   'Cancels a run: unfinished nodes become cancelled, running claims stop being valid.';
 
-CREATE FUNCTION adagio.retry_run(run_id bigint) RETURNS jsonb
+-- from_nodes: nodes to run again although they succeeded, with every node downstream of them (a
+-- step that produced the wrong thing, or one whose code changed); the nodes upstream of them keep
+-- their outputs. With them, a run that completed with success may be retried too.
+CREATE FUNCTION adagio.retry_run(run_id bigint, from_nodes text[] DEFAULT NULL) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
 DECLARE
@@ -661,9 +668,14 @@ DECLARE
   run_limit int;
   run_start_at timestamptz;
   held boolean := false;
+  rerun_given boolean := coalesce(cardinality(retry_run.from_nodes), 0) > 0;
+  unknown text;
 BEGIN
   IF retry_run.run_id IS NULL THEN
     RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF rerun_given AND array_position(retry_run.from_nodes, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'from_nodes must not hold NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
   SELECT r.status, r.conclusion, r.concurrency_key, r.concurrency_limit, r.start_at
     INTO run_status, run_conclusion, run_key, run_limit, run_start_at
@@ -671,11 +683,19 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'run % does not exist', retry_run.run_id USING ERRCODE = 'undefined_object';
   END IF;
-  IF NOT (run_status = 'cancelled' OR (run_status = 'completed' AND run_conclusion = 'failed')) THEN
+  IF rerun_given THEN
+    SELECT f INTO unknown FROM unnest(retry_run.from_nodes) f
+    WHERE NOT EXISTS (SELECT FROM adagio.nodes n WHERE n.run_id = retry_run.run_id AND n.name = f) LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'run % has no node "%"', retry_run.run_id, unknown USING ERRCODE = 'undefined_object';
+    END IF;
+  END IF;
+  IF run_status = 'running' OR (run_conclusion = 'success' AND NOT rerun_given) THEN
     RAISE EXCEPTION 'run % cannot be retried: it is %', retry_run.run_id,
       CASE WHEN run_status = 'completed' THEN 'completed with success' ELSE run_status END
       USING ERRCODE = 'object_not_in_prerequisite_state',
-            HINT = 'only a run that failed or was cancelled can be retried';
+            HINT = CASE WHEN run_status = 'running' THEN 'a run is retried once it has finished: cancel it first, or wait'
+                        ELSE 'name the nodes to run again (from_nodes) to retry a run that succeeded' END;
   END IF;
   -- A run with a concurrency key queues again, at the end: behind any unfinished run of its key,
   -- its nodes wait (scheduled, without a time) for release_concurrency_keys(). It takes the key's
@@ -687,26 +707,39 @@ BEGIN
     UPDATE adagio.runs r SET concurrency_limit = run_limit WHERE r.id = retry_run.run_id AND r.concurrency_limit <> run_limit;
     held := adagio.enqueue_concurrency_key(run_key, ARRAY[retry_run.run_id], run_limit) = 0;
   END IF;
-  -- Every node that did not succeed starts over: it keeps the outputs it already received, waits
-  -- for the upstream nodes that have not succeeded, and its retry policy counts afresh.
-  WITH pending AS (
-    SELECT e.destination, count(*)::int AS upstream
-    FROM adagio.edges e JOIN adagio.nodes u ON u.run_id = e.run_id AND u.name = e.source
-    WHERE e.run_id = retry_run.run_id AND u.conclusion IS DISTINCT FROM 'success'
-    GROUP BY e.destination),
+  -- Every node that did not succeed starts over, and so do from_nodes and everything downstream of
+  -- them: each keeps the outputs it already received, waits for the upstream nodes that start over,
+  -- and its retry policy counts afresh. A success started over keeps its attempt in the history.
+  WITH RECURSIVE run_edges AS MATERIALIZED (
+    SELECT e.source, e.destination FROM adagio.edges e WHERE e.run_id = retry_run.run_id),
+  rerun(name) AS (
+    SELECT unnest(coalesce(retry_run.from_nodes, '{}'))
+    UNION
+    SELECT e.destination FROM run_edges e JOIN rerun r ON e.source = r.name),
   again AS (
-    SELECT n.id, coalesce(p.upstream, 0) AS pending
-    FROM adagio.nodes n LEFT JOIN pending p ON p.destination = n.name
-    WHERE n.run_id = retry_run.run_id AND n.conclusion IS DISTINCT FROM 'success'),
+    SELECT n.id, n.name FROM adagio.nodes n
+    WHERE n.run_id = retry_run.run_id AND (n.conclusion IS DISTINCT FROM 'success' OR n.name IN (SELECT name FROM rerun))),
+  pending AS (
+    SELECT e.destination, count(*)::int AS upstream
+    FROM run_edges e WHERE e.source IN (SELECT name FROM again)
+    GROUP BY e.destination),
+  kept AS (
+    INSERT INTO adagio.failed_attempts (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token,
+                                        ready_at, started_at, finished_at)
+    SELECT n.id, n.run_id, n.attempt_count, 'success', n.output,
+           'run again: the run was retried from ' || array_to_string(retry_run.from_nodes, ', '), n.claimed_by,
+           n.success_token, n.ready_at, n.claimed_at, n.finished_at
+    FROM adagio.nodes n JOIN again a ON a.id = n.id WHERE n.success_token IS NOT NULL),
   updated AS (
     UPDATE adagio.nodes n
     -- A run cancelled before its start_at waits for it again, as when it was started.
-    SET state = CASE WHEN a.pending > 0 THEN 'waiting' WHEN held OR run_start_at > clock_timestamp() THEN 'scheduled'
+    SET state = CASE WHEN coalesce(p.upstream, 0) > 0 THEN 'waiting' WHEN held OR run_start_at > clock_timestamp() THEN 'scheduled'
                      ELSE 'ready' END::adagio.node_state,
-        conclusion = NULL, upstream_pending = a.pending, output = NULL, retry_base = n.attempt_count,
-        claimed_by = NULL, claimed_at = NULL, claim_token = NULL, lease_expires_at = NULL,
-        ready_at = CASE WHEN a.pending = 0 AND NOT held THEN greatest(clock_timestamp(), run_start_at) END, finished_at = NULL
-    FROM again a WHERE n.id = a.id
+        conclusion = NULL, upstream_pending = coalesce(p.upstream, 0), output = NULL, retry_base = n.attempt_count,
+        claimed_by = NULL, claimed_at = NULL, claim_token = NULL, success_token = NULL, lease_expires_at = NULL,
+        ready_at = CASE WHEN coalesce(p.upstream, 0) = 0 AND NOT held THEN greatest(clock_timestamp(), run_start_at) END,
+        finished_at = NULL
+    FROM again a LEFT JOIN pending p ON p.destination = a.name WHERE n.id = a.id
     RETURNING n.name, n.state, n.runtime, n.position),
   logged AS (
     INSERT INTO adagio.events (run_id, node, kind)
@@ -721,6 +754,7 @@ BEGIN
   VALUES (retry_run.run_id, 'run_retried',
           jsonb_strip_nulls(jsonb_build_object('nodes_reset', reset, 'nodes_ready', made_ready,
                              'was', coalesce(run_conclusion, run_status), 'by', session_user,
+                             'from', CASE WHEN rerun_given THEN to_jsonb(retry_run.from_nodes) END,
                              'queued', CASE WHEN held THEN true END)));
   FOR runtime_name IN
     SELECT DISTINCT n.runtime FROM adagio.nodes n WHERE n.run_id = retry_run.run_id AND n.state = 'ready'
@@ -731,8 +765,8 @@ BEGIN
   RETURN jsonb_build_object('run_id', retry_run.run_id, 'nodes_reset', reset, 'nodes_ready', made_ready);
 END
 $$;
-COMMENT ON FUNCTION adagio.retry_run(bigint) IS
-  'Starts a failed or cancelled run again from the nodes that did not succeed, keeping the successful ones.';
+COMMENT ON FUNCTION adagio.retry_run(bigint, text[]) IS
+  'Starts a failed or cancelled run again from the nodes that did not succeed, keeping the successful ones; from_nodes also runs those nodes and everything downstream of them again.';
 
 -- Approval gates ---------------------------------------------------------------------------------
 -- A node of runtime 'approval' is a gate that a person (or any program with the operator role)
@@ -1289,7 +1323,7 @@ GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.cla
 GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text, int),
   adagio.start_workflow(text, jsonb, int, text, timestamptz, int, text, int),
   adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text, int),
-  adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint),
+  adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint, text[]),
   adagio.approve(bigint, text, text, int), adagio.reject(bigint, text, text, int),
   adagio.patch_run(bigint, jsonb)
   TO adagio_operator;

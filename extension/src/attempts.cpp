@@ -57,9 +57,11 @@ void refuse_stale_claim(SpiSession& spi, const std::string& token) {
   if (!concluded.empty()) {
     const Row& a = concluded[0];
     const std::string which = "attempt " + a.text(2) + " of node \"" + a.text(0) + "\" in run " + a.text(1);
-    throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "claim " + token + " is no longer held",
-                   a[4] ? which + " was concluded by the engine: " + a.text(4)
-                        : which + " was already reported (" + a.text(3) + ")",
+    // A success with a reason is one retry_run() ran again; any other reason is the engine's verdict.
+    const std::string detail = !a[4]                   ? which + " was already reported (" + a.text(3) + ")"
+                               : a.text(3) == "success" ? which + " was already reported (success), then " + a.text(4)
+                                                        : which + " was concluded by the engine: " + a.text(4);
+    throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "claim " + token + " is no longer held", detail,
                    "drop this result: a worker must not report a claim it no longer holds");
   }
   throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "claim " + token + " is no longer held",

@@ -127,6 +127,13 @@ expect_exit 0 "run retry --wait from the failed node succeeds" -- "$adagio" run 
 expect_in "$out" "2 nodes to run again" "only gate and after run again"
 expect_eq "$(sql -c "SELECT string_agg(name || ':' || attempt_count, ' ' ORDER BY position) FROM adagio.nodes WHERE run_id = $run_retry")" \
   "prepare:1 gate:2 after:1" "prepare kept its success; gate ran twice"
+expect_exit 4 "run retry --from an unknown node" -- "$adagio" run retry "$run_retry" --from nope
+expect_in "$err" "has no node \"nope\"" "names the node"
+expect_exit 0 "run retry --from gate runs gate and after again, in a run that succeeded" -- \
+  "$adagio" run retry "$run_retry" --from gate --wait
+expect_in "$out" "2 nodes to run again" "gate and what is downstream of it"
+expect_eq "$(sql -c "SELECT string_agg(name || ':' || attempt_count, ' ' ORDER BY position) FROM adagio.nodes WHERE run_id = $run_retry")" \
+  "prepare:1 gate:3 after:2" "prepare kept its output; gate and after ran again"
 
 # --- run ls -------------------------------------------------------------------------------------
 expect_exit 0 "run ls" -- "$adagio" run ls

@@ -91,7 +91,7 @@ SELECT is((SELECT count(*)::int FROM adagio.attempts WHERE run_id = :run2)
 SELECT throws_ok(
   format($$INSERT INTO adagio.failed_attempts (node_id, attempt, run_id, conclusion, claim_token, started_at)
            VALUES (1, 9, %s, 'success', gen_random_uuid(), now())$$, :run),
-  '23514', NULL, 'failed_attempts refuses a success');
+  '23514', NULL, 'failed_attempts refuses a success without the reason it was run again');
 SELECT throws_ok(
   format($$UPDATE adagio.nodes SET success_token = NULL WHERE run_id = %s$$, :run),
   '23514', NULL, 'a succeeded node keeps its attempt''s token');
