@@ -310,6 +310,25 @@ void post_run_action(App& app, const httplib::Request& req, httplib::Response& r
   send_json(res, write_json(app, std::string("SELECT adagio.") + function + "($1::bigint)::text", id));
 }
 
+// A retry: {"from": [node names]} optional, the nodes to run again although they succeeded, with
+// everything downstream of them.
+void post_run_retry(App& app, const httplib::Request& req, httplib::Response& res) {
+  authorize_action(app, req);
+  expect_only(req, {});
+  const auto id = std::to_string(run_id_of(req));
+  const Json body = parse_body(req);
+  expect_fields(body, {"from"});
+  Json from = Json::array();
+  if (const auto it = body.find("from"); it != body.end() && !it->is_null()) {
+    if (!it->is_array()) throw bad_request("\"from\" must be an array of node names");
+    for (const Json& name : *it)
+      if (!name.is_string()) throw bad_request("\"from\" must be an array of node names");
+    from = *it;
+  }
+  send_json(res, write_json(app, "SELECT adagio.retry_run($1::bigint, ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))::text",
+                            id, from.dump()));
+}
+
 // An operator's patch to a running run: {"patch": the patch (a GraphPatch's JSON, or JSON Patch
 // operations)}. The engine checks it and names what is wrong.
 void post_run_patch(App& app, const httplib::Request& req, httplib::Response& res) {
@@ -380,7 +399,7 @@ void install_api(httplib::Server& server, App& app) {
     post_run_action(app, req, res, "cancel_run");
   }));
   server.Post(R"(/api/runs/([^/]+)/retry)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
-    post_run_action(app, req, res, "retry_run");
+    post_run_retry(app, req, res);
   }));
   server.Post(R"(/api/runs/([^/]+)/patch)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_run_patch(app, req, res);

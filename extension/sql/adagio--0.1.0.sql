@@ -695,7 +695,7 @@ BEGIN
       CASE WHEN run_status = 'completed' THEN 'completed with success' ELSE run_status END
       USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = CASE WHEN run_status = 'running' THEN 'a run is retried once it has finished: cancel it first, or wait'
-                        ELSE 'name the nodes to run again (from_nodes) to retry a run that succeeded' END;
+                        ELSE 'only a run that failed or was cancelled can be retried, unless from_nodes names nodes to run again' END;
   END IF;
   -- A run with a concurrency key queues again, at the end: behind any unfinished run of its key,
   -- its nodes wait (scheduled, without a time) for release_concurrency_keys(). It takes the key's

@@ -176,6 +176,17 @@ test('cancel and retry: states are enforced (409) and the actions work', async (
   const refused = await post(`/api/runs/${done.body.id}/retry`);
   assertError(refused, 409, /completed with success/);
   assert.match(refused.body.hint, /only a run that failed or was cancelled/);
+
+  // Unless nodes to run again are named: those and what follows them run again.
+  assertError(await post(`/api/runs/${done.body.id}/retry`, { from: 't3-b' }), 400, /"from" must be an array of node names/);
+  assertError(await post(`/api/runs/${done.body.id}/retry`, { from: ['nope'] }), 404, /has no node "nope"/);
+  const rerun = await post(`/api/runs/${done.body.id}/retry`, { from: ['t3-a'] });
+  assert.equal(rerun.status, 200, rerun.text);
+  assert.deepEqual([rerun.body.nodes_reset, rerun.body.nodes_ready], [2, 1]);
+  const rerunDone = await waitRun(done.body.id);
+  assert.equal(rerunDone.conclusion, 'success');
+  assert.deepEqual(rerunDone.nodes.map((n) => [n.name, n.attempts.map((a) => a.conclusion)]),
+    [['t3-a', ['success', 'success']], ['t3-b', ['success', 'success']]], 'both ran twice, and both successes are kept');
 });
 
 test('approval gates: listed while open, decided through the API, the workers run what follows', async () => {

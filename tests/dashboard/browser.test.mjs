@@ -273,6 +273,27 @@ test('an operator adds nodes to a running run from its page; the graph marks the
   await page.waitForSelector('#patch-run', { state: 'detached' });
 });
 
+test("a finished run's node runs again from its panel, with the nodes after it", async () => {
+  const started = await post('/api/runs', { graph: { nodes: [
+    { name: 'fetch', runtime: 'debug', metadata: { output: 'data' } },
+    { name: 'transform', runtime: 'debug', metadata: { output: 'shaped' } },
+    { name: 'load', runtime: 'debug', metadata: {} }],
+  edges: [{ source: 'fetch', destination: 'transform' }, { source: 'transform', destination: 'load' }] } });
+  const id = started.body.id;
+  await page.goto(`${base}/#/runs/${id}?node=transform`);
+  await waitStatus('load', 'success');
+  await page.waitForSelector('.page-head .badge.look-success');
+  await page.fill('#token', token);
+  await page.locator('[data-node-panel="transform"] #rerun-from').click();
+  await page.waitForFunction((runId) => fetch(`/api/runs/${runId}`).then((r) => r.json())
+    .then((r) => r.status === 'completed' && r.nodes.find((n) => n.name === 'load').attempts.length === 2), id, { timeout: 20000 });
+  const run = (await get(`/api/runs/${id}`)).body;
+  assert.deepEqual(run.nodes.map((n) => [n.name, n.attempts.length]), [['fetch', 1], ['transform', 2], ['load', 2]],
+    'transform and load ran again, fetch did not');
+  await page.locator('.timeline [data-kind="run_retried"]').waitFor();
+  await page.locator('[data-node-panel="transform"] .attempt[data-attempt="2"]').waitFor();
+});
+
 test('a timer sleeps, counting down, then the run goes on by itself', async () => {
   const started = await post('/api/runs', { graph: { nodes: [
     { name: 'before', runtime: 'debug', metadata: {} },

@@ -227,7 +227,9 @@ export const api = {
   startWorkflow: (workflow: string, inputs: unknown, version?: number, options: StartOptions = {}) =>
     request<{ id: number }>('POST', 'runs', { workflow, inputs, ...(version ? { version } : {}), ...scheduling(options) }),
   cancel: (id: number) => request<Record<string, number>>('POST', `runs/${id}/cancel`, {}),
-  retry: (id: number) => request<Record<string, number>>('POST', `runs/${id}/retry`, {}),
+  // from: nodes to run again although they succeeded, with everything downstream of them.
+  retry: (id: number, from: string[] = []) =>
+    request<Record<string, number>>('POST', `runs/${id}/retry`, from.length ? { from } : {}),
   // Nodes, and edges that end at them, added to a running run (a GraphPatch or JSON Patch operations).
   patch: (id: number, patch: unknown) =>
     request<{ run_id: number; patch: number; nodes: string[]; already_applied: boolean }>('POST', `runs/${id}/patch`, { patch }),

@@ -29,8 +29,9 @@ function metadataTable(metadata: unknown): HTMLElement | null {
   return h('table', { class: 'metadata' }, h('tbody', {}, ...rows));
 }
 
-// decision: the approve/reject form of an open approval gate (null if not one, or actions are off).
-function nodePanel(node: RunNode, decision: HTMLElement | null): HTMLElement {
+// decision: the approve/reject form of an open approval gate (null if not one, or actions are off);
+// rerun: the button that runs the node again with what follows it (null unless the run finished).
+function nodePanel(node: RunNode, decision: HTMLElement | null, rerun: HTMLElement | null): HTMLElement {
   const look = nodeLook(node);
   const attempts = [...node.attempts].reverse();
   const details = (title: string, content: HTMLElement, open = false) =>
@@ -49,6 +50,7 @@ function nodePanel(node: RunNode, decision: HTMLElement | null): HTMLElement {
       node.finished_at ? field('finished', fmtTime(node.finished_at)) : null) as HTMLElement,
     metadataTable(node.metadata),
     decision,
+    rerun,
     h('h3', {}, `Attempts (${node.attempts.length})`),
     attempts.length === 0
       ? h('p', { class: 'muted small' }, node.state === 'running' ? 'The first attempt is running.' : 'No attempt yet.')
@@ -157,12 +159,12 @@ export const runPage: Page = (root, params, config: Config) => {
   let panelKey = '';
   function renderPanel() {
     const node = run?.nodes.find((n) => n.name === selected);
-    const key = node ? JSON.stringify(node) : `run:${JSON.stringify(run?.inputs ?? null)}`;
+    const key = node ? `${run?.status}|${JSON.stringify(node)}` : `run:${JSON.stringify(run?.inputs ?? null)}`;
     if (key === panelKey) return;
     panelKey = key;
     clear(panel);
     if (node) {
-      panel.appendChild(h('section', { class: 'card' }, nodePanel(node, decisionForm(node))));
+      panel.appendChild(h('section', { class: 'card' }, nodePanel(node, decisionForm(node), rerunButton(node))));
     } else if (run) {
       panel.appendChild(h('section', { class: 'card' },
         h('h2', {}, 'Run inputs'), codeBlock(run.inputs, 'no inputs'),
@@ -170,10 +172,10 @@ export const runPage: Page = (root, params, config: Config) => {
     }
   }
 
-  async function act(kind: 'cancel' | 'retry') {
+  async function act(kind: 'cancel' | 'retry', from: string[] = []) {
     clear(actionError);
     try {
-      await (kind === 'cancel' ? api.cancel(id) : api.retry(id));
+      await (kind === 'cancel' ? api.cancel(id) : api.retry(id, from));
       await refresh();
     } catch (e) {
       actionError.appendChild(errorBox((e as Error).message));
@@ -214,6 +216,16 @@ export const runPage: Page = (root, params, config: Config) => {
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'primary', id: 'apply-patch', onclick: apply as EventListener }, 'Apply patch'),
         h('button', { type: 'button', onclick: (() => clear(patchForm)) as EventListener }, 'Close'))));
+  }
+
+  // Once the run has finished: this node and everything downstream of it run again, the nodes
+  // before it keeping their outputs.
+  function rerunButton(node: RunNode): HTMLElement | null {
+    if (!run || run.status === 'running' || config.actions === 'disabled' || node.conclusion !== 'success') return null;
+    return h('div', { class: 'rerun' },
+      h('button', { type: 'button', id: 'rerun-from', onclick: (() => act('retry', [node.name])) as EventListener },
+        'Run again from here'),
+      h('p', { class: 'muted small' }, 'Runs this node and every node after it again; the nodes before it keep their outputs.'));
   }
 
   // An open gate's decision, for the attempt this panel shows open.
