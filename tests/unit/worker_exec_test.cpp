@@ -206,6 +206,17 @@ TEST(WorkerExec, FailedProgramsPatchIsIgnored) {
   EXPECT_FALSE(r.patch.has_value());
 }
 
+TEST(WorkerExec, WithoutAWritableTmpdirTheProgramRunsWithoutAPatchFile) {
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TMPDIR", "/nonexistent-adagio-test-dir", 1);
+  Result r = run_exec(sh("echo \"[${ADAGIO_PATCH_FILE-unset}]\""));
+  if (old) ::setenv("TMPDIR", saved.c_str(), 1); else ::unsetenv("TMPDIR");
+  ASSERT_EQ(r.conclusion, Conclusion::success) << r.output;
+  EXPECT_EQ(r.output, "[unset]");
+  EXPECT_FALSE(r.patch.has_value());
+}
+
 TEST(WorkerExec, PatchDirectoryIsRemovedAfterTheRun) {
   Result r = run_exec(sh("echo '{}' > \"$ADAGIO_PATCH_FILE\"; touch \"$(dirname \"$ADAGIO_PATCH_FILE\")/extra\"; "
                          "echo \"$ADAGIO_PATCH_FILE\""));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <adagio/worker/exec.hpp>
+#include <adagio/worker/log.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -224,9 +225,13 @@ Result run_exec(const Task& task, const ExecOptions& opt) {
 
   std::vector<std::string> base;
   for (char** e = environ; e && *e; ++e) base.emplace_back(*e);
+  // Without a writable temporary directory the program still runs, only without a patch file:
+  // patches are optional, and most programs never send one.
   const PatchDir patch_dir;
-  if (!patch_dir.valid()) return error(std::string("exec: cannot create a directory for $ADAGIO_PATCH_FILE: ") + std::strerror(patch_dir.error()));
-  std::vector<std::string> env = exec_environment(task, base, patch_dir.file());
+  if (!patch_dir.valid())
+    log::warn("exec: no $ADAGIO_PATCH_FILE for run ", task.run_id, " node ", task.node,
+              ": cannot create a directory under $TMPDIR: ", std::strerror(patch_dir.error()));
+  std::vector<std::string> env = exec_environment(task, base, patch_dir.valid() ? patch_dir.file() : std::string());
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -331,7 +336,7 @@ Result run_exec(const Task& task, const ExecOptions& opt) {
     // "echo A" passes "A" downstream.
     while (!stdout_text.empty() && (stdout_text.back() == '\n' || stdout_text.back() == '\r')) stdout_text.pop_back();
     std::string patch_error;
-    std::optional<json> patch = read_patch_file(patch_dir.file(), patch_error);
+    std::optional<json> patch = patch_dir.valid() ? read_patch_file(patch_dir.file(), patch_error) : std::nullopt;
     if (!patch_error.empty()) {
       append_block(stdout_text, patch_error);
       return Result{Conclusion::error, stdout_text};
