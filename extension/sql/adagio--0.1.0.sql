@@ -582,6 +582,7 @@ BEGIN
 END
 $$;
 
+-- One attempt at cancel_run() (below), in the subtransaction it tries again after a deadlock.
 CREATE FUNCTION adagio.cancel_run_once(run_id bigint) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
@@ -629,6 +630,7 @@ BEGIN
   RETURN jsonb_build_object('run_id', cancel_run_once.run_id, 'nodes_cancelled', cancelled, 'attempts_stopped', stopped);
 END
 $$;
+
 -- A cancellation locks the run's row and then its nodes; a worker's report, and a gate's decision,
 -- lock a node and then its run's row. When the two meet, PostgreSQL's deadlock check ends one of
 -- them: if it ends this one, only this attempt (a subtransaction) is rolled back, its locks go, the
@@ -792,6 +794,7 @@ CREATE FUNCTION adagio.claim_for_engine(node_id bigint) RETURNS uuid
   RETURNING n.claim_token
 $$;
 
+-- One attempt at decide_gate() (below), as cancel_run_once() is for cancel_run().
 -- attempt (NULL: whichever is open): the attempt the decider saw open. A gate a rejection or its
 -- deadline opens again at once is open for the next attempt when a decision that waited for the
 -- first one's lock gets it: refused, not applied to an opening nobody looked at.
