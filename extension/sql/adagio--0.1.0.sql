@@ -228,6 +228,20 @@ CREATE TABLE adagio.run_patches (
   PRIMARY KEY (run_id, number)
 );
 
+-- What a node's function printed while it ran (an exec program's stdout and stderr, an in-process
+-- function's Task::log()), as the worker streams it, about once a second, through append_logs():
+-- a person follows a long node before it ends (adagio logs, the dashboard). Per attempt, in order;
+-- only the holder of the claim appends, so a stale worker's lines never mix in.
+CREATE TABLE adagio.node_logs (
+  id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id   bigint NOT NULL,                 -- runs.id (see nodes.run_id)
+  node_id  bigint NOT NULL,                 -- nodes.id
+  attempt  int NOT NULL,
+  at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+  text     text NOT NULL                    -- a chunk as written: lines, or the part of one written so far
+);
+CREATE INDEX node_logs_run ON adagio.node_logs (run_id, id);
+
 -- Every attempt that did not succeed (concluded fail or error, by the function or by the
 -- engine), kept after the node finishes. A successful attempt ends its node, and the node's row
 -- holds it (success_token and the columns beside it): a row here and two index entries fewer for
@@ -325,6 +339,9 @@ ALTER TABLE adagio.failed_attempts SET (autovacuum_vacuum_scale_factor = 0.2, au
   autovacuum_analyze_scale_factor = 0.2);
 ALTER TABLE adagio.events SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
   autovacuum_analyze_scale_factor = 0.2);
+ALTER TABLE adagio.node_logs SET (autovacuum_vacuum_scale_factor = 0.2, autovacuum_vacuum_insert_scale_factor = 0.2,
+  autovacuum_analyze_scale_factor = 0.2);
+ALTER TABLE adagio.node_logs ALTER COLUMN text SET STATISTICS 0;
 
 -- Engine functions (C++) ------------------------------------------------------------------------
 -- They plan their statements once per session (generic plans) and run with random_page_cost =
@@ -938,13 +955,65 @@ BEGIN
   nodes_gone AS (DELETE FROM adagio.nodes n WHERE n.run_id IN (SELECT id FROM gone)),
   attempts_gone AS (DELETE FROM adagio.failed_attempts a WHERE a.run_id IN (SELECT id FROM gone)),
   events_gone AS (DELETE FROM adagio.events v WHERE v.run_id IN (SELECT id FROM gone)),
-  patches_gone AS (DELETE FROM adagio.run_patches p WHERE p.run_id IN (SELECT id FROM gone))
+  patches_gone AS (DELETE FROM adagio.run_patches p WHERE p.run_id IN (SELECT id FROM gone)),
+  logs_gone AS (DELETE FROM adagio.node_logs l WHERE l.run_id IN (SELECT id FROM gone))
   SELECT count(*) INTO purged FROM gone;
   RETURN purged;
 END
 $$;
 COMMENT ON FUNCTION adagio.purge_runs(interval, int) IS
-  'Deletes finished runs (with their nodes, attempts, events and patches) that finished longer ago than older_than, oldest first and at most max_runs of them (NULL: all); returns how many.';
+  'Deletes finished runs (with their nodes, attempts, events, patches and logs) that finished longer ago than older_than, oldest first and at most max_runs of them (NULL: all); returns how many.';
+
+-- Logs ------------------------------------------------------------------------------------------
+
+-- A worker's log chunks, each with the claim it belongs to, in the order written. Chunks of a
+-- claim no longer held (reported, orphaned, cancelled) are dropped: returns how many were.
+CREATE FUNCTION adagio.append_logs(claim_tokens uuid[], chunks text[]) RETURNS int
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  kept int;
+BEGIN
+  IF claim_tokens IS NULL OR chunks IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL', CASE WHEN claim_tokens IS NULL THEN 'claim_tokens' ELSE 'chunks' END
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF cardinality(claim_tokens) <> cardinality(chunks) THEN
+    RAISE EXCEPTION 'claim_tokens and chunks must have the same length, got % and %', cardinality(claim_tokens),
+                    cardinality(chunks)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  WITH given AS (
+    SELECT g.token, g.chunk, g.ord FROM unnest(claim_tokens, chunks) WITH ORDINALITY AS g(token, chunk, ord)
+    WHERE g.token IS NOT NULL AND g.chunk IS NOT NULL AND g.chunk <> ''),
+  kept_rows AS (
+    INSERT INTO adagio.node_logs (run_id, node_id, attempt, text)
+    SELECT n.run_id, n.id, n.attempt_count, g.chunk
+    FROM given g JOIN adagio.nodes n ON n.id = adagio.claim_token_node(g.token) AND n.claim_token = g.token
+    WHERE n.state = 'running'
+    ORDER BY g.ord
+    RETURNING 1)
+  SELECT count(*) INTO kept FROM kept_rows;
+  RETURN cardinality(chunks) - kept;
+END
+$$;
+COMMENT ON FUNCTION adagio.append_logs(uuid[], text[]) IS
+  'Appends what running nodes printed (a worker streams it); chunks of claims no longer held are dropped and counted.';
+
+-- A run's logs after a given id, oldest first, with the node's name: for a follower, which passes
+-- the last id it saw.
+CREATE FUNCTION adagio.logs(run_id bigint, node text DEFAULT NULL, after_id bigint DEFAULT 0, max_chunks int DEFAULT 1000)
+  RETURNS TABLE (id bigint, node text, attempt int, at timestamptz, text text)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+  SELECT l.id, n.name, l.attempt, l.at, l.text
+  FROM adagio.node_logs l JOIN adagio.nodes n ON n.id = l.node_id
+  WHERE l.run_id = logs.run_id AND l.id > coalesce(logs.after_id, 0) AND (logs.node IS NULL OR n.name = logs.node)
+  ORDER BY l.id
+  LIMIT least(greatest(coalesce(logs.max_chunks, 1000), 1), 10000)
+$$;
+COMMENT ON FUNCTION adagio.logs(bigint, text, bigint, int) IS
+  'A run''s (or one node''s) log chunks with an id above after_id, oldest first.';
 
 -- Timeline --------------------------------------------------------------------------------------
 
@@ -1313,14 +1382,14 @@ GRANT SELECT ON ALL TABLES IN SCHEMA adagio TO adagio_reader;
 GRANT EXECUTE ON FUNCTION adagio.validate_graph(jsonb), adagio.claim_token_node(uuid), adagio.list_runs(timestamptz, timestamptz, int, text),
   adagio.inspect_run(bigint), adagio.list_agents(), adagio.stats(),
   adagio.events(bigint, bigint, int), adagio.timeline(bigint), adagio.list_workflows(),
-  adagio.concurrency_wait(bigint)
+  adagio.concurrency_wait(bigint), adagio.logs(bigint, text, bigint, int)
   TO adagio_reader, adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.register_agent(text, text[], jsonb), adagio.claim(bigint, int, interval),
   adagio.complete(uuid, text, text), adagio.complete_many(uuid[], text[], text[]),
   adagio.complete_and_claim(bigint, int, uuid[], text[], text[], interval),
   adagio.heartbeat(bigint, uuid[], interval),
-  adagio.deregister_agent(bigint), adagio.patch_run_from_node(uuid, jsonb)
+  adagio.deregister_agent(bigint), adagio.patch_run_from_node(uuid, jsonb), adagio.append_logs(uuid[], text[])
   TO adagio_worker;
 
 GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int, text, int),
