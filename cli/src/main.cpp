@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
 
   add_run_commands(app, context);
   add_events_command(app, context);
+  add_logs_command(app, context);
   add_info_commands(app, context);
   add_gate_commands(app, context);
   add_dashboard_command(app, context);

@@ -314,6 +314,7 @@ Result run_exec(const Task& task, const ExecOptions& opt) {
       ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
       if (got > 0) {
         caps[i]->append(buf, static_cast<std::size_t>(got));
+        task.log(std::string_view(buf, static_cast<std::size_t>(got)));
       } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
         caps[i]->fd.reset();
       }

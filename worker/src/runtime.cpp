@@ -9,6 +9,10 @@ namespace adagio::worker {
 
 bool Task::is_cancelled() const { return cancelled != nullptr && cancelled->load(std::memory_order_relaxed); }
 
+void Task::log(std::string_view text) const {
+  if (log_sink && !text.empty()) log_sink(text);
+}
+
 namespace {
 bool valid_runtime_name(std::string_view name) {
   if (name.empty() || name.size() > 48) return false;

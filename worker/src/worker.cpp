@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "executor_pool.hpp"
+#include "log_buffer.hpp"
 
 namespace adagio::worker {
 
@@ -44,6 +45,9 @@ constexpr int max_rollback_retries = 3;           // a report rolled back by a d
 // in bursts (they were claimed together); one call per burst instead of one per result is what
 // keeps the database's cost per node low. Idle workers never wait (see reports_due()).
 constexpr milliseconds report_linger{2};
+// How often what running executions printed goes to the database: often enough to follow a
+// long node, rarely enough that a chatty one costs one small call a second.
+constexpr milliseconds log_flush_interval{1000};
 
 std::string seconds_text(milliseconds d) {
   char buf[32];
@@ -155,6 +159,13 @@ struct InFlight {
   std::optional<std::chrono::seconds> timeout;  // the node's timeout_seconds
   std::optional<clock::time_point> deadline;    // started + timeout
   bool timed_out = false;                       // cancelled because it ran past its deadline
+  std::shared_ptr<detail::LogBuffer> logs;       // what it printed, not sent yet
+};
+
+// A log chunk for adagio.append_logs(), with the claim it belongs to.
+struct LogChunk {
+  std::string token;
+  std::string text;
 };
 
 struct Report {
@@ -250,6 +261,9 @@ class Worker::Impl {
   // Checks a claim and adds its job to `batch` (handed to the executors at once by the caller).
   void start(Claim claim, std::vector<detail::ExecutorPool::Job>& batch);
   void heartbeat(clock::time_point now);
+  // Sends what the executions printed: every log_flush_interval while they run, and the rest of a
+  // finished one's before its report (the claim fences the chunks, so they must go first).
+  void flush_logs(clock::time_point now);
   void report_pending();
   enum class ReportStatus { done, retry_now, later };
   ReportStatus report(Report& r);
@@ -289,6 +303,9 @@ class Worker::Impl {
 
   std::unique_ptr<detail::ExecutorPool> pool_;
   std::map<std::string, InFlight> inflight_;
+  std::vector<LogChunk> final_logs_;  // the last chunks of finished executions, sent before their reports
+  clock::time_point next_log_flush_{};
+  bool ship_logs_ = true;  // cleared if the server has no adagio.append_logs() (an older extension)
   std::deque<Report> reports_;
   bool maybe_more_ = true;
   clock::time_point next_poll_{};
@@ -321,6 +338,7 @@ void Worker::Impl::connect(clock::time_point now) {
     s->conn.prepare("adagio_heartbeat", "SELECT adagio.heartbeat($1::bigint, $2::uuid[])::text");
     s->conn.prepare("adagio_deregister", "SELECT adagio.deregister_agent($1::bigint)");
     s->conn.prepare("adagio_patch_run_from_node", "SELECT adagio.patch_run_from_node($1::uuid, $2::jsonb)::text");
+    s->conn.prepare("adagio_append_logs", "SELECT adagio.append_logs($1::uuid[], $2::text[])");
     // notification_receiver issues LISTEN "<channel>" (quoted identifier).
     for (const auto& rt : opt_.runtimes)
       s->listeners.push_back(std::make_unique<Listener>(s->conn, "adagio.ready." + rt, notified_));
@@ -509,14 +527,45 @@ void Worker::Impl::start(Claim c, std::vector<detail::ExecutorPool::Job>& batch)
   f.cancel = cancel;
   f.timeout = c.task.timeout;
   if (f.timeout) f.deadline = clock::now() + *f.timeout;
+  f.logs = std::make_shared<detail::LogBuffer>();
   Task task = std::move(c.task);
   task.cancelled = cancel.get();
+  task.log_sink = [logs = f.logs](std::string_view text) { logs->append(text); };
   auto [it, inserted] = inflight_.emplace(c.claim_token, std::move(f));
   if (!inserted) {  // the same token twice: should never happen
     log::error("duplicate claim token ", c.claim_token, "; ignoring");
     return;
   }
   batch.push_back(detail::ExecutorPool::Job{it->first, std::move(task), fn, std::move(cancel)});
+}
+
+void Worker::Impl::flush_logs(clock::time_point now) {
+  const bool periodic = now >= next_log_flush_;
+  if (!ship_logs_ || (!periodic && final_logs_.empty())) return;
+  std::vector<LogChunk> chunks = std::move(final_logs_);
+  final_logs_.clear();
+  if (periodic) {
+    next_log_flush_ = now + log_flush_interval;
+    for (const auto& [token, f] : inflight_)
+      if (!f.lost)
+        if (std::string text = f.logs->take(); !text.empty()) chunks.push_back(LogChunk{token, std::move(text)});
+  }
+  if (chunks.empty()) return;
+  std::vector<std::string> tokens, texts;
+  for (auto& c : chunks) {
+    tokens.push_back(std::move(c.token));
+    texts.push_back(sanitize_utf8(c.text));
+  }
+  // Logs are for people watching: a chunk the database does not take is dropped, never retried in
+  // a way that could delay a report.
+  db_call("append_logs", [&] {
+    pqxx::nontransaction tx(db_->conn);
+    tx.exec_prepared("adagio_append_logs", pg_array_literal(tokens), pg_array_literal(texts));
+  });
+  if (last_sqlstate_ == "42883") {
+    log::warn("the server has no adagio.append_logs() (an older extension): node logs are not sent");
+    ship_logs_ = false;
+  }
 }
 
 void Worker::Impl::heartbeat(clock::time_point now) {
@@ -760,6 +809,8 @@ void Worker::Impl::collect_done() {
     if (f.lost) {
       log::warn("dropping result of run ", f.run_id, " node ", f.node, ": claim no longer held");
     } else {
+      if (std::string rest = f.logs->take_all(); !rest.empty() && ship_logs_)
+        final_logs_.push_back(LogChunk{d.token, std::move(rest)});
       queue_report(Report{d.token, f.run_id, f.node, std::move(r)});
     }
     inflight_.erase(it);
@@ -901,6 +952,7 @@ void Worker::Impl::wait(clock::time_point now) {
     consider(next_connect_);
   } else {
     consider(next_heartbeat_);
+    if (ship_logs_ && !inflight_.empty()) consider(next_log_flush_);
     if (phase_ == Phase::running && free_slots() > 0) {
       if (maybe_more_) consider(now);
       consider(next_poll_);
@@ -947,6 +999,7 @@ int Worker::Impl::run() {
     collect_done();
     enforce_timeouts(now);
     if (db_) receive_notifications();
+    if (db_) flush_logs(clock::now());
     if (db_) report_pending();
     if (db_ && clock::now() >= next_heartbeat_) heartbeat(clock::now());
     if (db_ && agent_id_ != 0 && phase_ == Phase::running) maybe_claim(clock::now());

@@ -39,10 +39,17 @@ struct Task {
   std::optional<std::chrono::seconds> timeout;
   /// Set when the claim is lost, the timeout passes, or on forced shutdown. May be null.
   const std::atomic<bool>* cancelled = nullptr;
+  /// Where log() goes; set by the worker. May be empty.
+  std::function<void(std::string_view)> log_sink;
 
   /// True once the worker wants this execution to stop. Long-running
   /// functions should check it regularly and return early.
   bool is_cancelled() const;
+  /// Appends text to this attempt's log, which the worker streams to the database about once a
+  /// second (adagio.node_logs; `adagio logs`, the dashboard) while the function runs. Callable
+  /// from any thread; text is as written (include the newlines). The exec runtime sends the
+  /// program's stdout and stderr here.
+  void log(std::string_view text) const;
 };
 
 /// What a function returns.
