@@ -395,6 +395,17 @@ void install_api(httplib::Server& server, App& app) {
     const auto id = std::to_string(run_id_of(req));
     send_json(res, query_json(app, "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.id), '[]')::text FROM adagio.timeline($1::bigint) t", id));
   }));
+  server.Get(R"(/api/runs/([^/]+)/logs)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    expect_only(req, {"node", "after", "limit"});
+    const auto id = std::to_string(run_id_of(req));
+    const auto node = text_param(req, "node");
+    const auto after = int_param(req, "after", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+    const auto limit = int_param(req, "limit", 1, 10000).value_or(1000);
+    send_json(res, query_json(app,
+                              "SELECT coalesce(jsonb_agg(to_jsonb(l) ORDER BY l.id), '[]')::text"
+                              " FROM adagio.logs($1::bigint, nullif($2, ''), $3::bigint, $4::int) l",
+                              id, node.value_or(""), std::to_string(after), std::to_string(limit)));
+  }));
   server.Post(R"(/api/runs/([^/]+)/cancel)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_run_action(app, req, res, "cancel_run");
   }));

@@ -27,7 +27,7 @@ test('OpenAPI document describes every endpoint', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.openapi, '3.0.3');
   for (const path of ['/api/stats', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/timeline', '/api/runs/{id}/cancel',
-    '/api/runs/{id}/retry', '/api/runs/{id}/patch', '/api/runs/{id}/approve', '/api/runs/{id}/reject', '/api/gates', '/api/agents', '/api/workflows', '/api/events', '/api/live', '/metrics'])
+    '/api/runs/{id}/retry', '/api/runs/{id}/patch', '/api/runs/{id}/logs', '/api/runs/{id}/approve', '/api/runs/{id}/reject', '/api/gates', '/api/agents', '/api/workflows', '/api/events', '/api/live', '/metrics'])
     assert.ok(r.body.paths[path], `${path} missing from the OpenAPI document`);
   assert.ok(r.body.paths['/api/runs'].post, 'starting a run is described');
 });
@@ -258,6 +258,26 @@ test('an operator patches a running run: nodes after an open gate, run by the wo
   assert.equal(run.conclusion, 'success', 'the workers ran the added nodes');
   assert.deepEqual(run.nodes.find((n) => n.name === 'archive').inputs, { notify: run.nodes.find((n) => n.name === 'notify').output });
   assertError(await post(`/api/runs/${id}/patch`, { patch: { nodes: [debugNode('late')] } }), 409, /is completed/);
+});
+
+test("a run's logs: what its nodes printed, per node, after an id", async () => {
+  const echo = (name, text) => ({ name, runtime: 'exec', metadata: { command: 'sh', args: ['-c', `echo ${text}; echo ${text}-err >&2`] } });
+  const started = await post('/api/runs', { graph: { nodes: [echo('say-a', 'A'), echo('say-b', 'B')],
+    edges: [{ source: 'say-a', destination: 'say-b' }] } });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id;
+  assert.equal((await waitRun(id)).conclusion, 'success');
+  const all = (await get(`/api/runs/${id}/logs`)).body;
+  assert.deepEqual(all.map((c) => c.node), all.map((c) => c.node).sort(), 'oldest first: say-a before say-b');
+  assert.equal(all.filter((c) => c.node === 'say-a').map((c) => c.text).join(''), 'A\nA-err\n');
+  assert.ok(all.every((c) => c.attempt === 1 && c.at), 'each chunk has its attempt and time');
+  const onlyB = (await get(`/api/runs/${id}/logs?node=say-b`)).body;
+  assert.equal(onlyB.map((c) => c.text).join(''), 'B\nB-err\n', 'one node\'s');
+  const lastOfA = Math.max(...all.filter((c) => c.node === 'say-a').map((c) => c.id));
+  assert.deepEqual((await get(`/api/runs/${id}/logs?after=${lastOfA}`)).body.map((c) => c.node), onlyB.map(() => 'say-b'),
+    'what came after an id');
+  assertError(await get(`/api/runs/${id}/logs?after=x`), 400, /after must be an integer/);
+  assertError(await get(`/api/runs/${id}/logs?what=1`), 400, /unknown query parameter "what" \(known: node, after, limit\)/);
 });
 
 test('a start retried with its idempotency key gets the first run back; other inputs under it are a 400', async () => {

@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { base, get, post, token } from './lib.mjs';
 
 const artifacts = process.env.ADAGIO_ARTIFACTS;
@@ -292,6 +294,23 @@ test("a finished run's node runs again from its panel, with the nodes after it",
     'transform and load ran again, fetch did not');
   await page.locator('.timeline [data-kind="run_retried"]').waitFor();
   await page.locator('[data-node-panel="transform"] .attempt[data-attempt="2"]').waitFor();
+});
+
+test("a running node's panel streams what it prints", async () => {
+  // The program prints a line, then waits for a file the test writes once the line is on the page.
+  const marker = join(artifacts, `logs-go-${Date.now()}`);
+  const started = await post('/api/runs', { graph: { nodes: [{ name: 'talker', runtime: 'exec', metadata: {
+    command: 'sh', args: ['-c', 'echo "first line"; while [ ! -f "$1" ]; do sleep 0.05; done; echo "second line"', 'sh', marker] } }] } });
+  const id = started.body.id;
+  await page.goto(`${base}/#/runs/${id}?node=talker`);
+  const logs = page.locator('[data-node-panel="talker"] pre.logs');
+  await logs.filter({ hasText: 'first line' }).waitFor();
+  assert.equal((await get(`/api/runs/${id}`)).body.nodes[0].state, 'running', 'the line shows while the node runs');
+  await shot('node-logs');
+  writeFileSync(marker, '');
+  await logs.filter({ hasText: 'second line' }).waitFor();
+  await waitStatus('talker', 'success');
+  assert.equal(await logs.textContent(), 'first line\nsecond line\n', 'each line once, in order');
 });
 
 test('a timer sleeps, counting down, then the run goes on by itself', async () => {

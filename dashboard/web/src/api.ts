@@ -68,6 +68,9 @@ export interface RunPatch {
   at: string;
 }
 
+// A chunk of what a node printed while it ran (adagio.logs()).
+export interface LogChunk { id: number; node: string; attempt: number; at: string; text: string }
+
 export interface RunSummary {
   id: number;
   workflow: string | null;
@@ -217,6 +220,8 @@ export const api = {
   runs: (filters: Record<string, string | number | undefined>) => request<RunPage>('GET', `runs${query(filters)}`),
   run: (id: number) => request<Run>('GET', `runs/${id}`),
   timeline: (id: number) => request<TimelineEvent[]>('GET', `runs/${id}/timeline`),
+  logs: (id: number, node: string, after: number) =>
+    request<LogChunk[]>('GET', `runs/${id}/logs${query({ node, after })}`),
   agents: () => request<Agent[]>('GET', 'agents'),
   workflows: () => request<Workflow[]>('GET', 'workflows'),
   workflow: (name: string, version?: number) =>

@@ -31,7 +31,8 @@ function metadataTable(metadata: unknown): HTMLElement | null {
 
 // decision: the approve/reject form of an open approval gate (null if not one, or actions are off);
 // rerun: the button that runs the node again with what follows it (null unless the run finished).
-function nodePanel(node: RunNode, decision: HTMLElement | null, rerun: HTMLElement | null): HTMLElement {
+// logs: the node's log, kept by the page and grown as chunks arrive (null: none yet).
+function nodePanel(node: RunNode, decision: HTMLElement | null, rerun: HTMLElement | null, logs: HTMLElement): HTMLElement {
   const look = nodeLook(node);
   const attempts = [...node.attempts].reverse();
   const details = (title: string, content: HTMLElement, open = false) =>
@@ -65,6 +66,7 @@ function nodePanel(node: RunNode, decision: HTMLElement | null, rerun: HTMLEleme
               h('span', {}, `${fmtTime(a.started_at)} → ${fmtTime(a.finished_at)}`)),
             a.reason ? h('div', { class: 'reason' }, a.reason) : null,
             a.output !== null && a.output !== '' ? h('pre', { class: 'code output' }, a.output) : h('p', { class: 'muted small' }, 'no output')))),
+    details('Logs', logs, node.state === 'running' || logs.dataset.filled === 'yes'),
     node.output !== null ? details('Output', h('pre', { class: 'code output' }, node.output), true) : null,
     details('Inputs', codeBlock(node.inputs, 'no inputs from upstream nodes'), Object.keys(node.inputs ?? {}).length > 0),
     details('Spec', codeBlock(node.spec ?? { name: node.name, runtime: node.runtime, metadata: node.metadata, retry: node.retry })));
@@ -152,6 +154,7 @@ export const runPage: Page = (root, params, config: Config) => {
     // Keep the choice in the URL without re-routing, so a reload reopens the node.
     history.replaceState(null, '', `#/runs/${id}?node=${encodeURIComponent(name)}`);
     renderPanel();
+    nodeLogs.refresh().catch(() => undefined);  // the next refresh shows any error
   }
 
   // Re-rendered only when what it shows changed: a re-render would close <details> the user
@@ -164,7 +167,7 @@ export const runPage: Page = (root, params, config: Config) => {
     panelKey = key;
     clear(panel);
     if (node) {
-      panel.appendChild(h('section', { class: 'card' }, nodePanel(node, decisionForm(node), rerunButton(node))));
+      panel.appendChild(h('section', { class: 'card' }, nodePanel(node, decisionForm(node), rerunButton(node), nodeLogs.view(node.name))));
     } else if (run) {
       panel.appendChild(h('section', { class: 'card' },
         h('h2', {}, 'Run inputs'), codeBlock(run.inputs, 'no inputs'),
@@ -217,6 +220,45 @@ export const runPage: Page = (root, params, config: Config) => {
         h('button', { type: 'button', class: 'primary', id: 'apply-patch', onclick: apply as EventListener }, 'Apply patch'),
         h('button', { type: 'button', onclick: (() => clear(patchForm)) as EventListener }, 'Close'))));
   }
+
+  // The selected node's log: fetched from where the page left off on every refresh, appended to
+  // one element that survives the panel's re-renders (and keeps its scroll position).
+  const nodeLogs = {
+    node: '' as string,
+    last: 0,
+    attempt: 0,
+    element: h('pre', { class: 'code logs', 'data-logs': '' }),
+    view(name: string): HTMLElement {
+      if (name !== this.node) {
+        this.node = name;
+        this.last = 0;
+        this.attempt = 0;
+        this.element = h('pre', { class: 'code logs', 'data-logs': name });
+        this.element.appendChild(h('span', { class: 'muted' }, 'nothing printed yet'));
+      }
+      return this.element;
+    },
+    async refresh() {
+      if (!this.node) return;
+      const name = this.node;
+      const chunks = await api.logs(id, name, this.last);
+      if (name !== this.node || chunks.length === 0) return;
+      if (this.last === 0) clear(this.element);
+      this.element.dataset.filled = 'yes';  // the panel keeps a log that has text open
+      const follow = this.element.scrollTop + this.element.clientHeight >= this.element.scrollHeight - 4;
+      for (const c of chunks) {
+        // A node run again (a retry) logs each attempt after the last: say where one begins.
+        if (this.attempt !== 0 && c.attempt !== this.attempt) {
+          const text = this.element.textContent ?? '';
+          this.element.appendChild(h('span', { class: 'muted' }, `${text.endsWith('\n') ? '' : '\n'}— attempt ${c.attempt} —\n`));
+        }
+        this.attempt = c.attempt;
+        this.element.appendChild(document.createTextNode(c.text));
+      }
+      this.last = chunks[chunks.length - 1].id;
+      if (follow) this.element.scrollTop = this.element.scrollHeight;
+    },
+  };
 
   // Once the run has finished: this node and everything downstream of it run again, the nodes
   // before it keeping their outputs.
@@ -292,7 +334,7 @@ export const runPage: Page = (root, params, config: Config) => {
   let lastEvent = -1;
   async function refresh() {
     try {
-      const [r, events] = await Promise.all([api.run(id), api.timeline(id)]);
+      const [r, events] = await Promise.all([api.run(id), api.timeline(id), nodeLogs.refresh()]);
       run = r;
       clear(problem);
       const shape = `${r.status}|${r.conclusion}|${config.actions}`;
@@ -321,8 +363,14 @@ export const runPage: Page = (root, params, config: Config) => {
   const poller = poll(refresh, () =>
     (run && (run.status === 'completed' || run.status === 'cancelled')) || stream?.open() ? 5000 : 1000);
   stream = watchRun(id, poller.kick);
+  // Printing is no event, so the stream says nothing of it: while the selected node runs, its log
+  // is read every second (the workers send it about as often).
+  const logPoller = window.setInterval(() => {
+    if (run?.nodes.find((n) => n.name === selected)?.state === 'running') nodeLogs.refresh().catch(() => undefined);
+  }, 1000);
   return () => {
     stream?.close();
     poller();
+    window.clearInterval(logPoller);
   };
 };
