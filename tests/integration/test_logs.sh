@@ -46,6 +46,16 @@ set -e
 expect_eq "$code" 4 "an unknown node exits 4"
 grep -q 'has no node "nope"' "$artifacts/nope.err" && pass "and says so" || fail "unexpected error: $(cat "$artifacts/nope.err")"
 
+# A worker told to send no logs (--max-log-bytes 0, for programs whose output must not be kept):
+# the node runs, and its run has no log.
+stop_workers
+start_worker quiet --runtimes exec --poll-interval 0.2 --max-log-bytes 0
+run=$(sql -c "SELECT adagio.start_run('{\"nodes\":[{\"name\":\"secret\",\"runtime\":\"exec\",\"metadata\":{\"command\":\"echo\",\"args\":[\"s3cr3t\"]}}]}')")
+expect_eq "$(wait_run "$run" 30)" success "a worker with --max-log-bytes 0 runs the node"
+expect_eq "$(sql -c "SELECT count(*) FROM adagio.node_logs WHERE run_id = $run")" 0 "and sends no log"
+stop_workers
+start_worker logger --runtimes exec --poll-interval 0.2
+
 # An older extension, without append_logs(): the worker notices once, stops sending logs, and the
 # nodes run and report as before.
 fn="adagio.append_logs(uuid[], text[])"

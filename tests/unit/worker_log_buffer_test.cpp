@@ -11,7 +11,7 @@
 using adagio::worker::detail::LogBuffer;
 
 TEST(WorkerLogBuffer, TakesWhatWasAppendedInOrder) {
-  LogBuffer logs;
+  LogBuffer logs(1 << 20);
   logs.append("one\n");
   logs.append("two\n");
   EXPECT_EQ(logs.take(), "one\ntwo\n");
@@ -31,7 +31,7 @@ TEST(WorkerLogBuffer, KeepsTheFirstCapBytesThenSaysSo) {
 }
 
 TEST(WorkerLogBuffer, AUtf8CharacterSplitBetweenWritesIsSentWhole) {
-  LogBuffer logs;
+  LogBuffer logs(1 << 20);
   const std::string euro = "\xE2\x82\xAC";  // U+20AC, three bytes
   logs.append("price " + euro.substr(0, 2));
   EXPECT_EQ(logs.take(), "price ");
@@ -44,7 +44,7 @@ TEST(WorkerLogBuffer, AUtf8CharacterSplitBetweenWritesIsSentWhole) {
 }
 
 TEST(WorkerLogBuffer, WritersOnOtherThreadsLoseNothing) {
-  LogBuffer logs;
+  LogBuffer logs(1 << 20);
   std::vector<std::thread> writers;
   for (int t = 0; t < 4; ++t)
     writers.emplace_back([&logs] {

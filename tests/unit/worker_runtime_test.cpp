@@ -102,6 +102,7 @@ TEST(WorkerCli, Defaults) {
   EXPECT_EQ(o.heartbeat_interval, std::chrono::milliseconds(3000));
   EXPECT_EQ(o.shutdown_grace, std::chrono::milliseconds(30000));
   EXPECT_FALSE(o.once_idle);
+  EXPECT_EQ(o.max_log_bytes, std::size_t{8} << 20);
 }
 
 TEST(WorkerCli, Flags) {
@@ -109,7 +110,7 @@ TEST(WorkerCli, Flags) {
   Registry reg = builtin_runtimes();
   CliParse p = parse({"--dsn", "dbname=x", "--name", "w1", "--concurrency", "8", "--runtimes", "exec,debug",
                       "--poll-interval", "0.25", "--heartbeat-interval", "2", "--log-level", "info", "--once-idle",
-                      "--idle-exit", "1.5", "--shutdown-grace", "0"},
+                      "--idle-exit", "1.5", "--shutdown-grace", "0", "--max-log-bytes", "0"},
                      reg);
   ASSERT_TRUE(p.options.has_value());
   const WorkerOptions& o = *p.options;
@@ -122,6 +123,7 @@ TEST(WorkerCli, Flags) {
   EXPECT_TRUE(o.once_idle);
   EXPECT_EQ(o.idle_exit, std::chrono::milliseconds(1500));
   EXPECT_EQ(o.shutdown_grace, std::chrono::milliseconds(0));
+  EXPECT_EQ(o.max_log_bytes, 0u);
   ::unsetenv("ADAGIO_DSN");
 }
 
@@ -147,6 +149,7 @@ TEST(WorkerCli, BadValuesAreUsageErrors) {
   EXPECT_EQ(parse({"--poll-interval", "-1"}, reg).exit_code, 2);
   EXPECT_EQ(parse({"--log-level", "loud"}, reg).exit_code, 2);
   EXPECT_EQ(parse({"--bogus"}, reg).exit_code, 2);
+  EXPECT_EQ(parse({"--max-log-bytes", "-1"}, reg).exit_code, 2);
 }
 
 TEST(WorkerCli, HelpExitsZero) {

@@ -12,9 +12,7 @@ namespace adagio::worker::detail {
 
 class LogBuffer {
  public:
-  static constexpr std::size_t default_cap = std::size_t{8} << 20;
-
-  explicit LogBuffer(std::size_t cap = default_cap) : cap_(cap) {}
+  explicit LogBuffer(std::size_t cap) : cap_(cap) {}
 
   void append(std::string_view text) {
     std::lock_guard<std::mutex> lock(mutex_);

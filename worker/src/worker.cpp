@@ -305,7 +305,7 @@ class Worker::Impl {
   std::map<std::string, InFlight> inflight_;
   std::vector<LogChunk> final_logs_;  // the last chunks of finished executions, sent before their reports
   clock::time_point next_log_flush_{};
-  bool ship_logs_ = true;  // cleared if the server has no adagio.append_logs() (an older extension)
+  bool ship_logs_ = opt_.max_log_bytes > 0;  // also cleared if the server has no adagio.append_logs()
   std::deque<Report> reports_;
   bool maybe_more_ = true;
   clock::time_point next_poll_{};
@@ -527,10 +527,10 @@ void Worker::Impl::start(Claim c, std::vector<detail::ExecutorPool::Job>& batch)
   f.cancel = cancel;
   f.timeout = c.task.timeout;
   if (f.timeout) f.deadline = clock::now() + *f.timeout;
-  f.logs = std::make_shared<detail::LogBuffer>();
+  f.logs = std::make_shared<detail::LogBuffer>(opt_.max_log_bytes);
   Task task = std::move(c.task);
   task.cancelled = cancel.get();
-  task.log_sink = [logs = f.logs](std::string_view text) { logs->append(text); };
+  if (ship_logs_) task.log_sink = [logs = f.logs](std::string_view text) { logs->append(text); };
   auto [it, inserted] = inflight_.emplace(c.claim_token, std::move(f));
   if (!inserted) {  // the same token twice: should never happen
     log::error("duplicate claim token ", c.claim_token, "; ignoring");

@@ -24,6 +24,8 @@ struct WorkerOptions {
   std::chrono::milliseconds shutdown_grace{30000};
   bool once_idle = false;  ///< exit once no work was available for idle_exit
   std::chrono::milliseconds idle_exit{5000};
+  /// What an attempt may print into its node's log (adagio.node_logs); 0: send no logs at all.
+  std::size_t max_log_bytes = std::size_t{8} << 20;
 };
 
 /// Result of parsing the command line.
