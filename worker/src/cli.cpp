@@ -138,7 +138,7 @@ CliParse parse_cli(int argc, const char* const* argv, const Registry& registry) 
   app.add_option("--max-log-bytes", o.max_log_bytes,
                  "bytes of what one attempt prints that go to its node's log (the rest is cut); 0: send no logs")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0LL, 1LL << 30));
   app.set_version_flag("--version", std::string(prog + " " + worker_version));
 
   try {
