@@ -25,7 +25,9 @@ std::string metrics_sql() {
       -- the engine's own ready nodes (open approval gates, running timers) wait for no worker
       'retrying', (SELECT count(*) FROM adagio.nodes WHERE state = 'ready' AND runtime NOT IN ('approval', 'timer') AND attempt_count > retry_base)
                   + (SELECT count(*) FROM adagio.nodes WHERE state = 'scheduled' AND attempt_count > retry_base),
-      'running_claims', (SELECT count(*) FROM adagio.nodes WHERE state = 'running'),
+      -- claims handed to workers: the engine's own (an approval decided, a timer ended) have no agent
+      'worker_claims', (SELECT count(*) FROM adagio.attempts WHERE agent_id IS NOT NULL)
+                       + (SELECT count(*) FROM adagio.nodes WHERE state = 'running' AND claimed_by IS NOT NULL),
       'attempts', (SELECT coalesce(jsonb_object_agg(conclusion, c), '{}')
                    FROM (SELECT conclusion, count(*) AS c FROM adagio.attempts GROUP BY 1) x),
       'orphaned', (SELECT count(*) FROM adagio.attempts WHERE reason LIKE 'orphaned:%'),
@@ -94,10 +96,9 @@ void install_metrics(httplib::Server& server, App& app) {
     x.family("adagio_nodes_retrying", "gauge", "Nodes waiting for another attempt (ready or scheduled after a failed one).");
     x.sample("adagio_nodes_retrying", "", m["retrying"].get<double>());
 
-    std::int64_t attempts = 0;
-    for (const auto& [conclusion, n] : m["attempts"].items()) attempts += n.get<std::int64_t>();
-    x.family("adagio_claims_total", "counter", "Claims handed to workers (finished attempts plus claims held now).");
-    x.sample("adagio_claims_total", "", static_cast<double>(attempts) + m["running_claims"].get<double>());
+    x.family("adagio_claims_total", "counter",
+             "Claims handed to workers (their finished attempts plus the claims they hold now; not the engine's own).");
+    x.sample("adagio_claims_total", "", m["worker_claims"].get<double>());
     x.family("adagio_attempts_finished_total", "counter", "Finished attempts (completions) by conclusion.");
     for (const char* conclusion : {"success", "fail", "error"})
       x.sample("adagio_attempts_finished_total", std::string("conclusion=\"") + conclusion + "\"",

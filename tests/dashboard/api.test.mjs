@@ -524,8 +524,12 @@ test('metrics: runs and nodes by state, claims, completions, queue wait, agents'
   assert.equal(value('adagio_runs{status="cancelled",conclusion=""}'), stats.runs.cancelled);
   assert.equal(value('adagio_nodes{state="completed",conclusion="success"}'), stats.node_conclusions.success);
   assert.equal(value('adagio_agents{status="active"}'), 2);
-  const finished = Number(sql('SELECT count(*) FROM adagio.attempts'));
-  assert.equal(value('adagio_claims_total'), finished + stats.nodes.running);
+  // Claims handed to workers: not the engine's own (gates decided, timers ended; they have no agent).
+  const workerClaims = Number(sql('SELECT (SELECT count(*) FROM adagio.attempts WHERE agent_id IS NOT NULL)'
+    + " + (SELECT count(*) FROM adagio.nodes WHERE state = 'running' AND claimed_by IS NOT NULL)"));
+  assert.equal(value('adagio_claims_total'), workerClaims);
+  assert.ok(workerClaims < Number(sql('SELECT count(*) FROM adagio.attempts')) + stats.nodes.running,
+    'the engine\'s own attempts are left out');
   assert.equal(value('adagio_attempts_finished_total{conclusion="success"}'), Number(sql("SELECT count(*) FROM adagio.attempts WHERE conclusion = 'success'")));
   assert.equal(value('adagio_orphaned_claims_total'), 0);
   // Attempts that waited for a worker: the engine's own (approval gates, timers; no agent) waited for none.

@@ -3,7 +3,7 @@
 -- costs beside its own work (docs/operations.md, docs/performance.md).
 BEGIN;
 \ir helpers.psql
-SELECT plan(12);
+SELECT plan(13);
 
 CREATE FUNCTION pg_temp.reloptions(rel regclass) RETURNS text[] LANGUAGE sql AS $$
   SELECT coalesce(array_agg(o ORDER BY o), '{}') FROM pg_class c, unnest(c.reloptions) o WHERE c.oid = rel $$;
@@ -20,13 +20,16 @@ SELECT is(pg_temp.reloptions('adagio.failed_attempts'),
 SELECT is(pg_temp.reloptions('adagio.events'),
   '{autovacuum_analyze_scale_factor=0.2,autovacuum_vacuum_insert_scale_factor=0.2,autovacuum_vacuum_scale_factor=0.2}',
   'events: vacuumed and analyzed at a fifth of its size changed');
+SELECT is(pg_temp.reloptions('adagio.node_logs'),
+  '{autovacuum_analyze_scale_factor=0.2,autovacuum_vacuum_insert_scale_factor=0.2,autovacuum_vacuum_scale_factor=0.2}',
+  'node_logs: vacuumed and analyzed at a fifth of its size changed');
 
 -- Payload columns (JSON documents, outputs, reasons) carry no statistics: nothing filters on them.
 SELECT is((SELECT array_agg(format('%s.%s', c.relname, a.attname) ORDER BY c.relname, a.attname)
            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
            WHERE c.relnamespace = 'adagio'::regnamespace AND c.relkind = 'r' AND a.attnum > 0
              AND a.attstattarget = 0),
-  '{events.detail,failed_attempts.output,failed_attempts.reason,graphs.graph,graphs.shape,nodes.inputs,nodes.output,nodes.spec,runs.inputs}'::text[],
+  '{events.detail,failed_attempts.output,failed_attempts.reason,graphs.graph,graphs.shape,node_logs.text,nodes.inputs,nodes.output,nodes.spec,runs.inputs}'::text[],
   'no statistics on payload columns');
 -- The rest of the per-run tables' columns: a small statistics target, so ANALYZE samples 3,000 rows.
 SELECT is((SELECT array_agg(DISTINCT a.attstattarget::int) FROM pg_attribute a
