@@ -612,7 +612,7 @@ BEGIN
   IF cancel_run_once.run_id IS NULL THEN
     RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT r.status, r.concurrency_key INTO run_status, run_key FROM adagio.runs r WHERE r.id = cancel_run_once.run_id FOR UPDATE;
+  SELECT r.status, r.concurrency_key INTO run_status, run_key FROM adagio.runs r WHERE r.id = cancel_run_once.run_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'run % does not exist', cancel_run_once.run_id USING ERRCODE = 'undefined_object';
   END IF;
@@ -624,6 +624,16 @@ BEGIN
   -- starts this run's nodes, and would wait for them while this waited for the key.
   IF run_key IS NOT NULL THEN
     PERFORM adagio.lock_concurrency_key(run_key);
+  END IF;
+  -- Then the run's nodes in id order, and the run's row last: the order a report takes (its nodes,
+  -- those downstream of them, which have higher ids, then their runs), so that a cancellation
+  -- and a report in flight wait for each other instead of deadlocking. A report may have
+  -- finished the run meanwhile: its row says so once locked.
+  PERFORM FROM adagio.nodes n WHERE n.run_id = cancel_run_once.run_id ORDER BY n.id FOR UPDATE;
+  SELECT r.status INTO run_status FROM adagio.runs r WHERE r.id = cancel_run_once.run_id FOR UPDATE;
+  IF run_status <> 'running' THEN
+    RAISE EXCEPTION 'run % is already %', cancel_run_once.run_id, run_status
+      USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   -- Running attempts end as errors the engine concluded; their tokens stop working, which is how
   -- their workers learn of it at the next heartbeat.
@@ -648,11 +658,10 @@ BEGIN
 END
 $$;
 
--- A cancellation locks the run's row and then its nodes; a worker's report, and a gate's decision,
--- lock a node and then its run's row. When the two meet, PostgreSQL's deadlock check ends one of
--- them: if it ends this one, only this attempt (a subtransaction) is rolled back, its locks go, the
--- other goes on, and the cancellation tries again, so an operator does not see "deadlock detected"
--- for a report that happened to be in flight.
+-- A cancellation takes its locks in the reports' order (cancel_run_once()). Should it still meet
+-- another transaction in a cycle, and PostgreSQL's deadlock check end this one, only this attempt
+-- (a subtransaction) is rolled back, its locks go, the other goes on, and the cancellation tries
+-- again, so an operator does not see "deadlock detected".
 CREATE FUNCTION adagio.cancel_run(run_id bigint) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
@@ -664,6 +673,9 @@ BEGIN
       IF attempt_no = 5 THEN
         RAISE;
       END IF;
+      -- This attempt's locks are gone; a moment lets the other transaction, which waited for
+      -- them, take them, instead of this one taking them back first and meeting it again.
+      PERFORM pg_sleep(0.05 * 2 ^ (attempt_no - 1));
     END;
   END LOOP;
 END
@@ -872,8 +884,9 @@ BEGIN
 END
 $$;
 
--- A decision locks the gate's node and then (through complete()) its run's row, the other way
--- round from cancel_run(); as there, a decision the deadlock check ends is tried again.
+-- A decision locks the gate's node and then (through complete()) its run's row, as reports do;
+-- as in cancel_run(), a decision the deadlock check ends (meeting a transaction that locks the
+-- other way round) is tried again.
 CREATE FUNCTION adagio.decide_gate(run_id bigint, node text, approved boolean, output text, attempt int) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
@@ -886,6 +899,9 @@ BEGIN
       IF attempt_no = 5 THEN
         RAISE;
       END IF;
+      -- This attempt's locks are gone; a moment lets the other transaction, which waited for
+      -- them, take them, instead of this one taking them back first and meeting it again.
+      PERFORM pg_sleep(0.05 * 2 ^ (attempt_no - 1));
     END;
   END LOOP;
 END
