@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { base, get, post, token } from './lib.mjs';
+import { base, get, post, token, waitFor } from './lib.mjs';
 
 const artifacts = process.env.ADAGIO_ARTIFACTS;
 let browser;
@@ -287,9 +287,10 @@ test("a finished run's node runs again from its panel, with the nodes after it",
   await page.waitForSelector('.page-head .badge.look-success');
   await page.fill('#token', token);
   await page.locator('[data-node-panel="transform"] #rerun-from').click();
-  await page.waitForFunction((runId) => fetch(`/api/runs/${runId}`).then((r) => r.json())
-    .then((r) => r.status === 'completed' && r.nodes.find((n) => n.name === 'load').attempts.length === 2), id, { timeout: 20000 });
-  const run = (await get(`/api/runs/${id}`)).body;
+  const run = await waitFor('transform and load to run again', async () => {
+    const r = (await get(`/api/runs/${id}`)).body;
+    return r.status === 'completed' && r.nodes.find((n) => n.name === 'load').attempts.length === 2 ? r : null;
+  }, { timeout: 20000 });
   assert.deepEqual(run.nodes.map((n) => [n.name, n.attempts.length]), [['fetch', 1], ['transform', 2], ['load', 2]],
     'transform and load ran again, fetch did not');
   await page.locator('.timeline [data-kind="run_retried"]').waitFor();

@@ -242,11 +242,12 @@ export const runPage: Page = (root, params, config: Config) => {
       if (!this.node) return;
       const name = this.node;
       const chunks = await api.logs(id, name, this.last);
-      if (name !== this.node || chunks.length === 0) return;
+      if (name !== this.node || chunks.length === 0 || chunks[chunks.length - 1].id <= this.last) return;
       if (this.last === 0) clear(this.element);
       this.element.dataset.filled = 'yes';  // the panel keeps a log that has text open
       const follow = this.element.scrollTop + this.element.clientHeight >= this.element.scrollHeight - 4;
       for (const c of chunks) {
+        if (c.id <= this.last) continue;  // two refreshes in flight at once fetched it twice
         // A node run again (a retry) logs each attempt after the last: say where one begins.
         if (this.attempt !== 0 && c.attempt !== this.attempt) {
           const text = this.element.textContent ?? '';
