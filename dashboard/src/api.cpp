@@ -302,64 +302,64 @@ void post_run(App& app, const httplib::Request& req, httplib::Response& res) {
   send_json(res, Json{{"id", id}}, 201);
 }
 
-void post_run_action(App& app, const httplib::Request& req, httplib::Response& res, const char* function) {
+// What every action on one run starts with: the token checked (first: httplib turns a form body
+// into query parameters), no query parameters, the run's id from the path, and a JSON body holding
+// only the fields named.
+struct RunAction {
+  std::string run_id;
+  Json body;
+};
+
+RunAction run_action(App& app, const httplib::Request& req, std::initializer_list<const char*> fields) {
   authorize_action(app, req);
   expect_only(req, {});
-  const auto id = std::to_string(run_id_of(req));
-  parse_body(req);  // no fields, but it must be JSON if given
-  send_json(res, write_json(app, std::string("SELECT adagio.") + function + "($1::bigint)::text", id));
+  RunAction action{std::to_string(run_id_of(req)), parse_body(req)};
+  expect_fields(action.body, fields);
+  return action;
+}
+
+void post_run_cancel(App& app, const httplib::Request& req, httplib::Response& res) {
+  const RunAction a = run_action(app, req, {});
+  send_json(res, write_json(app, "SELECT adagio.cancel_run($1::bigint)::text", a.run_id));
 }
 
 // A retry: {"from": [node names]} optional, the nodes to run again although they succeeded, with
 // everything downstream of them.
 void post_run_retry(App& app, const httplib::Request& req, httplib::Response& res) {
-  authorize_action(app, req);
-  expect_only(req, {});
-  const auto id = std::to_string(run_id_of(req));
-  const Json body = parse_body(req);
-  expect_fields(body, {"from"});
+  const RunAction a = run_action(app, req, {"from"});
   Json from = Json::array();
-  if (const auto it = body.find("from"); it != body.end() && !it->is_null()) {
-    if (!it->is_array()) throw bad_request("\"from\" must be an array of node names");
-    for (const Json& name : *it)
-      if (!name.is_string()) throw bad_request("\"from\" must be an array of node names");
+  if (const auto it = a.body.find("from"); it != a.body.end() && !it->is_null()) {
+    const bool names = it->is_array() && std::all_of(it->begin(), it->end(), [](const Json& n) { return n.is_string(); });
+    if (!names) throw bad_request("\"from\" must be an array of node names");
     from = *it;
   }
   send_json(res, write_json(app, "SELECT adagio.retry_run($1::bigint, ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))::text",
-                            id, from.dump()));
+                            a.run_id, from.dump()));
 }
 
 // An operator's patch to a running run: {"patch": the patch (a GraphPatch's JSON, or JSON Patch
 // operations)}. The engine checks it and names what is wrong.
 void post_run_patch(App& app, const httplib::Request& req, httplib::Response& res) {
-  authorize_action(app, req);
-  expect_only(req, {});
-  const auto id = std::to_string(run_id_of(req));
-  const Json body = parse_body(req);
-  expect_fields(body, {"patch"});
-  const auto patch = body.find("patch");
-  if (patch == body.end() || !(patch->is_object() || patch->is_array()))
+  const RunAction a = run_action(app, req, {"patch"});
+  const auto patch = a.body.find("patch");
+  if (patch == a.body.end() || !(patch->is_object() || patch->is_array()))
     throw bad_request("\"patch\" is required: {\"nodes\": [...], \"edges\": [...]} or an array of JSON Patch operations");
-  send_json(res, write_json(app, "SELECT adagio.patch_run($1::bigint, $2::jsonb)::text", id, patch->dump()));
+  send_json(res, write_json(app, "SELECT adagio.patch_run($1::bigint, $2::jsonb)::text", a.run_id, patch->dump()));
 }
 
 // An approval gate's decision: {"node": name, and "output" (approve) or "reason" (reject), and the
 // "attempt" the page showed open}. The node travels in the body, not the path: a node name may
 // hold a slash.
 void post_gate_decision(App& app, const httplib::Request& req, httplib::Response& res, bool approve) {
-  authorize_action(app, req);
-  expect_only(req, {});
-  const auto id = std::to_string(run_id_of(req));
-  const Json body = parse_body(req);
   const char* text_field = approve ? "output" : "reason";
-  expect_fields(body, {"node", text_field, "attempt"});
-  const auto node = optional_string_field(body, "node", "the gate's node name, a string");
+  const RunAction a = run_action(app, req, {"node", text_field, "attempt"});
+  const auto node = optional_string_field(a.body, "node", "the gate's node name, a string");
   if (!node) throw bad_request("\"node\" is required: the name of the gate to decide");
-  const auto text = optional_string_field(body, text_field, "a string");
-  const auto attempt = optional_int_field(body, "attempt");
+  const auto text = optional_string_field(a.body, text_field, "a string");
+  const auto attempt = optional_int_field(a.body, "attempt");
   send_json(res, write_json(app,
                             std::string("SELECT adagio.") + (approve ? "approve" : "reject") + "($1::bigint, $2, $3, $4::int)::text",
-                            id, *node, text, attempt));
+                            a.run_id, *node, text, attempt));
 }
 
 }  // namespace
@@ -407,7 +407,7 @@ void install_api(httplib::Server& server, App& app) {
                               id, node.value_or(""), std::to_string(after), std::to_string(limit)));
   }));
   server.Post(R"(/api/runs/([^/]+)/cancel)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
-    post_run_action(app, req, res, "cancel_run");
+    post_run_cancel(app, req, res);
   }));
   server.Post(R"(/api/runs/([^/]+)/retry)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_run_retry(app, req, res);
