@@ -138,8 +138,9 @@ nlohmann::json apply(SpiSession& spi, const Origin& origin, const GraphPatch& pa
 
   // Each added node: how many of its upstream nodes are yet to succeed, and the outputs of those
   // that did, as a report would have handed them over.
-  auto max_position = spi.query("SELECT max(position) FROM adagio.nodes WHERE run_id = $1::bigint", {origin.run_id});
-  long long position = max_position.at(0).integer(0);
+  // The run's nodes hold the places 0 to n - 1 of its graph's order, n the nodes of `base`; the
+  // added ones take the places after them.
+  long long position = static_cast<long long>(base.nodes.size()) - 1;
   nlohmann::json rows = nlohmann::json::array(), names = nlohmann::json::array();
   std::set<std::string> ready_runtimes;
   for (std::size_t index : topology.order) {
