@@ -130,6 +130,13 @@ void check_engine_node(const NodeSpec& node, const std::string& label) {
 
 }  // namespace
 
+bool is_runtime_name(std::string_view name) {
+  if (name.empty() || name.size() > max_runtime_bytes) return false;
+  for (char c : name)
+    if (!runtime_character(c)) return false;
+  return true;
+}
+
 void validate(const Graph& graph) {
   if (graph.nodes.empty()) detail::invalid("graph has no nodes");
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) {

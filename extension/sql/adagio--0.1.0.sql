@@ -101,7 +101,7 @@ CREATE TABLE adagio.runs (
   -- lock on the workflow's row for every run started (a MultiXact once starters overlap).
   CHECK ((status = 'completed') = (conclusion IS NOT NULL))
 ) WITH (fillfactor = 80);
--- The only index besides the key, on columns that never change: a run's row is updated at each
+-- Like the idempotency key's below, on columns that never change: a run's row is updated at each
 -- completion of one of its nodes, and those updates stay HOT (no index entries) only while
 -- no index covers status or the counters. Room left in each page (fillfactor) keeps them on-page.
 CREATE INDEX runs_created_at ON adagio.runs (created_at DESC, id DESC);

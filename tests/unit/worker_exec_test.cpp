@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -80,6 +81,35 @@ TEST(WorkerExec, NonZeroExitIsErrorWithStdoutStderrAndStatus) {
   Result r = run_exec(sh("echo out; echo err >&2; exit 3"));
   EXPECT_EQ(r.conclusion, Conclusion::error);
   EXPECT_EQ(r.output, "out\nerr\nexit status 3");
+}
+
+TEST(WorkerExec, FailExitCodesAreTheProgramsVerdict) {
+  Task t = sh("echo bad input; exit 3");
+  t.metadata["fail_exit_codes"] = {"1", "3"};
+  Result r = run_exec(t);
+  EXPECT_EQ(r.conclusion, Conclusion::fail);
+  EXPECT_EQ(r.output, "bad input\nexit status 3");
+
+  t = sh("exit 4");  // not listed: still a fault
+  t.metadata["fail_exit_codes"] = {"1", "3"};
+  EXPECT_EQ(run_exec(t).conclusion, Conclusion::error);
+
+  t = sh("kill -9 $$");  // a signal is never a verdict
+  t.metadata["fail_exit_codes"] = {"9", "137"};
+  EXPECT_EQ(run_exec(t).conclusion, Conclusion::error);
+}
+
+TEST(WorkerExec, BadFailExitCodesAreErrorsBeforeTheProgramRuns) {
+  const std::string marker = temp_path("adagio-fail-codes");
+  for (const char* bad : {"0", "256", "x", "", "3x", "-1"}) {
+    Task t = sh("touch " + marker);
+    t.metadata["fail_exit_codes"] = {"1", bad};
+    Result r = run_exec(t);
+    EXPECT_EQ(r.conclusion, Conclusion::error);
+    EXPECT_EQ(r.output, std::string("exec: metadata \"fail_exit_codes\": \"") + bad +
+                            "\" is not an exit status from 1 to 255");
+  }
+  EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
 TEST(WorkerExec, KilledBySignal) {

@@ -168,3 +168,48 @@ TEST(WorkerCli, WorkerRejectsUnknownRuntime) {
   o.runtimes = {"nope"};
   EXPECT_THROW(Worker(o, reg), std::invalid_argument);
 }
+
+TEST(WorkerCli, RuntimeAliasServesAPool) {
+  Registry reg = builtin_runtimes();
+  CliParse p = parse({"--runtimes", "gpu=exec,debug"}, reg);
+  ASSERT_TRUE(p.options.has_value());
+  EXPECT_EQ(p.options->runtimes, (std::vector<std::string>{"gpu", "debug"}));  // not exec
+  EXPECT_EQ(p.options->runtime_aliases, (std::map<std::string, std::string>{{"gpu", "exec"}}));
+  EXPECT_NO_THROW(Worker(*p.options, reg));
+}
+
+TEST(WorkerCli, BadRuntimeAliasesAreUsageErrors) {
+  Registry reg = builtin_runtimes();
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(parse({"--runtimes", "gpu=python"}, reg).exit_code, 2);      // unknown target
+  EXPECT_EQ(parse({"--runtimes", "debug=exec"}, reg).exit_code, 2);      // shadows a runtime
+  EXPECT_EQ(parse({"--runtimes", "gpu=exec,gpu=debug"}, reg).exit_code, 2);  // twice
+  EXPECT_EQ(parse({"--runtimes", "g p u=exec"}, reg).exit_code, 2);      // not a runtime name
+  EXPECT_EQ(parse({"--runtimes", "=exec"}, reg).exit_code, 2);
+  EXPECT_EQ(parse({"--runtimes", "timer=exec"}, reg).exit_code, 2);      // the engine's own
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("bad runtime alias \"debug=exec\": \"debug\" is already a runtime of this binary"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("unknown runtime \"python\""), std::string::npos) << err;
+}
+
+TEST(WorkerCli, WorkerRejectsAliasOfUnknownRuntime) {
+  Registry reg = builtin_runtimes();
+  WorkerOptions o;
+  o.runtime_aliases = {{"gpu", "python"}};
+  o.runtimes = {"gpu"};
+  EXPECT_THROW(Worker(o, reg), std::invalid_argument);
+}
+
+TEST(WorkerCli, TransactionPoolingAndListenDsn) {
+  Registry reg = builtin_runtimes();
+  CliParse p = parse({}, reg);
+  ASSERT_TRUE(p.options.has_value());
+  EXPECT_FALSE(p.options->transaction_pooling);
+  EXPECT_EQ(p.options->listen_dsn, "");
+  p = parse({"--dsn", "port=6432", "--transaction-pooling", "--listen-dsn", "port=5432"}, reg);
+  ASSERT_TRUE(p.options.has_value());
+  EXPECT_TRUE(p.options->transaction_pooling);
+  EXPECT_EQ(p.options->listen_dsn, "port=5432");
+}

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <adagio/graph.hpp>
 #include <adagio/worker/log.hpp>
 #include <adagio/worker/worker.hpp>
 #include <algorithm>
@@ -116,7 +117,8 @@ CliParse parse_cli(int argc, const char* const* argv, const Registry& registry) 
   app.add_option("--concurrency", o.concurrency, "number of nodes run at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
-  app.add_option("--runtimes", runtimes, "comma-separated runtimes to serve (default: all: " + available_text + ")")
+  app.add_option("--runtimes", runtimes, "comma-separated runtimes to serve (default: all: " + available_text +
+                     "); NAME=RUNTIME serves nodes of runtime NAME with RUNTIME (a pool of workers)")
       ->delimiter(',');
   app.add_option("--poll-interval", poll, "seconds between claim polls (besides LISTEN/NOTIFY wakeups)")
       ->capture_default_str()
@@ -139,6 +141,11 @@ CliParse parse_cli(int argc, const char* const* argv, const Registry& registry) 
                  "bytes of what one attempt prints that go to its node's log (the rest is cut); 0: send no logs")
       ->capture_default_str()
       ->check(CLI::Range(0LL, 1LL << 30));
+  app.add_flag("--transaction-pooling", o.transaction_pooling,
+               "--dsn leads to a pooler in transaction mode (PgBouncer before 1.21): send statements "
+               "unprepared, and LISTEN only on --listen-dsn (else poll)");
+  app.add_option("--listen-dsn", o.listen_dsn,
+                 "a direct connection (not through a pooler) for LISTEN alone, to be woken when work is ready");
   app.set_version_flag("--version", std::string(prog + " " + worker_version));
 
   try {
@@ -155,11 +162,30 @@ CliParse parse_cli(int argc, const char* const* argv, const Registry& registry) 
   }
   for (auto& r : runtimes) {
     if (r.empty()) continue;
-    if (!registry.find(r)) {
-      std::cerr << prog << ": unknown runtime \"" << r << "\" (this binary has: " << available_text << ")\n";
+    std::string served = r, target = r;
+    if (auto eq = r.find('='); eq != std::string::npos) {  // alias=runtime: a pool of its own
+      served = r.substr(0, eq);
+      target = r.substr(eq + 1);
+      std::string why;
+      if (registry.find(served))
+        why = "\"" + served + "\" is already a runtime of this binary";
+      else if (o.runtime_aliases.count(served))
+        why = "\"" + served + "\" is given twice";
+      else if (!adagio::is_runtime_name(served))
+        why = "\"" + served + "\" is not a runtime name (1 to 48 of letters, digits, '_', '.', '-')";
+      else if (adagio::is_engine_runtime(served))
+        why = "\"" + served + "\" is the engine's own (approval gates, timers)";
+      if (!why.empty()) {
+        std::cerr << prog << ": bad runtime alias \"" << r << "\": " << why << "\n";
+        return CliParse{std::nullopt, 2};
+      }
+    }
+    if (!registry.find(target)) {
+      std::cerr << prog << ": unknown runtime \"" << target << "\" (this binary has: " << available_text << ")\n";
       return CliParse{std::nullopt, 2};
     }
-    o.runtimes.push_back(r);
+    if (served != target) o.runtime_aliases[served] = target;
+    o.runtimes.push_back(served);
   }
   if (!runtimes.empty() && o.runtimes.empty()) {
     std::cerr << prog << ": --runtimes is empty\n";

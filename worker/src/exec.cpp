@@ -216,6 +216,20 @@ Result run_exec(const Task& task, const ExecOptions& opt) {
   const std::string& command = cmd_it->second.front();
   if (command.empty()) return error("exec: metadata \"command\" is empty");
 
+  // Exit statuses that are the program's own verdict ("fail"), so that the node's retry.fail rule
+  // applies to them; every other non-zero exit is a fault ("error").
+  std::vector<int> fail_exit_codes;
+  if (auto f = task.metadata.find("fail_exit_codes"); f != task.metadata.end()) {
+    for (const std::string& v : f->second) {
+      char* end = nullptr;
+      errno = 0;
+      const long code = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || code < 1 || code > 255)
+        return error("exec: metadata \"fail_exit_codes\": \"" + v + "\" is not an exit status from 1 to 255");
+      fail_exit_codes.push_back(static_cast<int>(code));
+    }
+  }
+
   std::vector<std::string> args{command};
   if (auto a = task.metadata.find("args"); a != task.metadata.end())
     args.insert(args.end(), a->second.begin(), a->second.end());
@@ -350,7 +364,9 @@ Result run_exec(const Task& task, const ExecOptions& opt) {
   std::string last = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                          : "exit status " + std::to_string(WEXITSTATUS(status));
   append_block(output, last);
-  return Result{Conclusion::error, output};
+  const bool verdict = WIFEXITED(status) && std::find(fail_exit_codes.begin(), fail_exit_codes.end(),
+                                                      WEXITSTATUS(status)) != fail_exit_codes.end();
+  return Result{verdict ? Conclusion::fail : Conclusion::error, output};
 }
 
 Function make_exec_runtime(ExecOptions options) {

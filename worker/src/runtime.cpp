@@ -13,20 +13,8 @@ void Task::log(std::string_view text) const {
   if (log_sink && !text.empty()) log_sink(text);
 }
 
-namespace {
-bool valid_runtime_name(std::string_view name) {
-  if (name.empty() || name.size() > 48) return false;
-  for (char c : name) {
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-}  // namespace
-
 void Registry::add(std::string runtime, Function fn) {
-  if (!valid_runtime_name(runtime))
+  if (!adagio::is_runtime_name(runtime))
     throw std::invalid_argument("invalid runtime name \"" + runtime +
                                 "\" (use 1 to 48 of letters, digits, '_', '.', '-')");
   if (!fn) throw std::invalid_argument("runtime \"" + runtime + "\": empty function");

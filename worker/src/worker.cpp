@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "executor_pool.hpp"
+#include "statements.hpp"
 #include "log_buffer.hpp"
 
 namespace adagio::worker {
@@ -138,12 +139,17 @@ struct DbSession {
   ~DbSession() {
     // Closing first means the receivers' destructors do not try to UNLISTEN
     // (or reconnect) on a connection that may be broken.
+    if (listen_conn) listen_conn->disconnect();
     conn.disconnect();
   }
   DbSession(const DbSession&) = delete;
   DbSession& operator=(const DbSession&) = delete;
 
+  // Where the LISTENs are: the work connection, or one of their own (--listen-dsn).
+  pqxx::connection_base* listening() { return listen_conn ? listen_conn.get() : listeners.empty() ? nullptr : &conn; }
+
   pqxx::connection conn;
+  std::unique_ptr<pqxx::connection> listen_conn;  // a direct connection when `conn` is pooled
   std::unique_ptr<NoticeLogger> notices;
   std::vector<std::unique_ptr<Listener>> listeners;
 };
@@ -182,6 +188,13 @@ class Worker::Impl {
  public:
   Impl(WorkerOptions options, const Registry& registry) : opt_(std::move(options)), registry_(registry) {
     if (opt_.concurrency < 1) throw std::invalid_argument("concurrency must be at least 1");
+    for (const auto& [alias, target] : opt_.runtime_aliases) {
+      const Function* fn = registry.find(target);
+      if (!fn) throw std::invalid_argument("runtime alias \"" + alias + "\": unknown runtime \"" + target + "\"");
+      if (registry.find(alias))
+        throw std::invalid_argument("runtime alias \"" + alias + "\" is already a runtime of this binary");
+      registry_.add(alias, *fn);
+    }
     if (opt_.runtimes.empty()) opt_.runtimes = registry_.names();
     std::sort(opt_.runtimes.begin(), opt_.runtimes.end());
     opt_.runtimes.erase(std::unique(opt_.runtimes.begin(), opt_.runtimes.end()), opt_.runtimes.end());
@@ -278,7 +291,8 @@ class Worker::Impl {
   void deregister();
 
   WorkerOptions opt_;
-  const Registry& registry_;
+  Registry registry_;  // the binary's runtimes plus the aliases
+  detail::Statements statements_{!opt_.transaction_pooling};
   int wake_fd_ = -1;
   std::atomic<int> stop_requests_{0};
   int stops_seen_ = 0;
@@ -326,22 +340,19 @@ void Worker::Impl::connect(clock::time_point now) {
     auto s = std::make_unique<DbSession>(opt_.dsn);
     s->notices = std::make_unique<NoticeLogger>(s->conn);
     s->conn.set_client_encoding("UTF8");
-    s->conn.prepare("adagio_register", "SELECT adagio.register_agent($1::text, $2::text[], $3::jsonb)");
-    s->conn.prepare("adagio_claim", "SELECT adagio.claim($1::bigint, $2::int)::text");
-    s->conn.prepare("adagio_complete", "SELECT adagio.complete($1::uuid, $2::text, $3::text)::text");
-    s->conn.prepare("adagio_complete_many",
-                    "SELECT adagio.complete_many($1::uuid[], $2::text[], $3::text[])::text");
-    // Report and claim in one round trip and one transaction: the nodes the reports made ready
-    // come back already claimed for us, and the queue fills the slots left.
-    s->conn.prepare("adagio_complete_and_claim",
-                    "SELECT adagio.complete_and_claim($4::bigint, $5::int, $1::uuid[], $2::text[], $3::text[])::text");
-    s->conn.prepare("adagio_heartbeat", "SELECT adagio.heartbeat($1::bigint, $2::uuid[])::text");
-    s->conn.prepare("adagio_deregister", "SELECT adagio.deregister_agent($1::bigint)");
-    s->conn.prepare("adagio_patch_run_from_node", "SELECT adagio.patch_run_from_node($1::uuid, $2::jsonb)::text");
-    s->conn.prepare("adagio_append_logs", "SELECT adagio.append_logs($1::uuid[], $2::text[])");
-    // notification_receiver issues LISTEN "<channel>" (quoted identifier).
-    for (const auto& rt : opt_.runtimes)
-      s->listeners.push_back(std::make_unique<Listener>(s->conn, "adagio.ready." + rt, notified_));
+    statements_.prepare(s->conn);
+    // notification_receiver issues LISTEN "<channel>" (quoted identifier). A pooler in
+    // transaction mode would run the LISTEN on a server connection that serves other clients
+    // next: there the worker listens on a direct connection, or only polls.
+    if (!opt_.listen_dsn.empty()) {
+      s->listen_conn = std::make_unique<pqxx::connection>(opt_.listen_dsn);
+      s->listen_conn->set_client_encoding("UTF8");
+    }
+    if (s->listen_conn || !opt_.transaction_pooling) {
+      pqxx::connection_base& on = s->listen_conn ? *s->listen_conn : s->conn;
+      for (const auto& rt : opt_.runtimes)
+        s->listeners.push_back(std::make_unique<Listener>(on, "adagio.ready." + rt, notified_));
+    }
 
     if (agent_id_ == 0)
       register_agent(s->conn, now);
@@ -382,7 +393,7 @@ void Worker::Impl::register_agent(pqxx::connection& conn, clock::time_point now)
                {"concurrency", opt_.concurrency},
                {"version", worker_version}};
   pqxx::nontransaction tx(conn);
-  auto r = tx.exec_prepared("adagio_register", opt_.name, pg_array_literal(opt_.runtimes), info.dump());
+  auto r = statements_.run(tx, "adagio_register", opt_.name, pg_array_literal(opt_.runtimes), info.dump());
   tx.commit();
   if (r.empty() || r[0][0].is_null()) throw std::runtime_error("adagio.register_agent returned no id");
   agent_id_ = r[0][0].as<std::int64_t>();
@@ -448,7 +459,7 @@ bool Worker::Impl::retry_after_rollback(const char* what, const pqxx::transactio
 }
 
 void Worker::Impl::receive_notifications() {
-  db_call("receiving notifications", [&] { db_->conn.get_notifs(); });
+  if (auto* listening = db_->listening()) db_call("receiving notifications", [&] { listening->get_notifs(); });
   if (notified_) {
     notified_ = false;
     maybe_more_ = true;
@@ -464,7 +475,7 @@ void Worker::Impl::maybe_claim(clock::time_point now) {
   std::string text;
   const bool ok = db_call("claim", [&] {
     pqxx::nontransaction tx(db_->conn);
-    auto r = tx.exec_prepared("adagio_claim", agent_id_, static_cast<int>(free));
+    auto r = statements_.run(tx, "adagio_claim", agent_id_, static_cast<int>(free));
     tx.commit();
     text = (r.empty() || r[0][0].is_null()) ? "[]" : r[0][0].c_str();
   });
@@ -560,7 +571,7 @@ void Worker::Impl::flush_logs(clock::time_point now) {
   // a way that could delay a report.
   db_call("append_logs", [&] {
     pqxx::nontransaction tx(db_->conn);
-    tx.exec_prepared("adagio_append_logs", pg_array_literal(tokens), pg_array_literal(texts));
+    statements_.run(tx, "adagio_append_logs", pg_array_literal(tokens), pg_array_literal(texts));
   });
   if (last_sqlstate_ == "42883") {
     log::warn("the server has no adagio.append_logs() (an older extension): node logs are not sent");
@@ -577,7 +588,7 @@ void Worker::Impl::heartbeat(clock::time_point now) {
   std::string text;
   const bool ok = db_call("heartbeat", [&] {
     pqxx::nontransaction tx(db_->conn);
-    auto r = tx.exec_prepared("adagio_heartbeat", agent_id_, pg_array_literal(tokens));
+    auto r = statements_.run(tx, "adagio_heartbeat", agent_id_, pg_array_literal(tokens));
     tx.commit();
     text = (r.empty() || r[0][0].is_null()) ? "" : r[0][0].c_str();
   });
@@ -609,7 +620,7 @@ Worker::Impl::ReportStatus Worker::Impl::report(Report& r) {
   try {
     pqxx::nontransaction tx(db_->conn);
     auto res =
-        tx.exec_prepared("adagio_complete", r.token, to_string(r.result.conclusion), sanitize_utf8(r.result.output));
+        statements_.run(tx, "adagio_complete", r.token, to_string(r.result.conclusion), sanitize_utf8(r.result.output));
     tx.commit();
     std::string outcome = "?";
     if (!res.empty() && !res[0][0].is_null()) {
@@ -685,10 +696,10 @@ Worker::Impl::ReportStatus Worker::Impl::report_batch() {
   claim_with_reports_ = true;
   try {
     pqxx::nontransaction tx(db_->conn);
-    auto res = claim_too ? tx.exec_prepared("adagio_complete_and_claim", pg_array_literal(tokens),
+    auto res = claim_too ? statements_.run(tx, "adagio_complete_and_claim", pg_array_literal(tokens),
                                             pg_array_literal(conclusions), pg_array_literal(outputs), agent_id_,
                                             static_cast<int>(free))
-                         : tx.exec_prepared("adagio_complete_many", pg_array_literal(tokens),
+                         : statements_.run(tx, "adagio_complete_many", pg_array_literal(tokens),
                                             pg_array_literal(conclusions), pg_array_literal(outputs));
     tx.commit();
     std::set<std::string> not_held;
@@ -785,7 +796,7 @@ void Worker::Impl::deregister() {
   if (!db_ || agent_id_ == 0) return;
   if (db_call("deregister", [&] {
         pqxx::nontransaction tx(db_->conn);
-        tx.exec_prepared("adagio_deregister", agent_id_);
+        statements_.run(tx, "adagio_deregister", agent_id_);
         tx.commit();
       }))
     log::info("deregistered agent ", agent_id_);
@@ -830,7 +841,7 @@ void Worker::Impl::apply_patch(const std::string& token, InFlight& f, Result& r)
     if (!db_) return refuse("not connected to the database");
     try {
       pqxx::nontransaction tx(db_->conn);
-      const auto res = tx.exec_prepared("adagio_patch_run_from_node", token, r.patch->dump());
+      const auto res = statements_.run(tx, "adagio_patch_run_from_node", token, r.patch->dump());
       tx.commit();
       const json applied = json::parse(res[0][0].c_str());
       log::info("patched run ", f.run_id, " from node ", f.node, ": patch ", applied.value("patch", 0), " adds ",
@@ -969,12 +980,13 @@ void Worker::Impl::wait(clock::time_point now) {
   auto timeout = std::chrono::duration_cast<milliseconds>(until - now).count();
   if (timeout < 0) timeout = 0;
 
-  pollfd fds[2];
+  pollfd fds[3];
   nfds_t n = 0;
   fds[n++] = pollfd{wake_fd_, POLLIN, 0};
   if (db_) {
     int sock = db_->conn.sock();
     if (sock >= 0) fds[n++] = pollfd{sock, POLLIN, 0};
+    if (db_->listen_conn && (sock = db_->listen_conn->sock()) >= 0) fds[n++] = pollfd{sock, POLLIN, 0};
   }
   int r = ::poll(fds, n, static_cast<int>(timeout));
   if (r > 0 && (fds[0].revents & POLLIN)) {
@@ -987,7 +999,10 @@ void Worker::Impl::wait(clock::time_point now) {
 
 int Worker::Impl::run() {
   log::info("adagio-worker ", worker_version, " starting: name=", opt_.name, " runtimes=", join(opt_.runtimes, ","),
-            " concurrency=", opt_.concurrency);
+            " concurrency=", opt_.concurrency,
+            opt_.transaction_pooling ? opt_.listen_dsn.empty() ? " transaction-pooling (no LISTEN: polling)"
+                                                               : " transaction-pooling"
+                                     : "");
   pool_ = std::make_unique<detail::ExecutorPool>(opt_.concurrency, [this] { wake(); });
   next_connect_ = clock::now();
   last_activity_ = clock::now();

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace adagio {
@@ -48,6 +49,9 @@ inline constexpr const char* timer_runtime = "timer";
 inline bool is_engine_runtime(const std::string& runtime) {
   return runtime == approval_runtime || runtime == timer_runtime;
 }
+// Whether `name` may name a runtime: 1 to 48 of [A-Za-z0-9_.-] (it is part of a NOTIFY channel).
+bool is_runtime_name(std::string_view name);
+
 // Bounds of a timer's "seconds": more than 0, at most 365 days.
 inline constexpr double max_timer_seconds = 365.0 * 86400;
 

@@ -5,6 +5,7 @@
 
 #include <adagio/worker/runtime.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,11 +20,21 @@ struct WorkerOptions {
   std::string name;                   ///< agent name; empty: "<hostname>:<pid>"
   int concurrency = 4;                ///< executor threads / max claims held
   std::vector<std::string> runtimes;  ///< enabled runtimes; empty: all registered
+  /// Runtimes served under another name: alias -> registered runtime that runs its nodes
+  /// (`--runtimes gpu=exec`). Nodes of runtime "gpu" then go only to workers that serve "gpu",
+  /// which is how a fleet splits into pools. Aliases are served, and listed in `runtimes`.
+  std::map<std::string, std::string> runtime_aliases;
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds heartbeat_interval{3000};
   std::chrono::milliseconds shutdown_grace{30000};
   bool once_idle = false;  ///< exit once no work was available for idle_exit
   std::chrono::milliseconds idle_exit{5000};
+  /// `dsn` leads to a pooler in transaction mode (PgBouncer before 1.21): no prepared statements,
+  /// and no LISTEN on that connection (see listen_dsn).
+  bool transaction_pooling = false;
+  /// A direct connection for LISTEN alone, when `dsn` goes through a pooler; empty: LISTEN on the
+  /// `dsn` connection, or, with transaction_pooling, poll only.
+  std::string listen_dsn;
   /// What an attempt may print into its node's log (adagio.node_logs); 0: send no logs at all.
   std::size_t max_log_bytes = std::size_t{8} << 20;
 };
