@@ -86,3 +86,17 @@ expect_eq "$(wait_run "$run" 50)" success "a worker that listens on --listen-dsn
 grep -q 'notification on adagio.ready.exec' "$artifacts/listening.log" ||
   fail "no notification reached the worker: $(cat "$artifacts/listening.log")"
 pass "the ready notification came through the direct connection"
+
+# The command line through the pooler: it starts a run and waits for it (polling: no LISTEN reaches
+# it there), then shows the run and its logs.
+adagio="$root/build/cli/adagio"
+printf '%s' '{"nodes":[{"name":"hi","runtime":"exec","metadata":{"command":"echo","args":["hello"]}}]}' >"$artifacts/hi.json"
+"$adagio" --dsn "$pooled" --color never run start "$artifacts/hi.json" --wait --timeout 60 >"$artifacts/cli-start.out" 2>&1 ||
+  fail "adagio run start --wait through the pooler: $(cat "$artifacts/cli-start.out")"
+run=$(sql -c "SELECT max(id) FROM adagio.runs")
+expect_eq "$(sql -c "SELECT status || ' ' || conclusion FROM adagio.runs WHERE id = $run")" "completed success" \
+  "adagio run start --wait through the pooler waited for the run"
+"$adagio" --dsn "$pooled" --color never run show "$run" >"$artifacts/cli-show.out" 2>&1 ||
+  fail "adagio run show through the pooler: $(cat "$artifacts/cli-show.out")"
+grep -q hi "$artifacts/cli-show.out" && pass "adagio run show works through the pooler" || fail "no node in: $(cat "$artifacts/cli-show.out")"
+expect_eq "$("$adagio" --dsn "$pooled" --color never logs "$run" --no-prefix)" hello "adagio logs works through the pooler"
