@@ -124,6 +124,11 @@ std::string render_run_table(const json& run, const Style& style) {
   if (run.value("idempotency_key", json()).is_string()) out += "idempotency key " + run["idempotency_key"].get<std::string>() + "\n";
   if (run.value("start_at", json()).is_string()) out += "start at " + short_timestamp(run["start_at"]) + "\n";
   if (run.value("priority", 0LL) != 0) out += "priority " + std::to_string(run["priority"].get<long long>()) + "\n";
+  if (run.value("timeout_seconds", json()).is_number_integer()) {
+    out += "timeout " + format_duration_ms(run["timeout_seconds"].get<double>() * 1000);
+    if (run.value("deadline_at", json()).is_string()) out += "  (deadline " + short_timestamp(run["deadline_at"]) + ")";
+    out += "\n";
+  }
   if (run.value("concurrency_key", json()).is_string()) {
     out += "concurrency key " + run["concurrency_key"].get<std::string>();
     const long long limit = run.value("concurrency_limit", 1LL);

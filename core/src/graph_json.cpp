@@ -201,6 +201,13 @@ Graph nodes_and_edges_from_json(const json& value, std::string_view message, con
 Graph graph_from_json(const json& value) {
   Graph graph = nodes_and_edges_from_json(value, "GraphSpec", "graph");
   if (graph.nodes.empty()) invalid("graph has no nodes");
+  if (const json* timeout = member(value, "timeout_seconds")) {
+    if (!timeout->is_number_integer() || timeout->get<std::int64_t>() < 1 ||
+        timeout->get<std::int64_t>() > max_run_timeout_seconds)
+      invalid("graph: timeout_seconds must be an integer from 1 to " + std::to_string(max_run_timeout_seconds) +
+              " (365 days), got " + timeout->dump());
+    graph.timeout_seconds = timeout->get<int>();
+  }
   return graph;
 }
 
@@ -301,19 +308,25 @@ json nodes_and_edges(const std::vector<NodeSpec>& nodes, const std::vector<Edge>
 
 }  // namespace
 
-json to_json(const Graph& graph) { return nodes_and_edges(graph.nodes, graph.edges); }
+json to_json(const Graph& graph) {
+  json out = nodes_and_edges(graph.nodes, graph.edges);
+  if (graph.timeout_seconds) out["timeout_seconds"] = *graph.timeout_seconds;
+  return out;
+}
 
 json to_json(const GraphPatch& patch) { return nodes_and_edges(patch.nodes, patch.edges); }
 
 const std::vector<std::string>& graph_json_fields(std::string_view message) {
-  static const std::vector<std::string> graph_spec{"nodes", "edges"};
+  static const std::vector<std::string> graph_spec{"nodes", "edges", "timeout_seconds"};
+  static const std::vector<std::string> graph_patch{"nodes", "edges"};
   static const std::vector<std::string> node{"name", "runtime", "metadata", "retry", "lease_seconds",
                                                     "timeout_seconds"};
   static const std::vector<std::string> edge{"source", "destination"};
   static const std::vector<std::string> metadata_value{"values"};
   static const std::vector<std::string> retry_policy{"max_attempts", "backoff"};
   static const std::vector<std::string> backoff{"initial_delay_seconds", "multiplier", "max_delay_seconds"};
-  if (message == "GraphSpec" || message == "GraphPatch") return graph_spec;
+  if (message == "GraphSpec") return graph_spec;
+  if (message == "GraphPatch") return graph_patch;
   if (message == "Node") return node;
   if (message == "Edge") return edge;
   if (message == "MetadataValue") return metadata_value;

@@ -242,6 +242,18 @@ CREATE TABLE adagio.node_logs (
 );
 CREATE INDEX node_logs_run ON adagio.node_logs (run_id, id);
 
+-- The deadlines of runs whose graph has a timeout_seconds: written when the run starts (and again
+-- when it is retried), deleted by the sweep once the deadline has passed, after it cancelled the
+-- run if it was still running. A table of its own, so that runs without a timeout cost nothing
+-- and the ends of runs (the hot path) need not touch it: a finished run's row just waits for
+-- its deadline, or for the purge.
+CREATE TABLE adagio.run_deadlines (
+  run_id           bigint PRIMARY KEY,      -- runs.id
+  deadline_at      timestamptz NOT NULL,
+  timeout_seconds  int NOT NULL             -- the graph's, named in what the cancellation says
+);
+CREATE INDEX run_deadlines_due ON adagio.run_deadlines (deadline_at);
+
 -- Every attempt that did not succeed (concluded fail or error, by the function or by the
 -- engine), kept after the node finishes. A successful attempt ends its node, and the node's row
 -- holds it (success_token and the columns beside it): a row here and two index entries fewer for
@@ -600,7 +612,8 @@ END
 $$;
 
 -- One attempt at cancel_run() (below), in the subtransaction it tries again after a deadlock.
-CREATE FUNCTION adagio.cancel_run_once(run_id bigint) RETURNS jsonb
+-- timed_out_after: set when the sweep cancels a run that passed its graph's timeout_seconds.
+CREATE FUNCTION adagio.cancel_run_once(run_id bigint, timed_out_after int DEFAULT NULL) RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
 DECLARE
@@ -608,6 +621,8 @@ DECLARE
   run_key text;
   stopped int;
   cancelled int;
+  why text := CASE WHEN timed_out_after IS NULL THEN 'cancelled: the run was cancelled'
+                   ELSE format('cancelled: the run exceeded its timeout of %s s', timed_out_after) END;
 BEGIN
   IF cancel_run_once.run_id IS NULL THEN
     RAISE EXCEPTION 'run_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -639,7 +654,7 @@ BEGIN
   -- their workers learn of it at the next heartbeat.
   INSERT INTO adagio.failed_attempts (node_id, run_id, attempt, conclusion, output, reason, agent_id, claim_token,
                                       ready_at, started_at)
-  SELECT n.id, n.run_id, n.attempt_count, 'error', NULL, 'cancelled: the run was cancelled', n.claimed_by,
+  SELECT n.id, n.run_id, n.attempt_count, 'error', NULL, why, n.claimed_by,
          n.claim_token, n.ready_at, n.claimed_at
   FROM adagio.nodes n WHERE n.run_id = cancel_run_once.run_id AND n.state = 'running';
   GET DIAGNOSTICS stopped = ROW_COUNT;
@@ -650,7 +665,8 @@ BEGIN
   UPDATE adagio.runs r SET status = 'cancelled', finished_at = now() WHERE r.id = cancel_run_once.run_id;
   INSERT INTO adagio.events (run_id, kind, detail)
   VALUES (cancel_run_once.run_id, 'run_cancelled',
-          jsonb_build_object('nodes_cancelled', cancelled, 'attempts_stopped', stopped, 'by', session_user));
+          jsonb_strip_nulls(jsonb_build_object('nodes_cancelled', cancelled, 'attempts_stopped', stopped,
+                                               'by', session_user, 'timeout_seconds', timed_out_after)));
   PERFORM adagio.release_concurrency_keys(ARRAY[cancel_run_once.run_id]);
   PERFORM pg_notify('adagio.run_finished', cancel_run_once.run_id::text);
   PERFORM adagio.notify_events(cancel_run_once.run_id);
@@ -682,6 +698,34 @@ END
 $$;
 COMMENT ON FUNCTION adagio.cancel_run(bigint) IS
   'Cancels a run: unfinished nodes become cancelled, running claims stop being valid.';
+
+-- The sweep's part for run timeouts: every run whose deadline has passed is cancelled if it still
+-- runs (each in a subtransaction: one that meets a report in a deadlock, or that a report just
+-- finished, is left for the next sweep), and its deadline goes. Returns how many it cancelled.
+CREATE FUNCTION adagio.time_out_runs(max_runs int) RETURNS int
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  due record;
+  timed_out int := 0;
+BEGIN
+  FOR due IN
+    SELECT d.run_id, d.timeout_seconds FROM adagio.run_deadlines d
+    WHERE d.deadline_at <= now() ORDER BY d.deadline_at LIMIT max_runs FOR UPDATE SKIP LOCKED
+  LOOP
+    BEGIN
+      IF EXISTS (SELECT FROM adagio.runs r WHERE r.id = due.run_id AND r.status = 'running') THEN
+        PERFORM adagio.cancel_run_once(due.run_id, due.timeout_seconds);
+        timed_out := timed_out + 1;
+      END IF;
+      DELETE FROM adagio.run_deadlines d WHERE d.run_id = due.run_id;
+    EXCEPTION WHEN deadlock_detected OR object_not_in_prerequisite_state THEN
+      NULL;
+    END;
+  END LOOP;
+  RETURN timed_out;
+END
+$$;
 
 -- from_nodes: nodes to run again although they succeeded, with every node downstream of them (a
 -- step that produced the wrong thing, or one whose code changed); the nodes upstream of them keep
@@ -781,6 +825,14 @@ BEGIN
   SET status = 'running', conclusion = NULL, started_at = now(), finished_at = NULL, nodes_remaining = reset,
       nodes_failed = 0
   WHERE r.id = retry_run.run_id;
+  -- A graph with a timeout gives the run its whole timeout again, from now.
+  INSERT INTO adagio.run_deadlines AS d (run_id, deadline_at, timeout_seconds)
+  SELECT retry_run.run_id, now() + make_interval(secs => t.seconds), t.seconds
+  FROM adagio.runs r JOIN adagio.graphs g ON g.id = r.graph_id,
+       LATERAL (SELECT (g.graph ->> 'timeout_seconds')::int AS seconds) t
+  WHERE r.id = retry_run.run_id AND t.seconds IS NOT NULL
+  ON CONFLICT ON CONSTRAINT run_deadlines_pkey
+  DO UPDATE SET deadline_at = excluded.deadline_at, timeout_seconds = excluded.timeout_seconds;
   INSERT INTO adagio.events (run_id, kind, detail)
   VALUES (retry_run.run_id, 'run_retried',
           jsonb_strip_nulls(jsonb_build_object('nodes_reset', reset, 'nodes_ready', made_ready,
@@ -972,7 +1024,8 @@ BEGIN
   attempts_gone AS (DELETE FROM adagio.failed_attempts a WHERE a.run_id IN (SELECT id FROM gone)),
   events_gone AS (DELETE FROM adagio.events v WHERE v.run_id IN (SELECT id FROM gone)),
   patches_gone AS (DELETE FROM adagio.run_patches p WHERE p.run_id IN (SELECT id FROM gone)),
-  logs_gone AS (DELETE FROM adagio.node_logs l WHERE l.run_id IN (SELECT id FROM gone))
+  logs_gone AS (DELETE FROM adagio.node_logs l WHERE l.run_id IN (SELECT id FROM gone)),
+  deadlines_gone AS (DELETE FROM adagio.run_deadlines d WHERE d.run_id IN (SELECT id FROM gone))
   SELECT count(*) INTO purged FROM gone;
   RETURN purged;
 END
@@ -1269,6 +1322,9 @@ BEGIN
     'concurrency_limit', r.concurrency_limit, 'queued_behind', adagio.concurrency_wait(r.id),
     'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at,
     'duration_ms', round(extract(epoch FROM coalesce(r.finished_at, now()) - r.started_at) * 1000),
+    -- The graph's run timeout, and the deadline it gives the run until the sweep has passed it.
+    'timeout_seconds', (SELECT (g.graph ->> 'timeout_seconds')::int FROM adagio.graphs g WHERE g.id = r.graph_id),
+    'deadline_at', (SELECT d.deadline_at FROM adagio.run_deadlines d WHERE d.run_id = r.id),
     'nodes', (SELECT jsonb_agg(jsonb_build_object(
                 'name', n.name, 'runtime', n.runtime, 'state', n.state, 'conclusion', n.conclusion,
                 'metadata', n.spec -> 'metadata', 'retry', n.spec -> 'retry',

@@ -261,6 +261,14 @@ std::vector<std::int64_t> create_runs(SpiSession& spi, const ValidatedGraph& v, 
       {ids, rows.dump(), node_count, workflow_name, graph_id, when.start_at, when.priority, array_literal(held),
        when.concurrency_key});
 
+  // The graph's timeout counts from the run's start: now, or its start_at.
+  if (v.graph.timeout_seconds)
+    spi.query("INSERT INTO adagio.run_deadlines (run_id, deadline_at, timeout_seconds)"
+              " SELECT r.id, coalesce(" ADAGIO_TIMESTAMPTZ_FROM_UNIX_US("$2") ", now())"
+              "                + make_interval(secs => $3::int), $3::int"
+              " FROM unnest($1::bigint[]) AS r(id)",
+              {ids, when.start_at, std::to_string(*v.graph.timeout_seconds)});
+
   if (first_runs_now)
     for (const std::string& runtime : ready_runtimes) notify_ready(runtime);
   notify_events(run_ids);

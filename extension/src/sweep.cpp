@@ -1,6 +1,7 @@
 // One sweep: claims whose lease lapsed become error attempts ("orphaned") and the retry rules
 // apply, and so do approval gates left open past their timeout; agents silent for too long are
-// marked gone; retries whose backoff is over become ready; timers whose time has come succeed.
+// marked gone; retries whose backoff is over become ready; timers whose time has come succeed;
+// runs past their graph's timeout are cancelled.
 // The background worker calls this on a timer; without it, call adagio.sweep() from pg_cron.
 #include "args.hpp"
 #include "attempts.hpp"
@@ -212,6 +213,10 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
 
     const long long timers_done = finish_timers(spi);
 
+    // Runs past their graph's timeout_seconds are cancelled (adagio.time_out_runs()).
+    const long long runs_timed_out =
+        spi.query("SELECT adagio.time_out_runs(1000)", {}, SpiSession::Planning::each_call).at(0).integer(0);
+
     // Runs of a concurrency key whose turn a release missed (adagio.start_waiting_runs_in_line()).
     const long long keys_started =
         spi.query("SELECT adagio.start_waiting_runs_in_line()", {}, SpiSession::Planning::each_call).at(0).integer(0);
@@ -223,6 +228,7 @@ Datum adagio_sweep(PG_FUNCTION_ARGS) {
     if (timers_done > 0) summary["timer_nodes_succeeded"] = timers_done;
     if (not_concluded > 0) summary["not_concluded"] = not_concluded;  // each logged as a WARNING
     if (keys_started > 0) summary["concurrency_keys_started"] = keys_started;
+    if (runs_timed_out > 0) summary["runs_timed_out"] = runs_timed_out;
     return jsonb_result(summary.dump());
   });
 }

@@ -116,6 +116,13 @@ TEST(CliRender, TableShowsNodesAndTheAttemptsThatMatter) {
                 .find("priority"),
             std::string::npos)
       << "the default does not";
+  EXPECT_NE(render_run_table(json::parse(R"({"id": 1, "status": "running", "timeout_seconds": 90,
+                                             "deadline_at": "2026-11-22T22:06:46.5+00:00", "nodes": []})"),
+                             Style(false))
+                .find("\ntimeout 1m30s  (deadline 2026-11-22 22:06:46)\n"),
+            std::string::npos)
+      << "a run with a timeout shows it and its deadline";
+  EXPECT_EQ(table.find("timeout"), std::string::npos) << "a run without one does not";
   EXPECT_NE(table.find("\nconcurrency key customer-7 (3 at a time)  (waiting for 2 runs to end)\n"), std::string::npos)
       << "a run of a concurrency key shows it, and how many runs are before it";
   EXPECT_NE(table.find("42…"), std::string::npos) << "multi-line output is cut to its first line";

@@ -2,6 +2,7 @@
 // is normalised, output is canonical, and every shape error names the bad part.
 #include "adagio/graph_error.hpp"
 #include "adagio/graph_json.hpp"
+#include "adagio/patch.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -148,7 +149,7 @@ TEST(ParseGraphRejects, TopLevelShape) {
   EXPECT_EQ(rejection(R"({"nodes":[{"name":"a","runtime":"exec"}],"edges":{}})").message,
             "edges: expected an array, got object");
   EXPECT_EQ(rejection(R"({"nodes":[{"name":"a","runtime":"exec"}],"edge":[]})").message,
-            R"(unknown field "edge" in graph (expected nodes, edges))");
+            R"(unknown field "edge" in graph (expected nodes, edges, timeout_seconds))");
   EXPECT_EQ(rejection("[]").kind, GraphErrorKind::invalid_graph);
 }
 
@@ -238,6 +239,22 @@ TEST(ParseGraphRejects, EdgeShape) {
             "edges[0].source: expected a string, got number");
   EXPECT_EQ(rejection(node + R"([{"source":"a","to":"b"}]})").message,
             R"(unknown field "to" in edges[0] (expected source, destination))");
+}
+
+
+TEST(ParseGraph, RunTimeoutIsReadCheckedAndKept) {
+  const Graph g = parse_graph(R"({"nodes":[{"name":"a","runtime":"exec"}],"timeout_seconds":90})");
+  ASSERT_TRUE(g.timeout_seconds.has_value());
+  EXPECT_EQ(*g.timeout_seconds, 90);
+  EXPECT_EQ(to_json(g).at("timeout_seconds"), 90);
+  EXPECT_FALSE(to_json(parse_graph(R"({"nodes":[{"name":"a","runtime":"exec"}]})")).contains("timeout_seconds"));
+  for (const char* bad : {"0", "-1", "1.5", "\"60\"", "31536001", "null"})
+    EXPECT_EQ(rejection(R"({"nodes":[{"name":"a","runtime":"exec"}],"timeout_seconds":)" + std::string(bad) + "}").message,
+              "graph: timeout_seconds must be an integer from 1 to 31536000 (365 days), got " + std::string(bad));
+  // A patch adds nodes and edges only; the patched graph keeps the run's timeout.
+  EXPECT_THROW(parse_patch(R"({"nodes":[{"name":"b","runtime":"exec"}],"timeout_seconds":5})"), GraphError);
+  const Graph patched = apply_patch(g, parse_patch(R"({"nodes":[{"name":"b","runtime":"exec"}]})"));
+  EXPECT_EQ(patched.timeout_seconds, std::optional<int>(90));
 }
 
 }  // namespace

@@ -67,6 +67,11 @@ struct Edge {
 struct Graph {
   std::vector<NodeSpec> nodes;
   std::vector<Edge> edges;
+  // The longest a run of this graph may take, from its start; the sweep then cancels it.
+  std::optional<int> timeout_seconds;
 };
+
+// Bounds of Graph::timeout_seconds: at most 365 days (a run may wait long for people).
+inline constexpr int max_run_timeout_seconds = 365 * 24 * 3600;
 
 }  // namespace adagio
