@@ -363,6 +363,21 @@ test('a run started for later shows scheduled until its time, then runs', async 
   assert.ok(Date.parse(run.nodes[0].claimed_at) >= Date.parse(run.start_at), 'nothing ran before its time');
 });
 
+test("a run past its graph's timeout is cancelled by the sweeper, and its page says what the timeout was", async () => {
+  const started = await post('/api/runs', { graph: { nodes: [{ name: 'dawdle', runtime: 'debug', metadata: { sleep: '60s' } }],
+    edges: [], timeout_seconds: 3 } });
+  assert.equal(started.status, 201, started.text);
+  await page.goto(`${base}/#/runs/${started.body.id}`);
+  await waitStatus('dawdle', 'running');
+  assert.ok(await page.getByText('timeout', { exact: true }).isVisible(), 'the summary gives the timeout');
+  const timeout = page.locator('.field', { has: page.locator('.field-label', { hasText: /^timeout$/ }) }).locator('.field-value');
+  assert.match(await timeout.textContent(), /^3\.0 s \(until /, 'and, while the run goes, its deadline');
+  await page.waitForSelector('.page-head .badge.look-cancelled', { timeout: 30000 });
+  await waitStatus('dawdle', 'cancelled');
+  const run = (await get(`/api/runs/${started.body.id}`)).body;
+  assert.equal(run.nodes[0].attempts[0].reason, 'cancelled: the run exceeded its timeout of 3 s');
+});
+
 test('a large graph is laid out without overlaps and stays responsive', async () => {
   // 10 layers of 12 nodes, each node fed by two of the layer before: 120 nodes, 216 edges.
   const nodes = [], edges = [];

@@ -50,6 +50,8 @@ export interface Run {
   concurrency_key?: string | null;
   concurrency_limit?: number | null;
   queued_behind?: number;   // runs of its key that must end before it may start
+  timeout_seconds?: number | null;  // the graph's run timeout: the sweep cancels the run after it
+  deadline_at?: string | null;      // when, until the sweep has passed it
   created_at: string;
   started_at: string | null;
   finished_at: string | null;

@@ -292,6 +292,10 @@ export const runPage: Page = (root, params, config: Config) => {
     if (r.idempotency_key) summary.append(field('idempotency key', r.idempotency_key));
     if (r.start_at) summary.append(field('start at', fmtTime(r.start_at)));
     if (r.priority) summary.append(field('priority', String(r.priority)));
+    if (r.timeout_seconds) {
+      summary.append(field('timeout', fmtDuration(r.timeout_seconds) +
+        (r.deadline_at && r.status === 'running' ? ` (until ${fmtTime(r.deadline_at)})` : '')));
+    }
     if (r.concurrency_key) {
       const behind = r.queued_behind ?? 0;
       const limit = (r.concurrency_limit ?? 1) > 1 ? `, ${r.concurrency_limit} at a time` : '';
