@@ -1,4 +1,4 @@
-// adagio agents | stats | graph validate | workflow define|ls
+// adagio agents | stats | graph validate | workflow define|ls|show
 #include "adagio/cli/duration.hpp"
 #include "adagio/cli/table.hpp"
 #include "commands.hpp"
@@ -151,6 +151,25 @@ int list_workflows(const Context& context, const std::string& format) {
   return exit_code::ok;
 }
 
+// The graph a workflow's version runs (the newest without one), as stored: canonical GraphSpec
+// JSON, which `workflow define` and `run start` take back as it is.
+int show_workflow(const Context& context, const std::string& name, int version) {
+  auto connection = context.connect();
+  pqxx::nontransaction tx(*connection);
+  const pqxx::result r = tx.exec_params(
+      "SELECT version, jsonb_pretty(graph) FROM adagio.workflows"
+      " WHERE name = $1 AND ($2::int = 0 OR version = $2::int) ORDER BY version DESC LIMIT 1",
+      name, version);
+  if (r.empty())
+    throw CliError(exit_code::not_found,
+                   version ? "workflow " + name + " has no version " + std::to_string(version)
+                           : "no workflow named " + name,
+                   "adagio workflow ls lists them");
+  std::cerr << "workflow " << name << " version " << r[0][0].as<int>() << "\n";
+  std::cout << r[0][1].as<std::string>() << "\n";
+  return exit_code::ok;
+}
+
 CLI::Option* add_format(CLI::App* command, std::string& format) {
   return command->add_option("--format,-o", format, "table or json")
       ->capture_default_str()
@@ -181,7 +200,7 @@ void add_info_commands(CLI::App& app, Context& context) {
   validate_command->add_option("FILE", *graph_file, "graph JSON file, or - for standard input")->required();
   validate_command->callback([&context, graph_file] { context.exit_code = validate_graph_file(*graph_file, context); });
 
-  auto* workflow = app.add_subcommand("workflow", "store graphs under a name and list them");
+  auto* workflow = app.add_subcommand("workflow", "store graphs under a name, list and show them");
   workflow->require_subcommand(1);
   auto workflow_name = std::make_shared<std::string>();
   auto workflow_file = std::make_shared<std::string>();
@@ -196,6 +215,14 @@ void add_info_commands(CLI::App& app, Context& context) {
   workflow_ls->alias("list");
   add_format(workflow_ls, *workflows_format);
   workflow_ls->callback([&context, workflows_format] { context.exit_code = list_workflows(context, *workflows_format); });
+  auto show_version = std::make_shared<int>(0);
+  auto* show = workflow->add_subcommand("show", "print the graph of workflow NAME (its newest version, or --version)");
+  show->add_option("NAME", *workflow_name, "workflow name")->required();
+  show->add_option("--version", *show_version, "the version to print (default: the newest)")
+      ->check(CLI::PositiveNumber);
+  show->callback([&context, workflow_name, show_version] {
+    context.exit_code = show_workflow(context, *workflow_name, *show_version);
+  });
 }
 
 }  // namespace adagio::cli

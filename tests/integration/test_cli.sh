@@ -150,6 +150,18 @@ expect_exit 0 "workflow define" -- "$adagio" workflow define nightly "$seed"
 expect_in "$out" "workflow nightly version 1" "prints the version"
 expect_exit 0 "workflow ls" -- "$adagio" workflow ls
 expect_in "$out" "nightly" "lists it"
+expect_exit 0 "workflow show" -- "$adagio" workflow show nightly
+expect_in "$err" "workflow nightly version 1" "names the version it prints"
+expect_eq "$(jsonq "$out" "doc = (SELECT graph FROM adagio.workflows WHERE name = 'nightly' AND version = 1)")" t \
+  "prints the stored graph, as JSON"
+cp "$out" "$artifacts/nightly-shown.json"
+expect_exit 0 "workflow show's output defines the same graph again" -- "$adagio" workflow define nightly-copy "$artifacts/nightly-shown.json"
+expect_eq "$(sql -c "SELECT a.graph = b.graph FROM adagio.workflows a, adagio.workflows b WHERE a.name = 'nightly' AND b.name = 'nightly-copy'")" t \
+  "the copy's graph is the same"
+expect_exit 4 "workflow show of an unknown workflow" -- "$adagio" workflow show no-such-flow
+expect_in "$err" "no workflow named no-such-flow" "says so"
+expect_exit 4 "workflow show --version of a missing version" -- "$adagio" workflow show nightly --version 9
+expect_in "$err" "workflow nightly has no version 9" "says so"
 expect_exit 0 "run start --workflow --input --wait" -- "$adagio" run start --workflow nightly -i day=2026-11-22 -i count=3 --wait
 run_wf=$(head -1 "$out")
 expect_eq "$(sql -c "SELECT workflow_name || ' ' || inputs::text FROM adagio.runs WHERE id = $run_wf")" \
