@@ -1,4 +1,4 @@
-// adagio run start|ls|show|patch|cancel|retry
+// adagio run start|ls|show|patch|cancel|conclude|retry
 #include "adagio/cli/duration.hpp"
 #include "adagio/cli/run_render.hpp"
 #include "adagio/cli/table.hpp"
@@ -235,7 +235,7 @@ CLI::Option* add_run_id(CLI::App* command, long long& run_id) {
 }  // namespace
 
 void add_run_commands(CLI::App& app, Context& context) {
-  auto* run = app.add_subcommand("run", "start, list, show, patch, cancel and retry runs");
+  auto* run = app.add_subcommand("run", "start, list, show, patch, cancel and retry runs; conclude a node by hand");
   run->require_subcommand(1);
 
   auto start_options = std::make_shared<StartOptions>();
@@ -319,6 +319,32 @@ void add_run_commands(CLI::App& app, Context& context) {
     std::cout << "run " << *cancel_id << " cancelled: "
               << counted(r.value("nodes_cancelled", 0LL), "node", "nodes") << " cancelled, "
               << counted(r.value("attempts_stopped", 0LL), "running attempt", "running attempts") << " stopped\n";
+  });
+
+  // An operator ends a node as its function would have (adagio.conclude_node()).
+  struct Concluding {
+    long long run_id = 0;
+    std::string node, conclusion = "success", output;
+  };
+  auto concluding = std::make_shared<Concluding>();
+  auto* conclude = run->add_subcommand(
+      "conclude", "conclude a ready, backing-off or running node by hand, as its function would have (its retry policy applies)");
+  add_run_id(conclude, concluding->run_id);
+  conclude->add_option("NODE", concluding->node, "the node")->required();
+  conclude->add_option("--as", concluding->conclusion, "success, fail or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"success", "fail", "error"}));
+  auto* output_opt = conclude->add_option("--output", concluding->output, "the node's output (with success: passed downstream)");
+  conclude->callback([&context, concluding, output_opt] {
+    auto connection = context.connect();
+    pqxx::nontransaction tx(*connection);
+    const bool has_output = output_opt->count() > 0;
+    const json r = json::parse(
+        tx.exec_params("SELECT adagio.conclude_node($1, $2, $3, $4)::text", concluding->run_id, concluding->node,
+                       concluding->conclusion, has_output ? std::optional<std::string>(concluding->output) : std::nullopt)[0][0]
+            .as<std::string>());
+    std::cout << "node " << concluding->node << " of run " << concluding->run_id << " concluded "
+              << concluding->conclusion << ": " << r.value("outcome", std::string("?")) << "\n";
   });
 
   auto retry_id = std::make_shared<long long>(0);

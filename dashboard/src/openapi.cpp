@@ -67,7 +67,7 @@ const std::string& openapi_document() {
           "agent_id": {"type": "integer"}, "by": {"type": "string"}, "at": {"type": "string"}}}}}},
       "Event": {"type": "object", "properties": {
         "id": {"type": "integer"}, "run_id": {"type": "integer"}, "node": {"type": "string", "nullable": true},
-        "kind": {"type": "string", "enum": ["run_started", "node_ready", "node_claimed", "attempt_finished", "node_retried", "node_orphaned", "node_never_reached", "run_completed", "run_cancelled", "run_retried", "node_decided", "run_patched"]},
+        "kind": {"type": "string", "enum": ["run_started", "node_ready", "node_claimed", "attempt_finished", "node_retried", "node_orphaned", "node_never_reached", "run_completed", "run_cancelled", "run_retried", "node_decided", "run_patched", "node_concluded"]},
         "agent_id": {"type": "integer", "nullable": true}, "agent": {"type": "string", "nullable": true},
         "attempt": {"type": "integer", "nullable": true}, "detail": {"type": "object", "nullable": true}, "at": {"type": "string"}}}
     },

@@ -40,7 +40,7 @@ CREATE TYPE adagio.agent_status AS ENUM ('active', 'stopped', 'gone');
 CREATE TYPE adagio.event_kind AS ENUM (
   'run_started', 'node_ready', 'node_claimed', 'attempt_finished', 'node_retried',
   'node_orphaned', 'node_never_reached', 'run_completed', 'run_cancelled', 'run_retried', 'node_decided',
-  'run_patched');
+  'run_patched', 'node_concluded');
 
 -- Tables ----------------------------------------------------------------------------------------
 
@@ -936,6 +936,75 @@ BEGIN
 END
 $$;
 
+-- An operator concludes a node as its function would have: a node that is ready, or waits for its
+-- retry's backoff, is claimed by the engine for the purpose; a running node's claim is taken from
+-- its worker (which learns so at its next heartbeat and stops the execution). The node's retry
+-- policy then applies as to any report: success passes `output` downstream, and fail or error
+-- run it again while its policy allows (so "error" also means "run it again now"). Locks the node,
+-- then (through complete()) its run, in the order reports lock them.
+CREATE FUNCTION adagio.conclude_node(run_id bigint, node text, conclusion text, output text DEFAULT NULL)
+  RETURNS jsonb
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  target record;
+  token uuid;
+  result jsonb;
+BEGIN
+  IF conclude_node.run_id IS NULL OR conclude_node.node IS NULL OR conclude_node.conclusion IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL', CASE WHEN conclude_node.run_id IS NULL THEN 'run_id'
+                                               WHEN conclude_node.node IS NULL THEN 'node' ELSE 'conclusion' END
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF conclude_node.conclusion NOT IN ('success', 'fail', 'error') THEN
+    RAISE EXCEPTION 'conclusion must be success, fail or error, got "%"', conclude_node.conclusion
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT n.id, n.runtime, n.state, n.conclusion AS concluded, n.ready_at, n.claim_token INTO target
+  FROM adagio.nodes n WHERE n.run_id = conclude_node.run_id AND n.name = conclude_node.node FOR UPDATE;
+  IF NOT FOUND THEN
+    IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = conclude_node.run_id) THEN
+      RAISE EXCEPTION 'run % does not exist', conclude_node.run_id USING ERRCODE = 'undefined_object';
+    END IF;
+    RAISE EXCEPTION 'run % has no node "%"', conclude_node.run_id, conclude_node.node USING ERRCODE = 'undefined_object';
+  END IF;
+  IF target.runtime = 'approval' THEN
+    RAISE EXCEPTION 'node "%" of run % is an approval gate', conclude_node.node, conclude_node.run_id
+      USING ERRCODE = 'wrong_object_type', HINT = 'decide it with approve() or reject()';
+  END IF;
+  IF target.state = 'running' THEN
+    token := target.claim_token;
+  ELSIF target.state = 'ready' OR (target.state = 'scheduled' AND target.ready_at IS NOT NULL) THEN
+    UPDATE adagio.nodes n
+    SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,
+        claimed_at = clock_timestamp(), lease_expires_at = clock_timestamp() + interval '1 minute',
+        attempt_count = n.attempt_count + 1
+    WHERE n.id = target.id RETURNING n.claim_token INTO token;
+  ELSE
+    RAISE EXCEPTION 'node "%" of run % cannot be concluded now', conclude_node.node, conclude_node.run_id
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = CASE target.state
+              WHEN 'waiting' THEN 'it waits for the nodes upstream of it'
+              WHEN 'scheduled' THEN 'its run waits for its concurrency key'
+              WHEN 'completed' THEN format('it has completed (%s)', target.concluded)
+              ELSE format('it is %s', target.state) END,
+            HINT = CASE WHEN target.state = 'completed' THEN 'retry_run() with from_nodes runs it again'
+                        ELSE 'a node is concluded while it is ready, waits out a backoff, or runs' END;
+  END IF;
+  INSERT INTO adagio.events (run_id, node, kind, attempt, detail)
+  SELECT conclude_node.run_id, conclude_node.node, 'node_concluded', n.attempt_count,
+         jsonb_build_object('conclusion', conclude_node.conclusion, 'by', session_user, 'was', target.state)
+  FROM adagio.nodes n WHERE n.id = target.id;
+  result := adagio.complete(token, conclude_node.conclusion, conclude_node.output);
+  -- The attempt's row says who ended it (a success stays in its node's row, and the event says).
+  UPDATE adagio.failed_attempts a SET reason = format('concluded by %s', session_user)
+  WHERE a.node_id = target.id AND a.claim_token = token;
+  RETURN result;
+END
+$$;
+COMMENT ON FUNCTION adagio.conclude_node(bigint, text, text, text) IS
+  'Concludes a ready, backing-off or running node as its function would have (success, fail or error).';
+
 -- A decision locks the gate's node and then (through complete()) its run's row, as reports do;
 -- as in cancel_run(), a decision the deadlock check ends (meeting a transaction that locks the
 -- other way round) is tried again.
@@ -1469,7 +1538,7 @@ GRANT EXECUTE ON FUNCTION adagio.start_run(jsonb, jsonb, text, timestamptz, int,
   adagio.start_runs(text, jsonb[], int, text[], timestamptz, int, text, int),
   adagio.define_workflow(text, jsonb), adagio.cancel_run(bigint), adagio.retry_run(bigint, text[]),
   adagio.approve(bigint, text, text, int), adagio.reject(bigint, text, text, int),
-  adagio.patch_run(bigint, jsonb)
+  adagio.patch_run(bigint, jsonb), adagio.conclude_node(bigint, text, text, text)
   TO adagio_operator;
 -- purge_runs() deletes history: like sweep(), for the owner or a pg_cron job unless granted.
 -- sweep() is for the background worker (a superuser) or a pg_cron job; grant it explicitly if

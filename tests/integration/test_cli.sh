@@ -112,6 +112,27 @@ expect_in "$out" "1 node cancelled, 1 running attempt stopped" "cancel reports t
 expect_exit 5 "cancelling it again is refused" -- "$adagio" run cancel "$run_long"
 expect_in "$err" "is already cancelled" "with the reason"
 
+# --- conclude a node by hand ---------------------------------------------------------------------
+# A running node whose program would wait a minute is concluded by hand: its output goes
+# downstream, the run finishes, and its worker stops the program (it lost the claim).
+hand='{"nodes":[{"name":"wait-for-it","runtime":"exec","metadata":{"command":"sleep","args":["60"]}},
+  {"name":"after","runtime":"exec","metadata":{"command":"sh","args":["-c","echo got $ADAGIO_INPUT_wait_for_it"]}}],
+  "edges":[{"source":"wait-for-it","destination":"after"}]}'
+run_hand=$(echo "$hand" | "$adagio" run start -)
+wait_for 15 "SELECT state FROM adagio.nodes WHERE run_id = $run_hand AND name = 'wait-for-it'" running
+expect_exit 0 "run conclude" -- "$adagio" run conclude "$run_hand" wait-for-it --as success --output by-hand
+expect_in "$out" "node wait-for-it of run $run_hand concluded success: succeeded" "says what became of the node"
+expect_eq "$(wait_run "$run_hand" 30)" success "the run went on and finished"
+expect_eq "$(sql -c "SELECT output FROM adagio.nodes WHERE run_id = $run_hand AND name = 'after'")" "got by-hand" \
+  "the output given went downstream"
+for _ in $(seq 1 100); do grep -q "claim lost for run $run_hand node wait-for-it" "$artifacts"/cli-w*.log && break; sleep 0.1; done
+grep -q "claim lost for run $run_hand node wait-for-it" "$artifacts"/cli-w*.log && pass "its worker stopped the program" ||
+  fail "no worker stopped the program"
+expect_exit 5 "concluding a completed node is refused" -- "$adagio" run conclude "$run_hand" after --as fail
+expect_in "$err" "cannot be concluded now" "with the reason"
+expect_exit 4 "an unknown node" -- "$adagio" run conclude "$run_hand" nope
+expect_exit 2 "an unknown conclusion is a usage error" -- "$adagio" run conclude "$run_hand" after --as maybe
+
 marker="$artifacts/ready-to-pass"
 cat >"$artifacts/retry.json" <<JSON
 {"nodes": [{"name": "prepare", "runtime": "debug"},
@@ -202,7 +223,7 @@ expect_in "$err" "ID: must be a positive integer, got abc" "says what an id is"
 expect_exit 2 "a run id beyond bigint" -- "$adagio" run show 99999999999999999999
 expect_in "$err" "must be a positive integer up to 9223372036854775807" "is refused, not clamped"
 expect_exit 2 "an unknown subcommand" -- "$adagio" run explode
-expect_in "$err" 'unknown command "explode" for "adagio run"; the commands are: start, ls, show, patch, cancel, retry' \
+expect_in "$err" 'unknown command "explode" for "adagio run"; the commands are: start, ls, show, patch, cancel, conclude, retry' \
   "names it and lists the commands"
 expect_exit 2 "an unknown command" -- "$adagio" bogus
 expect_in "$err" 'unknown command "bogus" for "adagio"' "names it too"

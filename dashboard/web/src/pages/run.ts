@@ -81,9 +81,12 @@ const eventText: Record<string, (e: TimelineEvent) => string> = {
   node_orphaned: (e) => `orphaned: ${e.agent ?? 'its agent'} missed the lease`,
   node_never_reached: () => 'never reached (an upstream node failed)',
   run_completed: (e) => `run completed: ${String(e.detail?.conclusion ?? '')}`,
-  run_cancelled: (e) => `run cancelled${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
+  run_cancelled: (e) => e.detail?.timeout_seconds
+    ? `run cancelled: it exceeded its timeout of ${fmtDuration(Number(e.detail.timeout_seconds))}`
+    : `run cancelled${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
   run_retried: (e) => `run retried${e.detail?.by ? ` by ${String(e.detail.by)}` : ''}`,
   node_decided: (e) => `${String(e.detail?.decision ?? 'decided')} by ${String(e.detail?.by ?? 'someone')}`,
+  node_concluded: (e) => `concluded ${String(e.detail?.conclusion ?? '')} by ${String(e.detail?.by ?? 'someone')}`,
   run_patched: (e) => `patch ${String(e.detail?.patch ?? '')} added ${
     Array.isArray(e.detail?.nodes) ? (e.detail.nodes as unknown[]).map(String).join(', ') : 'nodes'}${
     e.node ? ` (sent by node ${e.node})` : ''} by ${String(e.detail?.by ?? 'someone')}`,
