@@ -3,7 +3,7 @@
 -- as to any report; waiting, completed and approval nodes are refused, naming why.
 BEGIN;
 \ir helpers.psql
-SELECT plan(21);
+SELECT plan(22);
 
 SELECT adagio.register_agent('w', '{debug}') AS agent \gset
 SELECT adagio.start_run('{"nodes":[{"name":"stuck","runtime":"debug"},{"name":"next","runtime":"debug"},
@@ -52,6 +52,11 @@ SELECT adagio.start_run('{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","r
   "edges":[{"source":"a","destination":"b"}]}') AS run2 \gset
 SELECT throws_ok(format('SELECT adagio.conclude_node(%s, ''b'', ''success'')', :run2), '55000', NULL,
   'a node still waiting for its upstream is refused');
+
+-- A timer stops waiting.
+SELECT adagio.start_run('{"nodes":[{"name":"pause","runtime":"timer","metadata":{"seconds":"3600"}}]}') AS run3 \gset
+SELECT is(adagio.conclude_node(:run3, 'pause', 'success') ->> 'run_status', 'completed',
+  'a timer concluded by hand ends its wait (and here its run)');
 
 -- Operators conclude nodes; workers and readers do not.
 SET LOCAL ROLE adagio_worker;
