@@ -347,6 +347,19 @@ void post_run_patch(App& app, const httplib::Request& req, httplib::Response& re
   send_json(res, write_json(app, "SELECT adagio.patch_run($1::bigint, $2::jsonb)::text", a.run_id, patch->dump()));
 }
 
+// A node concluded by hand: {"node": name, "conclusion": success|fail|error, "output": optional}.
+// The engine checks the node's state and the conclusion, and names what is wrong.
+void post_node_conclusion(App& app, const httplib::Request& req, httplib::Response& res) {
+  const RunAction a = run_action(app, req, {"node", "conclusion", "output"});
+  const auto node = optional_string_field(a.body, "node", "the node's name, a string");
+  if (!node) throw bad_request("\"node\" is required: the name of the node to conclude");
+  const auto conclusion = optional_string_field(a.body, "conclusion", "success, fail or error");
+  if (!conclusion) throw bad_request("\"conclusion\" is required: success, fail or error");
+  const auto output = optional_string_field(a.body, "output", "a string");
+  send_json(res, write_json(app, "SELECT adagio.conclude_node($1::bigint, $2, $3, $4)::text", a.run_id, *node,
+                            *conclusion, output));
+}
+
 // An approval gate's decision: {"node": name, and "output" (approve) or "reason" (reject), and the
 // "attempt" the page showed open}. The node travels in the body, not the path: a node name may
 // hold a slash.
@@ -414,6 +427,9 @@ void install_api(httplib::Server& server, App& app) {
   }));
   server.Post(R"(/api/runs/([^/]+)/patch)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_run_patch(app, req, res);
+  }));
+  server.Post(R"(/api/runs/([^/]+)/conclude)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
+    post_node_conclusion(app, req, res);
   }));
   server.Post(R"(/api/runs/([^/]+)/approve)", guarded([&app](const httplib::Request& req, httplib::Response& res) {
     post_gate_decision(app, req, res, true);

@@ -9,7 +9,7 @@ const std::string& openapi_document() {
   "info": {
     "title": "adagio dashboard API",
     "version": "0.1.0",
-    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter, graph or patch (22023, 22P02, 54000), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000) or not an approval gate (42809), 415 body not JSON, 503 database unavailable or the transaction rolled back by a deadlock or serialization failure (40P01, 40001; with Retry-After: send it again). State-changing calls (POST /api/runs, cancel, retry, patch, approve, reject) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
+    "description": "A JSON API over adagio's SQL API (docs/sql-api.md). Errors are {\"error\": message, \"status\": code} (plus \"sqlstate\" and \"hint\" when the database raised them): 400 bad parameter, graph or patch (22023, 22P02, 54000), 401/403 action not authorised, 404 unknown run/workflow (42704), 409 wrong state (55000) or not an approval gate (42809), 415 body not JSON, 503 database unavailable or the transaction rolled back by a deadlock or serialization failure (40P01, 40001; with Retry-After: send it again). State-changing calls (POST /api/runs, cancel, retry, patch, conclude, approve, reject) need the dashboard token as 'Authorization: Bearer <token>' or 'X-Adagio-Token', unless the dashboard runs with --allow-actions; without either they are disabled (403)."
   },
   "components": {
     "securitySchemes": {
@@ -151,6 +151,15 @@ const std::string& openapi_document() {
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["patch"], "additionalProperties": false,
         "properties": {"patch": {"description": "a GraphPatch ({nodes, edges}) or an array of JSON Patch operations (add at /nodes/- and /edges/-)"}}}}}},
       "responses": {"200": {"description": "{run_id, patch, nodes, already_applied}"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "409": {"$ref": "#/components/responses/Conflict"}}}},
+    "/api/runs/{id}/conclude": {"post": {"summary": "Conclude a ready, backing-off or running node by hand, as its function would have; its retry policy applies (conclude_node)", "security": [{"bearer": []}, {"header": []}],
+      "parameters": [{"$ref": "#/components/parameters/runId"}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["node", "conclusion"], "additionalProperties": false,
+        "properties": {"node": {"type": "string"}, "conclusion": {"type": "string", "enum": ["success", "fail", "error"]},
+          "output": {"type": "string", "description": "the node's output; with success, passed downstream"}}}}}},
+      "responses": {"200": {"description": "{node, run_id, outcome, conclusion, run_status, run_conclusion} as complete() returns it"},
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
         "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
         "409": {"$ref": "#/components/responses/Conflict"}}}},

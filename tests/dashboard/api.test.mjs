@@ -152,6 +152,29 @@ test('stored workflows: list, show and start by name and version', async () => {
   assert.deepEqual(filtered.body.runs.map((r) => r.id), [started.body.id]);
 });
 
+test('a node is concluded by hand: success goes downstream; bad requests and wrong states are refused', async () => {
+  const graph = { nodes: [{ name: 'nobody', runtime: 'no-such-runtime', metadata: {} },
+    { name: 'after', runtime: 'no-such-runtime', metadata: {} }], edges: [{ source: 'nobody', destination: 'after' }] };
+  const started = await post('/api/runs', { graph });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id;
+  assertError(await post(`/api/runs/${id}/conclude`, { node: 'after', conclusion: 'success' }), 409, /cannot be concluded now/);
+  assertError(await post(`/api/runs/${id}/conclude`, { node: 'nobody', conclusion: 'maybe' }), 400, /conclusion must be success, fail or error/);
+  assertError(await post(`/api/runs/${id}/conclude`, { node: 'nope', conclusion: 'success' }), 404, /has no node "nope"/);
+  assertError(await post(`/api/runs/${id}/conclude`, { conclusion: 'success' }), 400, /"node" is required/);
+  assertError(await post(`/api/runs/${id}/conclude`, { node: 'nobody' }), 400, /"conclusion" is required/);
+  assertError(await post(`/api/runs/${id}/conclude`, { node: 'nobody', conclusion: 'success', by: 'me' }), 400, /by/);
+  const done = await post(`/api/runs/${id}/conclude`, { node: 'nobody', conclusion: 'success', output: 'by hand' });
+  assert.equal(done.status, 200, done.text);
+  assert.equal(done.body.outcome, 'succeeded');
+  const run = (await get(`/api/runs/${id}`)).body;
+  assert.equal(run.nodes[1].state, 'ready', 'the node after it is ready');
+  assert.equal(run.nodes[1].inputs.nobody, 'by hand', 'with the output given');
+  const timeline = (await get(`/api/runs/${id}/timeline`)).body;
+  assert.equal(timeline.find((e) => e.kind === 'node_concluded').detail.conclusion, 'success');
+  assert.equal((await post(`/api/runs/${id}/cancel`)).status, 200);
+});
+
 test('cancel and retry: states are enforced (409) and the actions work', async () => {
   const stuck = await post('/api/runs', { graph: stuckGraph });
   assert.equal(stuck.status, 201, stuck.text);

@@ -183,6 +183,28 @@ test('cancel and retry from the run page', async () => {
   await post(`/api/runs/${started.body.id}/cancel`);
 });
 
+test('a running node is concluded by hand from its panel, and the run goes on', async () => {
+  const started = await post('/api/runs', { graph: { nodes: [
+    { name: 'stuck-step', runtime: 'debug', metadata: { sleep: '60s' } },
+    { name: 'then-this', runtime: 'debug', metadata: {} }], edges: [{ source: 'stuck-step', destination: 'then-this' }] } });
+  await page.goto(`${base}/#/runs/${started.body.id}`);
+  await waitStatus('stuck-step', 'running');
+  await node('stuck-step').click();
+  const panel = page.locator('[data-node-panel="stuck-step"]');
+  await panel.locator('summary:text("Conclude by hand")').click();
+  await page.fill('#token', token);
+  await page.selectOption('#conclude-as', 'success');
+  await page.fill('#conclude-output', 'done outside');
+  await shot('node-conclude');
+  await page.click('#conclude-node');
+  await waitStatus('stuck-step', 'success');
+  await waitStatus('then-this', 'success', 30000);
+  const run = (await get(`/api/runs/${started.body.id}`)).body;
+  assert.equal(run.nodes[0].output, 'done outside');
+  assert.equal(run.nodes[1].inputs['stuck-step'], 'done outside', 'the output given went downstream');
+  assert.match(await page.locator('.timeline').textContent(), /concluded success by/);
+});
+
 test('an approval gate awaits a decision, and approving it from its panel lets the run go on', async () => {
   const started = await post('/api/runs', { graph: { nodes: [
     { name: 'stage', runtime: 'debug', metadata: { output: 'staged build 9' } },

@@ -240,6 +240,9 @@ export const api = {
   // Nodes, and edges that end at them, added to a running run (a GraphPatch or JSON Patch operations).
   patch: (id: number, patch: unknown) =>
     request<{ run_id: number; patch: number; nodes: string[]; already_applied: boolean }>('POST', `runs/${id}/patch`, { patch }),
+  // A node concluded by hand, as its function would have; its retry policy applies.
+  conclude: (id: number, node: string, conclusion: 'success' | 'fail' | 'error', output?: string) =>
+    request<Record<string, unknown>>('POST', `runs/${id}/conclude`, { node, conclusion, ...(output ? { output } : {}) }),
   gates: () => request<OpenGate[]>('GET', 'gates'),
   // An approval gate's decision; text: the output passed downstream (approve) or the reason (reject);
   // attempt: the one the page showed open (refused if the gate was decided and opened again since).

@@ -30,7 +30,8 @@ function metadataTable(metadata: unknown): HTMLElement | null {
 }
 
 // decision: the approve/reject form of an open approval gate (null if not one, or actions are off);
-// rerun: the button that runs the node again with what follows it (null unless the run finished).
+// rerun: the button that runs the node again with what follows it, once the run finished; or,
+// while it runs, the form that concludes the node by hand (null when neither applies).
 // logs: the node's log, kept by the page and grown as chunks arrive (null: none yet).
 function nodePanel(node: RunNode, decision: HTMLElement | null, rerun: HTMLElement | null, logs: HTMLElement): HTMLElement {
   const look = nodeLook(node);
@@ -170,7 +171,8 @@ export const runPage: Page = (root, params, config: Config) => {
     panelKey = key;
     clear(panel);
     if (node) {
-      panel.appendChild(h('section', { class: 'card' }, nodePanel(node, decisionForm(node), rerunButton(node), nodeLogs.view(node.name))));
+      panel.appendChild(h('section', { class: 'card' },
+        nodePanel(node, decisionForm(node), rerunButton(node) ?? concluding.view(node), nodeLogs.view(node.name))));
     } else if (run) {
       panel.appendChild(h('section', { class: 'card' },
         h('h2', {}, 'Run inputs'), codeBlock(run.inputs, 'no inputs'),
@@ -273,6 +275,45 @@ export const runPage: Page = (root, params, config: Config) => {
         'Run again from here'),
       h('p', { class: 'muted small' }, 'Runs this node and every node after it again; the nodes before it keep their outputs.'));
   }
+
+  // While the run goes: a node that is ready, waits out a backoff or runs may be concluded by
+  // hand, as its function would have. The form outlives the panel's re-renders (a running node's
+  // lease moves at every heartbeat), so what was typed into it stays.
+  const concluding = {
+    node: '',
+    element: h('div', {}) as HTMLElement,
+    view(node: RunNode): HTMLElement | null {
+      const open = run?.status === 'running' && config.actions !== 'disabled' && node.runtime !== 'approval' &&
+        (node.state === 'ready' || node.state === 'running' || (node.state === 'scheduled' && !!node.ready_at));
+      if (!open) { this.node = ''; return null; }
+      if (node.name === this.node) return this.element;
+      this.node = node.name;
+      const conclusion = h('select', { id: 'conclude-as' },
+        h('option', { value: 'success' }, 'success'), h('option', { value: 'fail' }, 'fail'), h('option', { value: 'error' }, 'error'));
+      const output = h('input', { type: 'text', id: 'conclude-output', placeholder: 'output (optional; with success, passed downstream)' });
+      const error = h('div', {});
+      const name = node.name;
+      const send = async () => {
+        clear(error);
+        try {
+          await api.conclude(id, name, conclusion.value as 'success' | 'fail' | 'error', output.value || undefined);
+          this.node = '';
+          await refresh();
+        } catch (e) {
+          error.appendChild(errorBox((e as Error).message));
+        }
+      };
+      this.element = h('details', { class: 'conclude' },
+        h('summary', {}, 'Conclude by hand'),
+        h('p', { class: 'muted small' },
+          'Ends this attempt as its function would have (a running worker loses it). Its retry policy applies: ',
+          'success passes the output downstream; fail or error run it again while the policy allows.'),
+        h('div', { class: 'actions' }, conclusion, output,
+          h('button', { type: 'button', id: 'conclude-node', onclick: send as EventListener }, 'Conclude')),
+        error);
+      return this.element;
+    },
+  };
 
   // An open gate's decision, for the attempt this panel shows open.
   function decisionForm(node: RunNode): HTMLElement | null {
