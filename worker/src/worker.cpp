@@ -145,9 +145,6 @@ struct DbSession {
   DbSession(const DbSession&) = delete;
   DbSession& operator=(const DbSession&) = delete;
 
-  // Where the LISTENs are: the work connection, or one of their own (--listen-dsn).
-  pqxx::connection_base* listening() { return listen_conn ? listen_conn.get() : listeners.empty() ? nullptr : &conn; }
-
   pqxx::connection conn;
   std::unique_ptr<pqxx::connection> listen_conn;  // a direct connection when `conn` is pooled
   std::unique_ptr<NoticeLogger> notices;
@@ -459,7 +456,10 @@ bool Worker::Impl::retry_after_rollback(const char* what, const pqxx::transactio
 }
 
 void Worker::Impl::receive_notifications() {
-  if (auto* listening = db_->listening()) db_call("receiving notifications", [&] { listening->get_notifs(); });
+  db_call("receiving notifications", [&] {
+    db_->conn.get_notifs();  // with no LISTEN on it, still reads what came in, so that poll() does not spin on it
+    if (db_->listen_conn) db_->listen_conn->get_notifs();
+  });
   if (notified_) {
     notified_ = false;
     maybe_more_ = true;

@@ -51,8 +51,8 @@ CliParse parse_cli(int argc, const char* const* argv, const Registry& registry);
 
 class Worker {
  public:
-  /// `registry` must outlive the worker. Throws std::invalid_argument if an
-  /// enabled runtime is not in the registry.
+  /// Keeps a copy of `registry`, with options.runtime_aliases added. Throws std::invalid_argument
+  /// if an enabled runtime, or an alias's target, is not in the registry.
   Worker(WorkerOptions options, const Registry& registry);
   ~Worker();
   Worker(const Worker&) = delete;
