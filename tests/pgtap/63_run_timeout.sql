@@ -3,7 +3,7 @@
 -- (now() is fixed within this transaction: deadlines are moved into the past by hand.)
 BEGIN;
 \ir helpers.psql
-SELECT plan(23);
+SELECT plan(24);
 
 \set timed '{"nodes":[{"name":"a","runtime":"debug"},{"name":"b","runtime":"debug"}],"edges":[{"source":"a","destination":"b"}],"timeout_seconds":60}'
 SELECT adagio.register_agent('runner', '{debug}') AS agent \gset
@@ -20,6 +20,12 @@ SELECT is((SELECT count(*)::int FROM adagio.run_deadlines WHERE run_id = :untime
 SELECT adagio.start_run(:'timed', '{}', NULL, now() + interval '1 hour') AS later \gset
 SELECT is((SELECT deadline_at FROM adagio.run_deadlines WHERE run_id = :later),
   now() + interval '1 hour 60 seconds', 'a run started for later counts from its start_at');
+
+SELECT adagio.define_workflow('timed-flow', '{"nodes":[{"name":"x","runtime":"exec"}],"timeout_seconds":60}');
+SELECT adagio.start_runs('timed-flow', ARRAY['{}', '{}']::jsonb[]) AS batch \gset
+SELECT is((SELECT count(*)::int FROM adagio.run_deadlines
+           WHERE run_id = ANY (:'batch'::bigint[]) AND deadline_at = now() + interval '60 seconds'), 2,
+  'runs of a stored workflow, started in a batch, get their deadlines too');
 
 -- A patched run keeps its graph's timeout.
 SELECT adagio.patch_run(:run, '{"nodes":[{"name":"c","runtime":"debug"}],"edges":[{"source":"a","destination":"c"}]}');
