@@ -875,6 +875,26 @@ CREATE FUNCTION adagio.claim_for_engine(node_id bigint) RETURNS uuid
   RETURNING n.claim_token
 $$;
 
+-- A run's node by name, locked (FOR UPDATE), for the operator calls that act on one node
+-- (decide_gate_once(), conclude_node()); an unknown run or node is 42704, naming which.
+CREATE FUNCTION adagio.lock_run_node(run_id bigint, node text) RETURNS adagio.nodes
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = adagio, pg_temp
+  AS $$
+DECLARE
+  found_node adagio.nodes;
+BEGIN
+  SELECT * INTO found_node FROM adagio.nodes n
+  WHERE n.run_id = lock_run_node.run_id AND n.name = lock_run_node.node FOR UPDATE;
+  IF NOT FOUND THEN
+    IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = lock_run_node.run_id) THEN
+      RAISE EXCEPTION 'run % does not exist', lock_run_node.run_id USING ERRCODE = 'undefined_object';
+    END IF;
+    RAISE EXCEPTION 'run % has no node "%"', lock_run_node.run_id, lock_run_node.node USING ERRCODE = 'undefined_object';
+  END IF;
+  RETURN found_node;
+END
+$$;
+
 -- One attempt at decide_gate() (below), as cancel_run_once() is for cancel_run().
 -- attempt (NULL: whichever is open): the attempt the decider saw open. A gate a rejection or its
 -- deadline opens again at once is open for the next attempt when a decision that waited for the
@@ -890,14 +910,7 @@ BEGIN
     RAISE EXCEPTION '% must not be NULL', CASE WHEN decide_gate_once.run_id IS NULL THEN 'run_id' ELSE 'node' END
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT n.id, n.runtime, n.state, n.conclusion, n.ready_at, n.attempt_count INTO gate
-  FROM adagio.nodes n WHERE n.run_id = decide_gate_once.run_id AND n.name = decide_gate_once.node FOR UPDATE;
-  IF NOT FOUND THEN
-    IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = decide_gate_once.run_id) THEN
-      RAISE EXCEPTION 'run % does not exist', decide_gate_once.run_id USING ERRCODE = 'undefined_object';
-    END IF;
-    RAISE EXCEPTION 'run % has no node "%"', decide_gate_once.run_id, decide_gate_once.node USING ERRCODE = 'undefined_object';
-  END IF;
+  gate := adagio.lock_run_node(decide_gate_once.run_id, decide_gate_once.node);
   IF gate.runtime <> 'approval' THEN
     RAISE EXCEPTION 'node "%" of run % is not an approval gate', decide_gate_once.node, decide_gate_once.run_id
       USING ERRCODE = 'wrong_object_type',
@@ -960,14 +973,7 @@ BEGIN
     RAISE EXCEPTION 'conclusion must be success, fail or error, got "%"', conclude_node.conclusion
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  SELECT n.id, n.runtime, n.state, n.conclusion AS concluded, n.ready_at, n.claim_token INTO target
-  FROM adagio.nodes n WHERE n.run_id = conclude_node.run_id AND n.name = conclude_node.node FOR UPDATE;
-  IF NOT FOUND THEN
-    IF NOT EXISTS (SELECT FROM adagio.runs r WHERE r.id = conclude_node.run_id) THEN
-      RAISE EXCEPTION 'run % does not exist', conclude_node.run_id USING ERRCODE = 'undefined_object';
-    END IF;
-    RAISE EXCEPTION 'run % has no node "%"', conclude_node.run_id, conclude_node.node USING ERRCODE = 'undefined_object';
-  END IF;
+  target := adagio.lock_run_node(conclude_node.run_id, conclude_node.node);
   IF target.runtime = 'approval' THEN
     RAISE EXCEPTION 'node "%" of run % is an approval gate', conclude_node.node, conclude_node.run_id
       USING ERRCODE = 'wrong_object_type', HINT = 'decide it with approve() or reject()';
@@ -986,7 +992,7 @@ BEGIN
             DETAIL = CASE target.state
               WHEN 'waiting' THEN 'it waits for the nodes upstream of it'
               WHEN 'scheduled' THEN 'its run waits for its concurrency key'
-              WHEN 'completed' THEN format('it has completed (%s)', target.concluded)
+              WHEN 'completed' THEN format('it has completed (%s)', target.conclusion)
               ELSE format('it is %s', target.state) END,
             HINT = CASE WHEN target.state = 'completed' THEN 'retry_run() with from_nodes runs it again'
                         ELSE 'a node is concluded while it is ready, waits out a backoff, or runs' END;
