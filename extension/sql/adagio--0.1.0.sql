@@ -863,15 +863,18 @@ COMMENT ON FUNCTION adagio.retry_run(bigint, text[]) IS
 -- Claims a ready node of the engine's own runtimes (an open gate, a timer) for the caller's
 -- transaction, with no agent: its attempt runs from when it became ready to now. Returns the
 -- claim's token (NULL if the node is not such a node). Shared by decide_gate() and the sweep's
--- gate deadlines and timers.
-CREATE FUNCTION adagio.claim_for_engine(node_id bigint) RETURNS uuid
+-- gate deadlines and timers; with any_node, by conclude_node(), for any ready node or one waiting
+-- out a backoff (which the caller has checked and locked).
+CREATE FUNCTION adagio.claim_for_engine(node_id bigint, any_node boolean DEFAULT false) RETURNS uuid
   LANGUAGE sql SECURITY DEFINER SET search_path = adagio, pg_temp
   AS $$
   UPDATE adagio.nodes n
   SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,
-      claimed_at = coalesce(n.ready_at, clock_timestamp()),
+      claimed_at = least(coalesce(n.ready_at, clock_timestamp()), clock_timestamp()),
       lease_expires_at = clock_timestamp() + interval '1 minute', attempt_count = n.attempt_count + 1
-  WHERE n.id = claim_for_engine.node_id AND n.state = 'ready' AND n.runtime IN ('approval', 'timer')
+  WHERE n.id = claim_for_engine.node_id
+    AND (n.state = 'ready' AND n.runtime IN ('approval', 'timer')
+         OR claim_for_engine.any_node AND (n.state = 'ready' OR n.state = 'scheduled' AND n.ready_at IS NOT NULL))
   RETURNING n.claim_token
 $$;
 
@@ -981,11 +984,7 @@ BEGIN
   IF target.state = 'running' THEN
     token := target.claim_token;
   ELSIF target.state = 'ready' OR (target.state = 'scheduled' AND target.ready_at IS NOT NULL) THEN
-    UPDATE adagio.nodes n
-    SET state = 'running', claim_token = adagio.new_claim_token(n.id), claimed_by = NULL,
-        claimed_at = clock_timestamp(), lease_expires_at = clock_timestamp() + interval '1 minute',
-        attempt_count = n.attempt_count + 1
-    WHERE n.id = target.id RETURNING n.claim_token INTO token;
+    token := adagio.claim_for_engine(target.id, any_node => true);
   ELSE
     RAISE EXCEPTION 'node "%" of run % cannot be concluded now', conclude_node.node, conclude_node.run_id
       USING ERRCODE = 'object_not_in_prerequisite_state',
